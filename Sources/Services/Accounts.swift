@@ -1,0 +1,293 @@
+import Credentials
+import Foundation
+import Logging
+import Storage
+
+/// Registration, sign-in, sessions and account management: one code path for the HTTP API and the CLI.
+public final class Accounts: Sendable {
+    /// The registration modes an admin can choose.
+    public enum RegistrationMode: String, Sendable, CaseIterable {
+        /// Anyone who can reach the server may register.
+        case open
+        /// Registering needs a valid invite (the default).
+        case invite
+        /// Only the admin creates accounts.
+        case closed
+    }
+
+    static let registrationModeKey = "registration_mode"
+    /// How rarely a device's last-seen time is written, in milliseconds.
+    static let touchInterval: Int64 = 60_000
+
+    let database: AppDatabase
+    let hasher: PasswordHasher
+    let throttle: Throttle
+    let rules: AccountRules
+    let policies: HearthConfiguration.ThrottlePolicies
+    let clock: @Sendable () -> Date
+    let logger: Logger
+
+    init(
+        database: AppDatabase, hasher: PasswordHasher, throttle: Throttle, configuration: HearthConfiguration,
+        clock: @escaping @Sendable () -> Date, logger: Logger
+    ) {
+        self.database = database
+        self.hasher = hasher
+        self.throttle = throttle
+        self.rules = AccountRules(limits: configuration.limits)
+        self.policies = configuration.throttles
+        self.clock = clock
+        self.logger = logger
+    }
+
+    var now: Int64 { Int64((clock().timeIntervalSince1970 * 1000).rounded()) }
+
+    // MARK: Registration
+
+    /// Creates an account and its first device, as `POST /api/v1/register` does.
+    ///
+    /// Checks, in order: the per-address throttle, the username and password rules, the
+    /// registration mode and the invite; only then hashes, and stores user, device and the
+    /// invite's use in one transaction.
+    public func register(
+        username rawUsername: String, password: String, invite: String?, deviceName: String?, client: Client
+    ) async throws -> SignedIn {
+        let throttleKey = "register:\(client.throttleAddress)"
+        if let wait = throttle.wait(for: throttleKey) { throw ServiceError.rateLimited(retryAfter: wait) }
+        throttle.record(throttleKey, policy: policies.registerPerAddress)
+
+        let username = try rules.username(rawUsername)
+        try rules.checkNewPassword(password, username: username)
+        let device = try rules.deviceName(
+            deviceName, fallback: AccountRules.deviceName(fromUserAgent: client.userAgent))
+        let code = invite.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.flatMap { $0.isEmpty ? nil : $0 }
+
+        // Everything that can be refused without hashing is refused before it.
+        let now = self.now
+        try await run {
+            try await database.read { store in
+                _ = try Self.checkRegistration(store, code: code, now: now)
+                if try store.user(named: username) != nil { throw ServiceError.usernameTaken }
+            }
+        }
+        let hash = try await run { try await hasher.hash(password) }
+        let token = SecretToken.generate()
+        let signedIn = try await run {
+            try await database.write { store in
+                let invite = try Self.checkRegistration(store, code: code, now: now)
+                let role: User.Role = invite?.admin == true ? .admin : .member
+                let user = try Self.insertUser(
+                    store, User(username: username, passwordHash: hash, role: role, createdAt: now))
+                if let invite { try store.useInvite(id: invite.id) }
+                let stored = try store.insertDevice(
+                    userID: user.id, name: device, userAgent: client.userAgent, ip: client.ip,
+                    tokenHash: SecretToken.digest(token), now: now)
+                return SignedIn(user: user, device: stored, token: token)
+            }
+        }
+        logger.info(
+            "registered", metadata: ["user": "\(signedIn.user.username)", "role": "\(signedIn.user.role.rawValue)"])
+        return signedIn
+    }
+
+    /// The invite a registration uses (nil in open mode without one), or why it may not happen.
+    static func checkRegistration(_ store: Store, code: String?, now: Int64) throws -> Invite? {
+        let mode = try registrationMode(store)
+        if mode == .closed { throw ServiceError.registrationClosed }
+        guard let code else {
+            if mode == .invite { throw ServiceError.inviteRequired }
+            return nil
+        }
+        guard let invite = try store.invite(code: code) else { throw ServiceError.inviteInvalid }
+        if invite.revokedAt != nil { throw ServiceError.inviteRevoked }
+        if let expiry = invite.expiresAt, expiry <= now { throw ServiceError.inviteExpired }
+        if invite.uses >= invite.maxUses { throw ServiceError.inviteUsedUp }
+        return invite
+    }
+
+    /// Inserts a user, turning a taken name into ``ServiceError/usernameTaken``; an admin makes
+    /// any setup token void.
+    static func insertUser(_ store: Store, _ user: User) throws -> User {
+        do {
+            let stored = try store.insertUser(user)
+            if stored.role == .admin { try store.deleteSetupTokens() }
+            return stored
+        } catch StorageError.constraint {
+            throw ServiceError.usernameTaken
+        }
+    }
+
+    /// The current registration mode.
+    public func registrationMode() async throws -> RegistrationMode {
+        try await run { try await database.read { try Self.registrationMode($0) } }
+    }
+
+    /// Changes the registration mode.
+    public func setRegistrationMode(_ mode: RegistrationMode) async throws {
+        try await run { try await database.write { try $0.setSetting(Self.registrationModeKey, to: mode.rawValue) } }
+        logger.info("registration mode changed", metadata: ["mode": "\(mode.rawValue)"])
+    }
+
+    static func registrationMode(_ store: Store) throws -> RegistrationMode {
+        try store.setting(registrationModeKey).flatMap(RegistrationMode.init(rawValue:)) ?? .invite
+    }
+
+    // MARK: Sign-in
+
+    /// Signs in with a password and creates a device, as `POST /api/v1/login` does.
+    ///
+    /// Throttled per (account, address) and per address before any hashing; an unknown username
+    /// is verified against a dummy hash so it costs the same time and gives the same error as a
+    /// wrong password. A hash with outdated parameters is replaced after a successful check.
+    public func login(
+        username rawUsername: String, password: String, deviceName: String?, client: Client
+    )
+        async throws -> SignedIn
+    {
+        let username = rawUsername.lowercased()
+        let accountKey = "login:\(username)|\(client.throttleAddress)"
+        let addressKey = "login:\(client.throttleAddress)"
+        if let wait = [accountKey, addressKey].compactMap(throttle.wait(for:)).max() {
+            throw ServiceError.rateLimited(retryAfter: wait)
+        }
+        let device = try rules.deviceName(
+            deviceName, fallback: AccountRules.deviceName(fromUserAgent: client.userAgent))
+        let user = try await run { try await database.read { try $0.user(named: username) } }
+
+        var verification = PasswordHasher.Verification.invalid
+        if password.utf8.count > rules.limits.passwordMaxBytes {
+            // Never hash an oversized password, but spend the time anyway.
+            try await run { try await hasher.verifyDummy("") }
+        } else if let user {
+            do {
+                verification = try await hasher.verify(password, against: user.passwordHash)
+            } catch PasswordHasherError.unsupportedHash {
+                logger.error("stored password hash is not usable", metadata: ["user": "\(user.username)"])
+            } catch {
+                throw ServiceError.translating(error)
+            }
+        } else {
+            try await run { try await hasher.verifyDummy(password) }
+        }
+        guard let user, case .valid(let needsRehash) = verification else {
+            throttle.record(accountKey, policy: policies.loginPerAccount)
+            throttle.record(addressKey, policy: policies.loginPerAddress)
+            throw ServiceError.invalidCredentials
+        }
+        throttle.reset(accountKey)
+        if user.disabled { throw ServiceError.accountDisabled }
+
+        let newHash = needsRehash ? try? await hasher.hash(password) : nil
+        let token = SecretToken.generate()
+        let now = self.now
+        return try await run {
+            try await database.write { store in
+                if let newHash { try store.setPasswordHash(userID: user.id, to: newHash) }
+                let stored = try store.insertDevice(
+                    userID: user.id, name: device, userAgent: client.userAgent, ip: client.ip,
+                    tokenHash: SecretToken.digest(token), now: now)
+                return SignedIn(user: user, device: stored, token: token)
+            }
+        }
+    }
+
+    /// The user and device a session token belongs to; ``ServiceError/unauthorized`` when it is
+    /// unknown, signed out, revoked, or its user is disabled.
+    public func authenticate(token: String, client: Client) async throws -> Session {
+        guard !token.isEmpty, token.utf8.count <= 128 else { throw ServiceError.unauthorized }
+        let digest = SecretToken.digest(token)
+        guard let (user, device) = try await run({ try await database.read { try $0.session(tokenHash: digest) } })
+        else { throw ServiceError.unauthorized }
+        let now = self.now
+        if now - device.lastSeenAt >= Self.touchInterval {
+            _ = try? await database.write { try $0.touchDevice(id: device.id, now: now, ip: client.ip) }
+        }
+        return Session(user: user, device: device)
+    }
+
+    /// Ends one device's session, as `POST /api/v1/logout` does.
+    public func logout(_ session: Session) async throws {
+        let now = self.now
+        try await run { try await database.write { try $0.revokeDevice(id: session.device.id, now: now) } }
+    }
+
+    // MARK: Account management (CLI and admin)
+
+    /// Creates an account directly (`hearth user add`), whatever the registration mode.
+    public func createUser(username rawUsername: String, password: String, role: User.Role) async throws -> User {
+        let username = try rules.username(rawUsername)
+        try rules.checkNewPassword(password, username: username)
+        let hash = try await run { try await hasher.hash(password) }
+        let now = self.now
+        let user = try await run {
+            try await database.write { store in
+                try Self.insertUser(store, User(username: username, passwordHash: hash, role: role, createdAt: now))
+            }
+        }
+        logger.info("user created", metadata: ["user": "\(user.username)", "role": "\(role.rawValue)"])
+        return user
+    }
+
+    /// Every account.
+    public func users() async throws -> [User] {
+        try await run { try await database.read { try $0.users() } }
+    }
+
+    /// One account by name; ``ServiceError/notFound(_:)`` when there is none.
+    public func user(named username: String) async throws -> User {
+        let user = try await run { try await database.read { try $0.user(named: username) } }
+        guard let user else { throw ServiceError.notFound("User \(username)") }
+        return user
+    }
+
+    /// Disables an account and ends all its sessions at once; returns how many sessions ended.
+    @discardableResult
+    public func disable(username: String) async throws -> Int {
+        let now = self.now
+        return try await modify(username) { store, user in
+            try store.setDisabled(userID: user.id, true)
+            return try store.revokeDevices(userID: user.id, now: now)
+        }
+    }
+
+    /// Enables a disabled account.
+    public func enable(username: String) async throws {
+        try await modify(username) { store, user in try store.setDisabled(userID: user.id, false) }
+    }
+
+    /// Deletes an account and its devices.
+    public func delete(username: String) async throws {
+        try await modify(username) { store, user in try store.deleteUser(id: user.id) }
+        logger.info("user deleted", metadata: ["user": "\(username.lowercased())"])
+    }
+
+    /// Sets a new password and ends all of the account's sessions.
+    public func resetPassword(username: String, password: String) async throws {
+        let user = try await self.user(named: username)
+        try rules.checkNewPassword(password, username: user.username)
+        let hash = try await run { try await hasher.hash(password) }
+        let now = self.now
+        try await modify(username) { store, user in
+            try store.setPasswordHash(userID: user.id, to: hash)
+            try store.revokeDevices(userID: user.id, now: now)
+        }
+        logger.info("password reset", metadata: ["user": "\(user.username)"])
+    }
+
+    /// Runs `change` on a named user in one transaction.
+    @discardableResult
+    private func modify<T: Sendable>(
+        _ username: String, _ change: @escaping @Sendable (Store, User) throws -> T
+    )
+        async throws -> T
+    {
+        try await run {
+            try await database.write { store in
+                guard let user = try store.user(named: username) else {
+                    throw ServiceError.notFound("User \(username)")
+                }
+                return try change(store, user)
+            }
+        }
+    }
+}

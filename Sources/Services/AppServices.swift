@@ -1,0 +1,58 @@
+import Credentials
+import Foundation
+import Logging
+import Storage
+
+/// The domain services of one Hearth data dir, built once per process by the CLI and shared by
+/// the HTTP handlers and the CLI commands alike.
+public final class AppServices: Sendable {
+    public let configuration: HearthConfiguration
+    public let database: AppDatabase
+    public let accounts: Accounts
+    public let invites: Invites
+    let logger: Logger
+
+    static let publicURLKey = "public_url"
+
+    /// Opens the data dir's database (creating and migrating it) and builds the services.
+    public init(
+        configuration: HearthConfiguration, clock: @escaping @Sendable () -> Date = { Date() },
+        logger: Logger = Logger(label: "hearth")
+    ) throws {
+        self.configuration = configuration
+        self.logger = logger
+        database = try AppDatabase.open(dataDirectory: configuration.dataDirectory)
+        let hasher = try PasswordHasher(configuration: configuration.hashing)
+        accounts = Accounts(
+            database: database, hasher: hasher, throttle: Throttle(now: clock), configuration: configuration,
+            clock: clock, logger: logger)
+        invites = Invites(database: database, limits: configuration.limits, clock: clock, logger: logger)
+    }
+
+    /// The URL people reach the server at: the configured one, else the one the last `serve`
+    /// recorded, else `http://localhost:8080`. Without a trailing slash.
+    public func publicURL() async -> String {
+        if let url = configuration.publicURL { return Self.trimmed(url) }
+        let stored = try? await database.read { try $0.setting(Self.publicURLKey) }
+        return (stored ?? nil).map(Self.trimmed) ?? "http://localhost:8080"
+    }
+
+    /// Records the URL a running server is reached at, so CLI commands print working links.
+    public func recordPublicURL(_ url: String) async throws {
+        try await run { try await database.write { try $0.setSetting(Self.publicURLKey, to: Self.trimmed(url)) } }
+    }
+
+    /// The URL an invite code is used at.
+    public func inviteURL(_ invite: Invite) async -> String {
+        await publicURL() + "/invite/" + invite.code
+    }
+
+    /// Succeeds when the database can be read and written.
+    public func checkHealth() async throws {
+        try await run { try await database.checkHealth() }
+    }
+
+    static func trimmed(_ url: String) -> String {
+        url.hasSuffix("/") ? String(url.dropLast()) : url
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+
+/// Everything a Hearth operation can refuse, with the stable `code` clients see and a sentence for people.
+///
+/// The Web layer maps each case to one HTTP status; the CLI prints `message`.
+public enum ServiceError: Error, Equatable, Sendable {
+    case invalidUsername(String)
+    case usernameReserved
+    case usernameTaken
+    case passwordTooShort(minimum: Int)
+    case passwordTooLong(maximumBytes: Int)
+    case passwordTooCommon
+    case invalidDeviceName(String)
+    case invalidField(String)
+    case registrationClosed
+    case inviteRequired
+    case inviteInvalid
+    case inviteExpired
+    case inviteUsedUp
+    case inviteRevoked
+    case invalidInviteOptions(String)
+    case invalidCredentials
+    case accountDisabled
+    case unauthorized
+    case forbidden
+    case notFound(String)
+    case setupUnavailable
+    /// Too many attempts; retry after the given number of seconds.
+    case rateLimited(retryAfter: Int)
+    /// The password hashing queue is full; retry after the given number of seconds.
+    case busy(retryAfter: Int)
+    case storageFull
+    case `internal`(String)
+
+    /// The snake_case code of SPEC §3 error bodies.
+    public var code: String {
+        switch self {
+        case .invalidUsername: "invalid_username"
+        case .usernameReserved: "username_reserved"
+        case .usernameTaken: "username_taken"
+        case .passwordTooShort: "password_too_short"
+        case .passwordTooLong: "password_too_long"
+        case .passwordTooCommon: "password_too_common"
+        case .invalidDeviceName: "invalid_device_name"
+        case .invalidField: "invalid_field"
+        case .registrationClosed: "registration_closed"
+        case .inviteRequired: "invite_required"
+        case .inviteInvalid: "invite_invalid"
+        case .inviteExpired: "invite_expired"
+        case .inviteUsedUp: "invite_used_up"
+        case .inviteRevoked: "invite_revoked"
+        case .invalidInviteOptions: "invalid_invite_options"
+        case .invalidCredentials: "invalid_credentials"
+        case .accountDisabled: "account_disabled"
+        case .unauthorized: "unauthorized"
+        case .forbidden: "forbidden"
+        case .notFound: "not_found"
+        case .setupUnavailable: "setup_unavailable"
+        case .rateLimited: "rate_limited"
+        case .busy: "busy"
+        case .storageFull: "storage_full"
+        case .internal: "internal_error"
+        }
+    }
+
+    /// A sentence that says what is wrong and what to do.
+    public var message: String {
+        switch self {
+        case .invalidUsername(let reason): "Usernames are 3–32 characters of a-z, 0-9, '.', '_' and '-': \(reason)."
+        case .usernameReserved: "That username is reserved; please pick another."
+        case .usernameTaken: "That username is taken; please pick another."
+        case .passwordTooShort(let minimum): "Passwords need at least \(minimum) characters."
+        case .passwordTooLong(let maximum): "Passwords may be at most \(maximum) bytes long."
+        case .passwordTooCommon: "That password is too common or too easy to guess; please pick another."
+        case .invalidDeviceName(let reason): "Invalid device name: \(reason)."
+        case .invalidField(let reason): reason
+        case .registrationClosed: "Registration is closed on this server; ask the admin for an account."
+        case .inviteRequired: "This server needs an invite to register; ask a member for an invite link."
+        case .inviteInvalid: "That invite code does not exist; check the link you were sent."
+        case .inviteExpired: "That invite has expired; ask for a new one."
+        case .inviteUsedUp: "That invite has been used up; ask for a new one."
+        case .inviteRevoked: "That invite was revoked; ask for a new one."
+        case .invalidInviteOptions(let reason): "Invalid invite options: \(reason)."
+        case .invalidCredentials: "Wrong username or password."
+        case .accountDisabled: "This account is disabled; ask the admin."
+        case .unauthorized: "Sign in first: this needs a valid session."
+        case .forbidden: "You are not allowed to do that."
+        case .notFound(let what): "\(what) was not found."
+        case .setupUnavailable:
+            "Setup is no longer available: an admin exists, or the setup link is not the current one."
+        case .rateLimited(let seconds): "Too many attempts; try again in \(seconds) seconds."
+        case .busy(let seconds): "The server is busy; try again in \(seconds) seconds."
+        case .storageFull: "The server's disk is full; nothing was saved. Tell the admin."
+        case .internal: "Something went wrong on the server; it has been logged."
+        }
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import GRDB
+
+/// The one SQLite database of a Hearth data dir, `<data-dir>/hearth.sqlite`.
+///
+/// A GRDB `DatabasePool` in WAL mode with `synchronous=FULL` (a commit is on disk when it
+/// returns), foreign keys on, and a busy timeout so that CLI commands and a running server can
+/// share the file. Opening it applies the embedded migrations and refuses a database written by
+/// a newer schema.
+public final class AppDatabase: Sendable {
+    /// The database's file name inside the data dir.
+    public static let fileName = "hearth.sqlite"
+
+    /// How long a writer waits for another process's lock before giving up with `busy`.
+    public static let busyTimeout: TimeInterval = 10
+
+    /// Where the database file is.
+    public let url: URL
+    let pool: DatabasePool
+
+    /// Opens (creating if needed) the database in `dataDirectory`, which is itself created with
+    /// owner-only permissions when missing, and brings the schema up to date.
+    public static func open(dataDirectory: URL) throws -> AppDatabase {
+        try prepareDataDirectory(dataDirectory)
+        return try AppDatabase(url: dataDirectory.appending(path: fileName))
+    }
+
+    /// Creates `directory` with mode 0700 when it does not exist; fails when it is not a writable folder.
+    public static func prepareDataDirectory(_ directory: URL) throws {
+        let path = directory.path
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else {
+                throw StorageError.dataDirectory(path: path, reason: "it exists and is not a directory")
+            }
+        } else {
+            do {
+                try FileManager.default.createDirectory(
+                    at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw StorageError.dataDirectory(path: path, reason: "cannot create it (\(error.localizedDescription))")
+            }
+        }
+        guard FileManager.default.isWritableFile(atPath: path) else {
+            throw StorageError.dataDirectory(path: path, reason: "it is not writable by this user")
+        }
+    }
+
+    /// Opens the database file at `url` and migrates it.
+    public init(url: URL) throws {
+        self.url = url
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(Self.busyTimeout)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            pool = try DatabasePool(path: url.path, configuration: configuration)
+            // GRDB switches its one writer connection to synchronous=NORMAL when it enables WAL,
+            // after prepareDatabase ran; an ack must mean durable, so put FULL back.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        } catch {
+            throw Self.mapped(error)
+        }
+        chmod(url.path, 0o600)
+        try migrate()
+    }
+
+    /// Applies the embedded migrations that the database does not have yet, in order.
+    private func migrate() throws {
+        var migrator = DatabaseMigrator()
+        for file in try Migrations.all() {
+            migrator.registerMigration(file.identifier) { db in
+                try db.execute(sql: file.sql)
+            }
+        }
+        do {
+            let (applied, known) = try pool.read { db in
+                (try migrator.appliedIdentifiers(db), Set(migrator.migrations))
+            }
+            let unknown = applied.subtracting(known).sorted()
+            guard unknown.isEmpty else { throw StorageError.newerSchema(unknown: unknown) }
+            try migrator.migrate(pool)
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+
+    /// The identifiers of the migrations recorded in the database, in order.
+    public func appliedMigrations() throws -> [String] {
+        try pool.read { db in
+            try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier")
+        }
+    }
+
+    /// Runs `body` in one transaction (GRDB begins writes IMMEDIATE): all of it is committed, or none of it.
+    public func write<T: Sendable>(_ body: @Sendable (Store) throws -> T) async throws -> T {
+        do {
+            return try await pool.write { db in try body(Store(db: db)) }
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+
+    /// Runs `body` on a consistent read-only snapshot.
+    public func read<T: Sendable>(_ body: @Sendable (Store) throws -> T) async throws -> T {
+        do {
+            return try await pool.read { db in try body(Store(db: db)) }
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+
+    /// Succeeds when the database can be read and its write lock taken; writes nothing.
+    public func checkHealth() async throws {
+        do {
+            try await pool.writeWithoutTransaction { db in
+                try db.inTransaction(.immediate) {
+                    _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM settings")
+                    try db.execute(sql: "INSERT OR REPLACE INTO settings(key, value) VALUES ('health_check', 'ok')")
+                    return .rollback
+                }
+            }
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+
+    /// Maps SQLite failures to ``StorageError``; every other error passes through.
+    static func mapped(_ error: any Error) -> any Error {
+        guard let error = error as? DatabaseError else { return error }
+        switch error.resultCode {
+        case .SQLITE_CONSTRAINT: return StorageError.constraint(error.message ?? "constraint failed")
+        case .SQLITE_FULL: return StorageError.full
+        case .SQLITE_BUSY, .SQLITE_LOCKED: return StorageError.busy
+        default: return StorageError.sqlite(code: error.resultCode.rawValue, message: error.message ?? "\(error)")
+        }
+    }
+}

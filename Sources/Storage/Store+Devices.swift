@@ -1,0 +1,59 @@
+import Foundation
+import GRDB
+
+extension Store {
+    /// Stores a new device with a live session whose token has the digest `tokenHash`.
+    public func insertDevice(
+        userID: Int64, name: String, userAgent: String?, ip: String?, tokenHash: Data, now: Int64
+    ) throws -> Device {
+        try db.execute(
+            sql: """
+                INSERT INTO devices (user_id, name, user_agent, ip, token_hash, created_at, last_seen_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [userID, name, userAgent, ip, tokenHash, now, now])
+        return Device(
+            id: db.lastInsertedRowID, userID: userID, name: name, userAgent: userAgent, ip: ip,
+            createdAt: now, lastSeenAt: now, revokedAt: nil)
+    }
+
+    /// The live device whose session token has the digest `tokenHash`, with its enabled user.
+    public func session(tokenHash: Data) throws -> (User, Device)? {
+        guard
+            let device = try Device.fetchOne(
+                db, sql: "SELECT * FROM devices WHERE token_hash = ? AND revoked_at IS NULL", arguments: [tokenHash]),
+            let user = try user(id: device.userID), !user.disabled
+        else { return nil }
+        return (user, device)
+    }
+
+    /// A user's devices, newest first, signed-out ones included.
+    public func devices(userID: Int64) throws -> [Device] {
+        try Device.fetchAll(
+            db, sql: "SELECT * FROM devices WHERE user_id = ? ORDER BY created_at DESC, id DESC", arguments: [userID])
+    }
+
+    /// Notes that a device was just used.
+    public func touchDevice(id: Int64, now: Int64, ip: String?) throws {
+        try db.execute(
+            sql: "UPDATE devices SET last_seen_at = ?, ip = coalesce(?, ip) WHERE id = ?", arguments: [now, ip, id])
+    }
+
+    /// Ends one device's session; returns false when it had none.
+    @discardableResult
+    public func revokeDevice(id: Int64, now: Int64) throws -> Bool {
+        try db.execute(
+            sql: "UPDATE devices SET token_hash = NULL, revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+            arguments: [now, id])
+        return changes > 0
+    }
+
+    /// Ends every session of a user; returns how many there were.
+    @discardableResult
+    public func revokeDevices(userID: Int64, now: Int64) throws -> Int {
+        try db.execute(
+            sql: "UPDATE devices SET token_hash = NULL, revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+            arguments: [now, userID])
+        return changes
+    }
+}

@@ -1,0 +1,12 @@
+import GRDB
+
+/// The database inside one transaction: the queries and changes Services compose.
+///
+/// Only reachable through ``AppDatabase/write(_:)`` and ``AppDatabase/read(_:)``, so every use is
+/// transactional. Methods for each table live in `Store+<Table>.swift`.
+public struct Store {
+    let db: Database
+
+    /// The number of rows the last statement changed.
+    var changes: Int { db.changesCount }
+}

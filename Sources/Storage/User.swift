@@ -1,0 +1,42 @@
+import GRDB
+
+/// An account.
+public struct User: Sendable, Equatable, Codable {
+    /// What an account may do on the server.
+    public enum Role: String, Sendable, Codable, CaseIterable {
+        case admin, moderator, member
+    }
+
+    public var id: Int64
+    /// Lowercase, 3–32 characters of `a-z 0-9 . _ -`.
+    public var username: String
+    /// The Argon2id PHC string.
+    public var passwordHash: String
+    public var role: Role
+    public var disabled: Bool
+    /// Milliseconds since the epoch.
+    public var createdAt: Int64
+
+    /// Creates a user value (not yet stored).
+    public init(
+        id: Int64 = 0, username: String, passwordHash: String, role: Role, disabled: Bool = false, createdAt: Int64
+    ) {
+        self.id = id
+        self.username = username
+        self.passwordHash = passwordHash
+        self.role = role
+        self.disabled = disabled
+        self.createdAt = createdAt
+    }
+}
+
+extension User: FetchableRecord {
+    public init(row: Row) throws {
+        id = row["id"]
+        username = row["username"]
+        passwordHash = row["password_hash"]
+        role = Role(rawValue: row["role"]) ?? .member
+        disabled = row["disabled"]
+        createdAt = row["created_at"]
+    }
+}

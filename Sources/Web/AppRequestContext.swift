@@ -1,0 +1,22 @@
+import Hummingbird
+import Services
+
+/// The per-request context: Hummingbird's core storage plus who the client is.
+public struct AppRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The peer's IP address as the socket sees it (a proxy, when there is one).
+    public let peerAddress: String?
+    /// The client's IP address after trusted-proxy resolution; set by ``ClientAddressMiddleware``.
+    public var clientAddress: String?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        peerAddress = source.channel.remoteAddress?.ipAddress
+        clientAddress = peerAddress
+    }
+
+    /// The client as Services see it.
+    public func client(_ request: Request) -> Client {
+        Client(ip: clientAddress, userAgent: request.headers[.userAgent].map { String($0.prefix(256)) })
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import Hummingbird
+import Services
+import Storage
+
+/// Registration, sign-in, sign-out, the current session, and first-admin setup.
+struct AuthController: Sendable {
+    let services: AppServices
+    let authenticator: SessionAuthenticator
+
+    var bodyLimit: Int { services.configuration.limits.authBodyBytes }
+
+    func addRoutes(to api: RouterGroup<AppRequestContext>) {
+        api.post("register", use: register)
+        api.post("login", use: login)
+        api.post("logout", use: logout)
+        api.get("me", use: me)
+        api.post("setup", use: setup)
+        api.post("setup/status", use: setupStatus)
+    }
+
+    struct RegisterBody: Decodable {
+        let username: String
+        let password: String
+        let invite: String?
+        let deviceName: String?
+        /// `"cookie"`: set the session as an HttpOnly cookie instead of returning the token.
+        let session: String?
+    }
+
+    struct LoginBody: Decodable {
+        let username: String
+        let password: String
+        let deviceName: String?
+        let session: String?
+    }
+
+    struct SetupBody: Decodable {
+        let token: String
+        let username: String
+        let password: String
+        let deviceName: String?
+        let session: String?
+    }
+
+    struct SetupStatusBody: Decodable {
+        let token: String
+    }
+
+    /// `POST /api/v1/register` — creates an account and signs it in: 201 `{user, device, token}`.
+    @Sendable func register(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let body = try await request.decodeJSON(RegisterBody.self, limit: bodyLimit)
+        let signedIn = try await services.accounts.register(
+            username: body.username, password: body.password, invite: body.invite, deviceName: body.deviceName,
+            client: context.client(request))
+        return try respond(signedIn, status: .created, cookie: body.session == "cookie")
+    }
+
+    /// `POST /api/v1/login` — signs in with a password as a new device: 200 `{user, device, token}`.
+    @Sendable func login(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let body = try await request.decodeJSON(LoginBody.self, limit: bodyLimit)
+        let signedIn = try await services.accounts.login(
+            username: body.username, password: body.password, deviceName: body.deviceName,
+            client: context.client(request))
+        return try respond(signedIn, status: .ok, cookie: body.session == "cookie")
+    }
+
+    /// `POST /api/v1/logout` — ends this device's session and clears the cookie: 204.
+    @Sendable func logout(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let session = try await authenticator.session(request, context: context)
+        try await services.accounts.logout(session)
+        var response = Response(status: .noContent)
+        response.setCookie(authenticator.expiredCookie())
+        return response
+    }
+
+    /// `GET /api/v1/me` — the signed-in user and this device.
+    @Sendable func me(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let session = try await authenticator.session(request, context: context)
+        return try .json(MeResponse(user: .init(session.user), device: .init(session.device)))
+    }
+
+    /// `POST /api/v1/setup` — with the one-time setup token, creates the first admin and signs them in: 201.
+    @Sendable func setup(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let body = try await request.decodeJSON(SetupBody.self, limit: bodyLimit)
+        let signedIn = try await services.accounts.completeSetup(
+            token: body.token, username: body.username, password: body.password, deviceName: body.deviceName,
+            client: context.client(request))
+        return try respond(signedIn, status: .created, cookie: body.session == "cookie")
+    }
+
+    /// `POST /api/v1/setup/status` — whether a setup token is still good: `{available}`.
+    @Sendable func setupStatus(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let body = try await request.decodeJSON(SetupStatusBody.self, limit: bodyLimit)
+        let available = try await services.accounts.setupIsAvailable(token: body.token)
+        return try .json(["available": available])
+    }
+
+    private func respond(_ signedIn: SignedIn, status: HTTPResponse.Status, cookie: Bool) throws -> Response {
+        let body = SignedInResponse(
+            user: .init(signedIn.user), device: .init(signedIn.device), token: cookie ? nil : signedIn.token)
+        var response = try Response.json(body, status: status)
+        if cookie { response.setCookie(authenticator.cookie(token: signedIn.token)) }
+        return response
+    }
+}
+
+/// A user as the API shows it.
+struct UserJSON: Encodable {
+    let id: Int64
+    let username: String
+    let role: String
+
+    init(_ user: User) {
+        id = user.id
+        username = user.username
+        role = user.role.rawValue
+    }
+}
+
+/// A device as the API shows it.
+struct DeviceJSON: Encodable {
+    let id: Int64
+    let name: String
+
+    init(_ device: Device) {
+        id = device.id
+        name = device.name
+    }
+}
+
+/// `{user, device, token}`; the token is left out when it went into a cookie.
+struct SignedInResponse: Encodable {
+    let user: UserJSON
+    let device: DeviceJSON
+    let token: String?
+}
+
+/// `{user, device}`.
+struct MeResponse: Encodable {
+    let user: UserJSON
+    let device: DeviceJSON
+}

@@ -1,0 +1,127 @@
+import ArgumentParser
+import Credentials
+import Foundation
+import Logging
+import Services
+
+/// Options every command takes: where the data lives, how passwords are hashed, how much to log.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "The data directory (default: $HEARTH_DATA, else ./hearth-data).")
+    var data: String?
+
+    @Option(
+        name: .long,
+        help: "Log level: trace, debug, info, notice, warning, error (default: $HEARTH_LOG_LEVEL, else info).")
+    var logLevel: String?
+
+    @Option(help: "Argon2id memory in KiB for new hashes (default: $HEARTH_ARGON2_MEMORY_KIB, else 19456).")
+    var argon2Memory: UInt32?
+
+    @Option(help: "Argon2id iterations for new hashes (default: $HEARTH_ARGON2_ITERATIONS, else 2).")
+    var argon2Iterations: UInt32?
+
+    @Option(help: "Argon2id parallelism for new hashes (default: $HEARTH_ARGON2_PARALLELISM, else 1).")
+    var argon2Parallelism: UInt32?
+
+    @Option(help: "Threads that hash passwords (default: $HEARTH_HASH_THREADS, else 1).")
+    var hashThreads: Int?
+
+    @Option(
+        help:
+            "Sign-ins that may wait for a hashing thread before new ones get 503 (default: $HEARTH_HASH_QUEUE, else 32)."
+    )
+    var hashQueue: Int?
+
+    /// The configuration these options (and the environment) describe.
+    func configuration() throws -> HearthConfiguration {
+        let environment = ProcessInfo.processInfo.environment
+        let directory = data ?? environment["HEARTH_DATA"] ?? "./hearth-data"
+        var configuration = HearthConfiguration(
+            dataDirectory: URL(
+                fileURLWithPath: directory, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+            ).standardizedFileURL)
+        var parameters = Argon2Parameters.default
+        parameters.memoryKiB =
+            try argon2Memory ?? Environment.number("HEARTH_ARGON2_MEMORY_KIB") ?? parameters.memoryKiB
+        parameters.iterations =
+            try argon2Iterations ?? Environment.number("HEARTH_ARGON2_ITERATIONS") ?? parameters.iterations
+        parameters.parallelism =
+            try argon2Parallelism ?? Environment.number("HEARTH_ARGON2_PARALLELISM") ?? parameters.parallelism
+        guard parameters.isValid, parameters.fits(under: .ceiling) else {
+            throw CLIError(
+                "Argon2 parameters \(parameters) are out of range (the most allowed is \(Argon2Parameters.ceiling)).")
+        }
+        configuration.hashing.parameters = parameters
+        configuration.hashing.threads = try hashThreads ?? Environment.number("HEARTH_HASH_THREADS") ?? 1
+        configuration.hashing.queueLimit = try hashQueue ?? Environment.number("HEARTH_HASH_QUEUE") ?? 32
+        guard configuration.hashing.threads >= 1, configuration.hashing.queueLimit >= 1 else {
+            throw CLIError("--hash-threads and --hash-queue must be at least 1.")
+        }
+        return configuration
+    }
+
+    /// Sends logs to stderr at the chosen level.
+    func bootstrapLogging() throws -> Logger {
+        let name = logLevel ?? ProcessInfo.processInfo.environment["HEARTH_LOG_LEVEL"] ?? "info"
+        guard let level = Logger.Level(rawValue: name.lowercased()) else {
+            throw CLIError("Unknown log level '\(name)'; use trace, debug, info, notice, warning or error.")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        return Logger(label: "hearth")
+    }
+
+    /// Opens the data dir's services for a command.
+    func services(_ configure: (inout HearthConfiguration) throws -> Void = { _ in }) throws -> AppServices {
+        var configuration = try configuration()
+        try configure(&configuration)
+        let logger = try bootstrapLogging()
+        do {
+            return try AppServices(configuration: configuration, logger: logger)
+        } catch {
+            throw CLIError(error)
+        }
+    }
+}
+
+/// Reads `HEARTH_*` environment variables.
+enum Environment {
+    /// A number from the environment, nil when unset; an error when set to something else.
+    static func number<T: LosslessStringConvertible>(_ name: String) throws -> T? {
+        guard let text = ProcessInfo.processInfo.environment[name], !text.isEmpty else { return nil }
+        guard let value = T(text) else { throw CLIError("$\(name) must be a number, not '\(text)'.") }
+        return value
+    }
+}
+
+/// A command-line failure: one line that says what is wrong and what to do.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ message: String) {
+        description = message
+    }
+
+    /// The message for an error from the lower layers.
+    init(_ error: any Error) {
+        switch error {
+        case let error as CLIError: description = error.description
+        case ServiceError.internal(let detail): description = "internal error: \(detail)"
+        case let error as ServiceError: description = error.message
+        case let error as CustomStringConvertible: description = error.description
+        default: description = String(describing: error)
+        }
+    }
+}
+
+/// Runs a command's body, turning any failure into a ``CLIError``.
+func command<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch {
+        throw CLIError(error)
+    }
+}

@@ -1,0 +1,115 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import Services
+import Web
+
+/// `hearth serve`: runs the server until SIGTERM or SIGINT.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the server.",
+        discussion: """
+            While no admin exists, prints a one-time setup link (and a QR code of it) that opens the \
+            first-admin form in a browser. Stops gracefully on SIGTERM or SIGINT.
+            """)
+
+    @OptionGroup var options: GlobalOptions
+
+    @Option(help: "Address to listen on (default: $HEARTH_HOST, else 0.0.0.0: every interface).")
+    var host: String?
+
+    @Option(help: "Port to listen on; 0 picks a free one (default: $HEARTH_PORT, else 8080).")
+    var port: Int?
+
+    @Option(
+        help:
+            "The URL people reach the server at, e.g. https://chat.example.org (default: $HEARTH_PUBLIC_URL, else http://<this machine's address>:<port>)."
+    )
+    var publicURL: String?
+
+    @Option(
+        name: .customLong("trusted-proxy"),
+        help:
+            "A reverse proxy's IP address whose X-Forwarded-For is believed; repeat for several (default: $HEARTH_TRUSTED_PROXIES, comma-separated)."
+    )
+    var trustedProxies: [String] = []
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let services = try options.services { configuration in
+            configuration.host = host ?? environment["HEARTH_HOST"] ?? configuration.host
+            configuration.port = try port ?? Environment.number("HEARTH_PORT") ?? configuration.port
+            guard (0...65_535).contains(configuration.port) else { throw CLIError("--port must be 0–65535.") }
+            configuration.publicURL = publicURL ?? environment["HEARTH_PUBLIC_URL"]
+            if let url = configuration.publicURL {
+                guard let components = URLComponents(string: url), ["http", "https"].contains(components.scheme),
+                    components.host?.isEmpty == false
+                else { throw CLIError("--public-url must be an http:// or https:// URL, not '\(url)'.") }
+            }
+            configuration.trustedProxies =
+                trustedProxies.isEmpty
+                ? (environment["HEARTH_TRUSTED_PROXIES"] ?? "").split(separator: ",").map {
+                    $0.trimmingCharacters(in: .whitespaces)
+                } : trustedProxies
+        }
+        let logger = Logger(label: "hearth")
+        let configuration = services.configuration
+        let app = HearthApp.application(services: services, logger: logger) { channel in
+            let port = channel.localAddress?.port ?? configuration.port
+            let url = configuration.publicURL ?? "http://\(Self.reachableHost(configuration.host)):\(port)"
+            await Self.announce(services: services, url: url, logger: logger)
+        }
+        do {
+            try await app.runService()
+        } catch {
+            throw CLIError("The server stopped: \(error)")
+        }
+        logger.info("stopped")
+    }
+
+    /// Prints where the server is and, while no admin exists, the setup link and its QR code.
+    static func announce(services: AppServices, url: String, logger: Logger) async {
+        do {
+            try await services.recordPublicURL(url)
+            var lines = ["Hearth is running at \(url) (data: \(services.database.url.path))"]
+            if let token = try await services.accounts.prepareSetup() {
+                let setupURL = "\(url)/setup?token=\(token)"
+                lines += [
+                    "", "No admin account exists yet. Open this link in a browser to create one:", "  \(setupURL)",
+                    try Format.qr(setupURL),
+                    "The link works once, and only until an admin exists (`hearth user add NAME --admin` also does it).",
+                ]
+            }
+            FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        } catch {
+            logger.error("could not prepare first-admin setup: \(error)")
+        }
+    }
+
+    /// A host name other devices can use: this machine's LAN address when listening on every interface.
+    static func reachableHost(_ host: String) -> String {
+        guard host == "0.0.0.0" || host == "::" || host.isEmpty else {
+            return host.contains(":") ? "[\(host)]" : host
+        }
+        var addresses: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&addresses) == 0, let first = addresses else { return "localhost" }
+        defer { freeifaddrs(addresses) }
+        for pointer in sequence(first: first, next: { $0.pointee.ifa_next }) {
+            let interface = pointer.pointee
+            guard let address = interface.ifa_addr,
+                address.pointee.sa_family == UInt8(AF_INET) || address.pointee.sa_family == sa_family_t(AF_INET),
+                interface.ifa_flags & UInt32(IFF_LOOPBACK) == 0, interface.ifa_flags & UInt32(IFF_UP) != 0
+            else { continue }
+            var buffer = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+            if getnameinfo(
+                address, socklen_t(MemoryLayout<sockaddr_in>.size), &buffer, socklen_t(buffer.count), nil, 0,
+                NI_NUMERICHOST) == 0
+            {
+                return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            }
+        }
+        return "localhost"
+    }
+}

@@ -1,0 +1,104 @@
+import ArgumentParser
+import Foundation
+import Services
+import Storage
+
+/// `hearth user …`: manage accounts.
+struct UserCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "user", abstract: "Manage accounts.",
+        subcommands: [Add.self, List.self, Disable.self, Enable.self, Delete.self, ResetPassword.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create an account (whatever the registration mode).",
+            discussion: "The password comes from --password-file (- for stdin), else you are asked for it.")
+
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The username: 3–32 characters of a-z, 0-9, '.', '_' and '-'.") var name: String
+        @Flag(help: "Make the account an admin.") var admin = false
+        @Option(help: "Read the password from the first line of this file (- for stdin).") var passwordFile: String?
+
+        func run() async throws {
+            let services = try options.services()
+            let password = try PasswordInput.read(file: passwordFile, prompt: "Password for \(name)")
+            let user = try await command {
+                try await services.accounts.createUser(
+                    username: name, password: password, role: admin ? .admin : .member)
+            }
+            print("Created \(user.role == .admin ? "admin" : "user") \(user.username).")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List accounts.")
+        @OptionGroup var options: GlobalOptions
+
+        func run() async throws {
+            let services = try options.services()
+            let users = try await command { try await services.accounts.users() }
+            if users.isEmpty {
+                print(
+                    "No accounts yet. Start `hearth serve` for the setup link, or run `hearth user add NAME --admin`.")
+                return
+            }
+            let rows = users.map { user in
+                [user.username, user.role.rawValue, user.disabled ? "disabled" : "active", Format.date(user.createdAt)]
+            }
+            print(Format.table(header: ["USERNAME", "ROLE", "STATUS", "CREATED"], rows: rows), terminator: "")
+        }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Disable an account and end all its sessions at once.")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The username.") var name: String
+
+        func run() async throws {
+            let services = try options.services()
+            let ended = try await command { try await services.accounts.disable(username: name) }
+            print("Disabled \(name.lowercased()); ended \(ended) session\(ended == 1 ? "" : "s").")
+        }
+    }
+
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Enable a disabled account.")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The username.") var name: String
+
+        func run() async throws {
+            let services = try options.services()
+            try await command { try await services.accounts.enable(username: name) }
+            print("Enabled \(name.lowercased()).")
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete an account and its devices.")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The username.") var name: String
+
+        func run() async throws {
+            let services = try options.services()
+            try await command { try await services.accounts.delete(username: name) }
+            print("Deleted \(name.lowercased()).")
+        }
+    }
+
+    struct ResetPassword: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "reset-password", abstract: "Set a new password and end all of the account's sessions.")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The username.") var name: String
+        @Option(help: "Read the password from the first line of this file (- for stdin).") var passwordFile: String?
+
+        func run() async throws {
+            let services = try options.services()
+            _ = try await command { try await services.accounts.user(named: name) }
+            let password = try PasswordInput.read(file: passwordFile, prompt: "New password for \(name)")
+            try await command { try await services.accounts.resetPassword(username: name, password: password) }
+            print("Password of \(name.lowercased()) reset; all of its sessions ended.")
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+
+@testable import Credentials
+
+@Suite struct PasswordHasherTests {
+    /// Cheap parameters so the suite stays fast; the defaults are exercised once below.
+    static let cheap = Argon2Parameters(memoryKiB: 1024, iterations: 1, parallelism: 1)
+
+    @Test func hashesAtTheDefaultsIntoAPHCString() async throws {
+        let hasher = try PasswordHasher()
+        let hash = try await hasher.hash("correct horse battery staple")
+        #expect(hash.hasPrefix("$argon2id$v=19$m=19456,t=2,p=1$"))
+        #expect(Argon2Parameters(phc: hash) == .default)
+        #expect(try await hasher.verify("correct horse battery staple", against: hash) == .valid(needsRehash: false))
+        #expect(try await hasher.verify("correct horse battery stapler", against: hash) == .invalid)
+    }
+
+    @Test func reportsARehashWhenTheParametersChanged() async throws {
+        let old = try PasswordHasher(configuration: .init(parameters: Self.cheap))
+        let hash = try await old.hash("a long enough password")
+        let new = try PasswordHasher(
+            configuration: .init(parameters: Argon2Parameters(memoryKiB: 2048, iterations: 1, parallelism: 1)))
+        #expect(try await new.verify("a long enough password", against: hash) == .valid(needsRehash: true))
+    }
+
+    @Test func refusesStoredHashesAboveTheCeilingOrNotArgon2id() async throws {
+        let hasher = try PasswordHasher(configuration: .init(parameters: Self.cheap))
+        let huge = "$argon2id$v=19$m=4194304,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"
+        await #expect(throws: PasswordHasherError.unsupportedHash) {
+            try await hasher.verify("whatever", against: huge)
+        }
+        await #expect(throws: PasswordHasherError.unsupportedHash) {
+            try await hasher.verify("whatever", against: "$2b$12$abcdefghijklmnopqrstuv")
+        }
+        #expect(Argon2Parameters(phc: "$argon2i$v=19$m=1024,t=1,p=1$c2FsdA$aGFzaA") == nil)
+        #expect(Argon2Parameters(phc: "$argon2id$v=19$m=1024,t=1$c2FsdA$aGFzaA") == nil)
+    }
+
+    @Test func refusesParametersAboveTheCeilingAtStart() {
+        #expect(throws: PasswordHasherError.self) {
+            try PasswordHasher(
+                configuration: .init(parameters: Argon2Parameters(memoryKiB: 1 << 22, iterations: 2, parallelism: 1)))
+        }
+    }
+
+    @Test func shedsWithBusyWhenTheQueueIsFull() async throws {
+        // One thread, one waiting slot, slow hashes: of many at once, most must be refused at once.
+        let hasher = try PasswordHasher(
+            configuration: .init(
+                parameters: Argon2Parameters(memoryKiB: 8192, iterations: 8, parallelism: 1), threads: 1,
+                queueLimit: 1))
+        let outcomes = await withTaskGroup(of: Bool.self) { group in
+            for index in 0..<12 {
+                group.addTask {
+                    do {
+                        _ = try await hasher.hash("password number \(index)")
+                        return true
+                    } catch {
+                        return false
+                    }
+                }
+            }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        let done = outcomes.filter { $0 }.count
+        #expect(done >= 1)
+        #expect(done < 12)
+        // Once the queue drains, hashing works again.
+        _ = try await hasher.hash("after the flood")
+    }
+
+    @Test func dummyVerificationDoesTheSameWorkAsARealOne() async throws {
+        // An unknown username must cost what a wrong password costs: the dummy is a real hash
+        // at the current parameters, and every later call verifies against it.
+        let hasher = try PasswordHasher(configuration: .init(parameters: Self.cheap))
+        try await hasher.verifyDummy("first call")
+        let dummy = try #require(hasher.dummyHash.withLock { $0 })
+        #expect(Argon2Parameters(phc: dummy) == Self.cheap)
+        try await hasher.verifyDummy("second call")
+        #expect(hasher.dummyHash.withLock { $0 } == dummy)
+    }
+}

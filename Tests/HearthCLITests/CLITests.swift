@@ -1,0 +1,130 @@
+import Foundation
+import Testing
+
+@Suite struct CLITests {
+    static let password = "a long family password\n"
+
+    @Test func userCommandsManageAccounts() throws {
+        let temp = try TempDirectory()
+        defer { temp.remove() }
+        let passwordFile = try temp.file("pw", Self.password)
+        let added = try hearth(["user", "add", "Mum", "--admin", "--password-file", passwordFile, "--data", temp.data])
+        #expect(added.status == 0, "\(added.stderr)")
+        #expect(added.stdout == "Created admin mum.\n")
+        // The password can also come on stdin.
+        let piped = try hearth(
+            ["user", "add", "kid", "--password-file", "-", "--data", temp.data], stdin: Self.password)
+        #expect(piped.status == 0, "\(piped.stderr)")
+
+        let list = try hearth(["user", "list", "--data", temp.data])
+        let lines = list.stdout.split(separator: "\n")
+        #expect(lines.count == 3)
+        #expect(lines[0].hasPrefix("USERNAME"))
+        #expect(lines[1].hasPrefix("kid ") && lines[1].contains("member") && lines[1].contains("active"))
+        #expect(lines[2].hasPrefix("mum ") && lines[2].contains("admin"))
+
+        #expect(try hearth(["user", "disable", "kid", "--data", temp.data]).stdout.hasPrefix("Disabled kid"))
+        #expect(try hearth(["user", "list", "--data", temp.data]).stdout.contains("disabled"))
+        #expect(try hearth(["user", "enable", "kid", "--data", temp.data]).status == 0)
+        let newPassword = try temp.file("pw2", "another long password")
+        let reset = try hearth(["user", "reset-password", "kid", "--password-file", newPassword, "--data", temp.data])
+        #expect(reset.status == 0, "\(reset.stderr)")
+        #expect(try hearth(["user", "delete", "kid", "--data", temp.data]).status == 0)
+        #expect(!(try hearth(["user", "list", "--data", temp.data]).stdout.contains("kid")))
+    }
+
+    @Test func errorsAreOneLineOnStderrWithANonZeroStatus() throws {
+        let temp = try TempDirectory()
+        defer { temp.remove() }
+        let weak = try temp.file("weak", "password123")
+        let cases: [[String]] = [
+            ["user", "disable", "nobody"],
+            ["user", "add", "mum", "--password-file", weak],
+            ["user", "add", "admin", "--password-file", weak],
+            ["user", "add", "mum", "--password-file", temp.url.appending(path: "missing").path],
+            ["invite", "create", "--expires", "soon"],
+            ["invite", "create", "--uses", "0"],
+            ["invite", "revoke", "nosuchcode"],
+            ["registration", "sometimes"],
+        ]
+        for arguments in cases {
+            let result = try hearth(arguments + ["--data", temp.data])
+            #expect(result.status != 0, "\(arguments)")
+            #expect(result.stdout.isEmpty, "\(arguments)")
+            #expect(result.stderr.hasPrefix("Error: "), "\(arguments): \(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(arguments): \(result.stderr)")
+        }
+        #expect(try hearth(["user", "list", "--data", temp.data]).stdout.hasPrefix("No accounts yet"))
+    }
+
+    @Test func inviteCommandsPrintAURLAndAQRCode() throws {
+        let temp = try TempDirectory()
+        defer { temp.remove() }
+        let created = try hearth([
+            "invite", "create", "--uses", "3", "--expires", "2d", "--public-url", "https://hearth.example.org/",
+            "--data", temp.data,
+        ])
+        #expect(created.status == 0, "\(created.stderr)")
+        let lines = created.stdout.split(separator: "\n")
+        let url = String(lines[0])
+        #expect(url.hasPrefix("https://hearth.example.org/invite/"))
+        let code = String(url.split(separator: "/").last ?? "")
+        #expect(code.count == 26)
+        #expect(lines.contains { $0.contains("█") })
+        #expect(created.stdout.contains("Lets 3 people register until"))
+
+        let list = try hearth(["invite", "list", "--data", temp.data])
+        #expect(list.stdout.contains(code) && list.stdout.contains("0/3") && list.stdout.contains("active"))
+        #expect(try hearth(["invite", "revoke", code, "--data", temp.data]).status == 0)
+        #expect(try hearth(["invite", "list", "--data", temp.data]).stdout.contains("revoked"))
+    }
+
+    @Test func registrationModeIsShownAndSet() throws {
+        let temp = try TempDirectory()
+        defer { temp.remove() }
+        #expect(try hearth(["registration", "--data", temp.data]).stdout == "invite\n")
+        #expect(try hearth(["registration", "closed", "--data", temp.data]).status == 0)
+        #expect(try hearth(["registration", "--data", temp.data]).stdout == "closed\n")
+    }
+
+    @Test func theDataDirComesFromTheEnvironment() throws {
+        let temp = try TempDirectory()
+        defer { temp.remove() }
+        let result = try hearth(["registration", "open"], environment: ["HEARTH_DATA": temp.data])
+        #expect(result.status == 0)
+        #expect(FileManager.default.fileExists(atPath: temp.data + "/hearth.sqlite"))
+        #expect(try hearth(["registration", "--data", temp.data]).stdout == "open\n")
+    }
+
+    @Test func aDatabaseFromANewerSchemaIsRefusedClearly() throws {
+        let temp = try TempDirectory()
+        defer { temp.remove() }
+        #expect(try hearth(["user", "list", "--data", temp.data]).status == 0)
+        let python = Process()
+        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        python.arguments = [
+            "python3", "-c",
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); "
+                + "c.execute(\"INSERT INTO grdb_migrations VALUES ('9999_future')\"); c.commit()",
+            temp.data + "/hearth.sqlite",
+        ]
+        try python.run()
+        python.waitUntilExit()
+        #expect(python.terminationStatus == 0)
+        let refused = try hearth(["user", "list", "--data", temp.data])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("newer version of Hearth"))
+    }
+
+    @Test func everyCommandHasHelp() throws {
+        for command in [
+            [], ["serve"], ["user"], ["user", "add"], ["user", "list"], ["user", "disable"], ["user", "enable"],
+            ["user", "delete"], ["user", "reset-password"], ["invite"], ["invite", "create"], ["invite", "list"],
+            ["invite", "revoke"], ["registration"],
+        ] {
+            let result = try hearth(command + ["--help"])
+            #expect(result.status == 0, "\(command)")
+            #expect(result.stdout.contains("USAGE: hearth"), "\(command)")
+        }
+    }
+}

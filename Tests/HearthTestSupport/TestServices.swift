@@ -1,0 +1,43 @@
+import Credentials
+import Foundation
+import Services
+import Synchronization
+
+/// A clock tests move by hand.
+public final class TestClock: Sendable {
+    private let current = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
+
+    public init() {}
+
+    public var now: Date { current.withLock { $0 } }
+
+    public func advance(_ seconds: TimeInterval) {
+        current.withLock { $0 = $0.addingTimeInterval(seconds) }
+    }
+}
+
+/// Services over a fresh database in a temp dir, with cheap Argon2 parameters and a test clock.
+public struct TestServices: Sendable {
+    public let directory = FileManager.default.temporaryDirectory.appending(
+        path: "hearth-services-\(UUID().uuidString)")
+    public let clock = TestClock()
+    public let services: AppServices
+
+    public init(_ configure: (inout HearthConfiguration) -> Void = { _ in }) throws {
+        var configuration = HearthConfiguration(dataDirectory: directory)
+        configuration.hashing.parameters = Argon2Parameters(memoryKiB: 1024, iterations: 1, parallelism: 1)
+        configure(&configuration)
+        let clock = clock
+        services = try AppServices(configuration: configuration, clock: { clock.now })
+    }
+
+    public var accounts: Accounts { services.accounts }
+    public var invites: Invites { services.invites }
+
+    public func remove() {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    public static let home = Client(ip: "192.168.1.20", userAgent: "Test/1.0")
+    public static let password = "a long family password"
+}

@@ -1,0 +1,44 @@
+import Foundation
+import HearthTestSupport
+import Services
+import Storage
+import Testing
+
+@Suite struct SetupTests {
+    @Test func theSetupTokenCreatesTheFirstAdminOnce() async throws {
+        let env = try TestServices()
+        defer { env.remove() }
+        let token = try #require(try await env.accounts.prepareSetup())
+        #expect(try await env.accounts.setupIsAvailable(token: token))
+        #expect(try await !env.accounts.setupIsAvailable(token: "guess"))
+
+        let admin = try await env.accounts.completeSetup(
+            token: token, username: "mum", password: TestServices.password, deviceName: nil, client: TestServices.home)
+        #expect(admin.user.role == .admin)
+        #expect(try await !env.accounts.setupIsAvailable(token: token))
+        await #expect(throws: ServiceError.setupUnavailable) {
+            try await env.accounts.completeSetup(
+                token: token, username: "intruder", password: TestServices.password, deviceName: nil,
+                client: TestServices.home)
+        }
+        // Once an admin exists, serve prints no setup link.
+        #expect(try await env.accounts.prepareSetup() == nil)
+    }
+
+    @Test func anAdminFromTheCommandLineKillsTheToken() async throws {
+        let env = try TestServices()
+        defer { env.remove() }
+        let token = try #require(try await env.accounts.prepareSetup())
+        _ = try await env.accounts.createUser(username: "mum", password: TestServices.password, role: .admin)
+        #expect(try await !env.accounts.setupIsAvailable(token: token))
+    }
+
+    @Test func aRestartReplacesTheToken() async throws {
+        let env = try TestServices()
+        defer { env.remove() }
+        let first = try #require(try await env.accounts.prepareSetup())
+        let second = try #require(try await env.accounts.prepareSetup())
+        #expect(try await !env.accounts.setupIsAvailable(token: first))
+        #expect(try await env.accounts.setupIsAvailable(token: second))
+    }
+}
