@@ -5,7 +5,8 @@ let package = Package(
     name: "hearth",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "hearth", targets: ["hearth"])
+        .executable(name: "hearth", targets: ["hearth"]),
+        .executable(name: "HearthBench", targets: ["HearthBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -63,6 +64,13 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "HearthBench",
+            dependencies: [
+                "Credentials",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 

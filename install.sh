@@ -56,7 +56,7 @@ binary="$(swift build -c release --show-bin-path)/hearth"
 # 3. Install the binary.
 if [ "$(id -u)" -eq 0 ]; then target=/usr/local/bin; else target="$HOME/.local/bin"; fi
 mkdir -p "$target"
-install -m 0755 "$binary" "$target/hearth.new"
+install -s -m 0755 "$binary" "$target/hearth.new"
 mv -f "$target/hearth.new" "$target/hearth"
 say "Installed $target/hearth"
 case ":$PATH:" in
@@ -67,7 +67,7 @@ esac
 # 4. Optionally, a systemd service.
 if $service; then
     command -v systemctl >/dev/null || die "--service needs systemd (systemctl not found)."
-    [ "$target" = /usr/local/bin ] || { $sudo install -m 0755 "$binary" /usr/local/bin/hearth; }
+    [ "$target" = /usr/local/bin ] || { $sudo install -s -m 0755 "$binary" /usr/local/bin/hearth; }
     if ! id hearth >/dev/null 2>&1; then
         say "Creating system user hearth"
         $sudo useradd --system --home-dir /var/lib/hearth --shell /usr/sbin/nologin hearth

@@ -57,6 +57,16 @@ struct GlobalOptions: ParsableArguments {
         guard configuration.hashing.threads >= 1, configuration.hashing.queueLimit >= 1 else {
             throw CLIError("--hash-threads and --hash-queue must be at least 1.")
         }
+        let throttles = [
+            ("HEARTH_THROTTLE_LOGIN_ACCOUNT", \HearthConfiguration.ThrottlePolicies.loginPerAccount),
+            ("HEARTH_THROTTLE_LOGIN_ADDRESS", \.loginPerAddress),
+            ("HEARTH_THROTTLE_REGISTER", \.registerPerAddress),
+        ]
+        for (name, policy) in throttles {
+            guard let burst: Int = try Environment.number(name) else { continue }
+            guard burst >= 1 else { throw CLIError("$\(name) must be at least 1.") }
+            configuration.throttles[keyPath: policy].burst = burst
+        }
         return configuration
     }
 

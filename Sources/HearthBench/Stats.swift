@@ -1,0 +1,42 @@
+import Foundation
+
+/// Latency samples and their summaries.
+enum Stats {
+    /// The `p`th percentile (nearest rank) of `samples`.
+    static func percentile(_ samples: [Double], _ p: Double) -> Double {
+        guard !samples.isEmpty else { return 0 }
+        let sorted = samples.sorted()
+        let rank = Int((p / 100 * Double(sorted.count)).rounded(.up)) - 1
+        return sorted[min(max(rank, 0), sorted.count - 1)]
+    }
+
+    /// Runs `requests` calls on each of `clients` concurrent tasks; returns every latency in ms and the wall time.
+    static func timed(
+        clients: Int, requests: Int, _ call: @escaping @Sendable (Int, Int) async throws -> Void
+    ) async throws -> (latencies: [Double], seconds: Double) {
+        let start = ContinuousClock.now
+        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+            for client in 0..<clients {
+                group.addTask {
+                    var times: [Double] = []
+                    for index in 0..<requests {
+                        let begin = ContinuousClock.now
+                        try await call(client, index)
+                        times.append(AuthScenario.milliseconds(ContinuousClock.now - begin))
+                    }
+                    return times
+                }
+            }
+            return try await group.reduce(into: [Double]()) { $0 += $1 }
+        }
+        return (latencies, AuthScenario.milliseconds(ContinuousClock.now - start) / 1000)
+    }
+
+    /// `name  value` lines, sorted by name.
+    static func table(_ results: [String: Double]) -> String {
+        let width = results.keys.map(\.count).max() ?? 0
+        return results.keys.sorted().map { key in
+            key.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + String(format: "%.1f", results[key] ?? 0)
+        }.joined(separator: "\n")
+    }
+}
