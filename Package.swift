@@ -23,8 +23,7 @@ let package = Package(
         .systemLibrary(name: "CQRencode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
 
         // Build-time embedding of Migrations/ and Public/ into the binary.
-        .executableTarget(name: "EmbedTool", path: "Sources/EmbedTool"),
-        .plugin(name: "EmbedFiles", capability: .buildTool(), dependencies: ["EmbedTool"]),
+        .plugin(name: "EmbedFiles", capability: .buildTool()),
 
         .target(
             name: "Credentials",
@@ -36,6 +35,7 @@ let package = Package(
         .target(
             name: "Storage",
             dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            exclude: ["Migrations"],
             plugins: ["EmbedFiles"]
         ),
         .target(
@@ -54,6 +54,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["Public"],
             plugins: ["EmbedFiles"]
         ),
         .executableTarget(

@@ -4,8 +4,12 @@ import PackagePlugin
 /// Embeds a top-level folder of the package into a target as generated Swift source.
 ///
 /// `Storage` gets `Migrations/` as `EmbeddedMigrations`, `Web` gets `Public/` as `EmbeddedAssets`.
-/// Every file of the folder is an input of the build command, so editing, adding or removing a
-/// file regenerates the source on the next build: the binary can never carry a stale copy.
+///
+/// The binary can never carry a stale copy: every file of the folder is an input of the build
+/// command, so editing one regenerates the source; and each target holds an excluded symlink to
+/// its folder (`Sources/Web/Public`, `Sources/Storage/Migrations`), so adding or removing a file
+/// changes the target's directory structure, which makes SwiftPM plan again and rerun this plugin
+/// with the new list of files.
 @main
 struct EmbedFiles: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
@@ -14,10 +18,14 @@ struct EmbedFiles: BuildToolPlugin {
             Diagnostics.error("EmbedFiles has no folder configured for target \(target.name)")
             return []
         }
-        let input = context.package.directoryURL.appending(path: folder)
+        let package = context.package.directoryURL
+        let input = package.appending(path: folder)
+        let script = package.appending(path: "Plugins/EmbedFiles/embed.sh")
         let output = context.pluginWorkDirectoryURL.appending(path: "\(typeName).swift")
-        var files: [URL] = []
-        if let walker = FileManager.default.enumerator(at: input, includingPropertiesForKeys: [.isRegularFileKey]) {
+        var files: [URL] = [script]
+        if let walker = FileManager.default.enumerator(
+            at: input, includingPropertiesForKeys: [.isRegularFileKey], options: [.skipsHiddenFiles])
+        {
             for case let url as URL in walker
             where (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true {
                 files.append(url)
@@ -25,9 +33,9 @@ struct EmbedFiles: BuildToolPlugin {
         }
         return [
             .buildCommand(
-                displayName: "Embedding \(folder)/ into \(target.name)",
-                executable: try context.tool(named: "EmbedTool").url,
-                arguments: [typeName, input.path, output.path],
+                displayName: "Embedding \(folder) into \(target.name)",
+                executable: URL(fileURLWithPath: "/bin/sh"),
+                arguments: [script.path, typeName, input.path, output.path],
                 inputFiles: files,
                 outputFiles: [output]
             )

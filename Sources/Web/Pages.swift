@@ -7,7 +7,8 @@ enum Pages {
         let html = """
             <!doctype html><html lang="en"><head><meta charset="utf-8">\
             <meta name="viewport" content="width=device-width, initial-scale=1">\
-            <title>\(error.status.code) · Hearth</title><link rel="stylesheet" href="/style.css"></head>\
+            <title>\(error.status.code) · Hearth</title><link rel="icon" href="/favicon.svg" type="image/svg+xml">\
+            <link rel="stylesheet" href="/style.css"></head>\
             <body><main class="card"><h1>\(escape(error.status.reasonPhrase))</h1><p>\(escape(error.message))</p>\
             <p><a href="/">Go to Hearth</a></p></main></body></html>
 

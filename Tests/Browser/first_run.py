@@ -1,0 +1,89 @@
+"""First run in a real browser: setup link -> admin, invite link -> member, sign out, sign in.
+
+Usage: first_run.py BASE_URL SETUP_TOKEN INVITE_URL
+Drives headless Chromium through Selenium; run by Tests/HearthCLITests/BrowserTests.swift.
+Exits non-zero with a message on the first thing that does not work as a user would expect.
+"""
+
+import sys
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+PASSWORD = "a long family password"
+
+
+def browser():
+    options = webdriver.ChromeOptions()
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def by_testid(driver, testid):
+    return WebDriverWait(driver, 10).until(
+        EC.visibility_of_element_located((By.CSS_SELECTOR, f'[data-testid="{testid}"]')))
+
+
+def signed_in_as(driver, username):
+    WebDriverWait(driver, 10).until(EC.text_to_be_present_in_element((By.ID, "me-username"), username))
+
+
+def main(base, token, invite_url):
+    driver = browser()
+    try:
+        # The admin opens the setup link the server printed.
+        driver.get(f"{base}/setup?token={token}")
+        by_testid(driver, "setup-username").send_keys("mum")
+        by_testid(driver, "setup-password").send_keys(PASSWORD)
+        by_testid(driver, "setup-submit").click()
+        WebDriverWait(driver, 10).until(EC.url_to_be(f"{base}/"))
+        signed_in_as(driver, "mum")
+
+        # The setup link is dead now.
+        driver.get(f"{base}/setup?token={token}")
+        WebDriverWait(driver, 10).until(EC.visibility_of_element_located((By.ID, "setup-unavailable")))
+        driver.delete_all_cookies()
+
+        # A family member opens the invite link: the code is filled in.
+        driver.get(invite_url)
+        invite = by_testid(driver, "register-invite")
+        code = invite_url.rsplit("/", 1)[1]
+        assert invite.get_attribute("value") == code, f"invite field holds {invite.get_attribute('value')!r}"
+        by_testid(driver, "register-username").send_keys("kid")
+        by_testid(driver, "register-password").send_keys(PASSWORD)
+        by_testid(driver, "register-submit").click()
+        signed_in_as(driver, "kid")
+        assert driver.current_url == f"{base}/", driver.current_url
+
+        # The session survives a reload (HttpOnly cookie), then ends on sign-out.
+        driver.refresh()
+        signed_in_as(driver, "kid")
+        by_testid(driver, "logout").click()
+        by_testid(driver, "login-username")
+
+        # A wrong password says so; the right one signs in.
+        by_testid(driver, "login-username").send_keys("kid")
+        by_testid(driver, "login-password").send_keys("not the password")
+        by_testid(driver, "login-submit").click()
+        WebDriverWait(driver, 10).until(
+            EC.text_to_be_present_in_element((By.ID, "login-error"), "Wrong username or password"))
+        password = by_testid(driver, "login-password")
+        password.clear()
+        password.send_keys(PASSWORD)
+        by_testid(driver, "login-submit").click()
+        signed_in_as(driver, "kid")
+
+        errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"
+                  and "401" not in entry["message"]]
+        assert not errors, f"browser console errors: {errors}"
+    finally:
+        driver.quit()
+    print("OK")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:4])

@@ -1,0 +1,31 @@
+import Foundation
+import Testing
+
+/// The first run as a user meets it: headless Chromium (Debian's `chromium` and `chromium-driver`,
+/// driven by Selenium) opens the setup link, then an invite link, signs out and in again.
+@Suite struct BrowserTests {
+    @Test func firstRunInARealBrowser() async throws {
+        let temp = try TempDirectory()
+        defer { temp.remove() }
+        let server = try ServerProcess(data: temp.data)
+        defer { server.stop() }
+        let token = try #require(server.setupToken)
+        let invite = try hearth(["invite", "create", "--data", temp.data])
+        let inviteURL = String(invite.stdout.split(separator: "\n").first ?? "")
+
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appending(path: "../Browser/first_run.py").standardizedFileURL
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script.path, server.url, token, inviteURL]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(text.hasSuffix("OK\n"), "\(text)")
+        #expect(try hearth(["user", "list", "--data", temp.data]).stdout.contains("kid"))
+    }
+}
