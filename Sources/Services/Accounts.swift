@@ -22,18 +22,21 @@ public final class Accounts: Sendable {
     let database: AppDatabase
     let hasher: PasswordHasher
     let throttle: Throttle
+    /// Live sockets, closed when their sessions end.
+    let hub: RelayHub
     let rules: AccountRules
     let policies: HearthConfiguration.ThrottlePolicies
     let clock: @Sendable () -> Date
     let logger: Logger
 
     init(
-        database: AppDatabase, hasher: PasswordHasher, throttle: Throttle, configuration: HearthConfiguration,
-        clock: @escaping @Sendable () -> Date, logger: Logger
+        database: AppDatabase, hasher: PasswordHasher, throttle: Throttle, hub: RelayHub,
+        configuration: HearthConfiguration, clock: @escaping @Sendable () -> Date, logger: Logger
     ) {
         self.database = database
         self.hasher = hasher
         self.throttle = throttle
+        self.hub = hub
         self.rules = AccountRules(limits: configuration.limits)
         self.policies = configuration.throttles
         self.clock = clock
@@ -209,6 +212,27 @@ public final class Accounts: Sendable {
     public func logout(_ session: Session) async throws {
         let now = self.now
         try await run { try await database.write { try $0.revokeDevice(id: session.device.id, now: now) } }
+        hub.disconnect(deviceID: session.device.id)
+    }
+
+    /// A user's devices, newest first, signed-out ones included.
+    public func devices(of user: User) async throws -> [Device] {
+        try await run { try await database.read { try $0.devices(userID: user.id) } }
+    }
+
+    /// Signs out one of `user`'s devices (a lost phone) and closes its sockets at once.
+    public func revokeDevice(_ deviceID: Int64, of user: User) async throws {
+        let now = self.now
+        try await run {
+            try await database.write { store in
+                guard try store.devices(userID: user.id).contains(where: { $0.id == deviceID }) else {
+                    throw ServiceError.notFound("Device \(deviceID)")
+                }
+                try store.revokeDevice(id: deviceID, now: now)
+            }
+        }
+        hub.disconnect(deviceID: deviceID)
+        logger.info("device revoked", metadata: ["device": "\(deviceID)"])
     }
 
     // MARK: Account management (CLI and admin)
@@ -244,10 +268,12 @@ public final class Accounts: Sendable {
     @discardableResult
     public func disable(username: String) async throws -> Int {
         let now = self.now
-        return try await modify(username) { store, user in
+        let (userID, ended) = try await modify(username) { store, user in
             try store.setDisabled(userID: user.id, true)
-            return try store.revokeDevices(userID: user.id, now: now)
+            return (user.id, try store.revokeDevices(userID: user.id, now: now))
         }
+        hub.disconnect(userID: userID)
+        return ended
     }
 
     /// Enables a disabled account.
@@ -257,7 +283,11 @@ public final class Accounts: Sendable {
 
     /// Deletes an account and its devices.
     public func delete(username: String) async throws {
-        try await modify(username) { store, user in try store.deleteUser(id: user.id) }
+        let userID = try await modify(username) { store, user in
+            try store.deleteUser(id: user.id)
+            return user.id
+        }
+        hub.disconnect(userID: userID)
         logger.info("user deleted", metadata: ["user": "\(username.lowercased())"])
     }
 
@@ -271,6 +301,7 @@ public final class Accounts: Sendable {
             try store.setPasswordHash(userID: user.id, to: hash)
             try store.revokeDevices(userID: user.id, now: now)
         }
+        hub.disconnect(userID: user.id)
         logger.info("password reset", metadata: ["user": "\(user.username)"])
     }
 

@@ -10,6 +10,8 @@ public final class AppServices: Sendable {
     public let database: AppDatabase
     public let accounts: Accounts
     public let invites: Invites
+    public let rooms: Rooms
+    public let relay: Relay
     let logger: Logger
 
     static let publicURLKey = "public_url"
@@ -23,10 +25,13 @@ public final class AppServices: Sendable {
         self.logger = logger
         database = try AppDatabase.open(dataDirectory: configuration.dataDirectory)
         let hasher = try PasswordHasher(configuration: configuration.hashing)
+        let hub = RelayHub(database: database, limits: configuration.relay, clock: clock, logger: logger)
         accounts = Accounts(
-            database: database, hasher: hasher, throttle: Throttle(now: clock), configuration: configuration,
-            clock: clock, logger: logger)
+            database: database, hasher: hasher, throttle: Throttle(now: clock), hub: hub,
+            configuration: configuration, clock: clock, logger: logger)
         invites = Invites(database: database, limits: configuration.limits, clock: clock, logger: logger)
+        relay = Relay(database: database, hub: hub, limits: configuration.relay, clock: clock, logger: logger)
+        rooms = Rooms(database: database, limits: configuration.relay, hub: hub, clock: clock, logger: logger)
     }
 
     /// The URL people reach the server at: the configured one, else the one the last `serve`

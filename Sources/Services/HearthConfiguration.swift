@@ -21,6 +21,8 @@ public struct HearthConfiguration: Sendable {
     public var throttles = ThrottlePolicies()
     /// Input limits.
     public var limits = Limits()
+    /// Messaging limits.
+    public var relay = RelayLimits()
 
     /// A configuration with defaults for everything but the data dir.
     public init(dataDirectory: URL) {
@@ -43,6 +45,41 @@ public struct HearthConfiguration: Sendable {
         public var inviteMaxLifetime: TimeInterval = 365 * 86_400
         /// An invite's lifetime when none is given, in seconds (seven days).
         public var inviteDefaultLifetime: TimeInterval = 7 * 86_400
+
+        /// The defaults.
+        public init() {}
+    }
+
+    /// Named limits of the message relay.
+    public struct RelayLimits: Sendable {
+        /// Largest WebSocket frame a client may send, in bytes.
+        public var maxFrameBytes = 64 * 1024
+        /// Longest message text, in UTF-8 bytes.
+        public var maxBodyBytes = 16 * 1024
+        /// Longest client id of a `send`.
+        public var maxClientIDLength = 64
+        /// Messages one user may send per minute, all devices together.
+        public var messagesPerMinute = 120
+        /// Frames of any kind one connection may send per second (twice that in a burst).
+        public var framesPerSecond = 50
+        /// Rooms one user may be in.
+        public var roomsPerUser = 500
+        /// Members one room may have.
+        public var membersPerRoom = 1000
+        /// Longest group name, in characters.
+        public var roomNameMaxCharacters = 64
+        /// Frames waiting for one socket before the device is cut off and told to `sync`.
+        public var outboxFrames = 2048
+        /// Bytes waiting for one socket before the device is cut off and told to `sync`.
+        public var outboxBytes = 4 * 1024 * 1024
+        /// Messages read from the database per page of a `sync`.
+        public var syncPageSize = 256
+        /// Most messages one history request returns.
+        public var historyMaxLimit = 200
+        /// Seconds between relayed `typing` events from one user in one room.
+        public var typingInterval: TimeInterval = 3
+        /// Seconds between WebSocket pings; a client that misses a pong for this long is dropped.
+        public var pingInterval: TimeInterval = 30
 
         /// The defaults.
         public init() {}

@@ -30,6 +30,12 @@ public enum ServiceError: Error, Equatable, Sendable {
     /// The password hashing queue is full; retry after the given number of seconds.
     case busy(retryAfter: Int)
     case storageFull
+    case roomNotFound
+    case notAMember
+    case tooManyRooms(limit: Int)
+    case tooManyMembers(limit: Int)
+    case invalidRoom(String)
+    case tooLarge(limit: Int)
     case `internal`(String)
 
     /// The snake_case code of SPEC §3 error bodies.
@@ -59,6 +65,12 @@ public enum ServiceError: Error, Equatable, Sendable {
         case .rateLimited: "rate_limited"
         case .busy: "busy"
         case .storageFull: "storage_full"
+        case .roomNotFound: "room_not_found"
+        case .notAMember: "not_a_member"
+        case .tooManyRooms: "too_many_rooms"
+        case .tooManyMembers: "too_many_members"
+        case .invalidRoom: "invalid_room"
+        case .tooLarge: "too_large"
         case .internal: "internal_error"
         }
     }
@@ -91,6 +103,12 @@ public enum ServiceError: Error, Equatable, Sendable {
         case .rateLimited(let seconds): "Too many attempts; try again in \(seconds) seconds."
         case .busy(let seconds): "The server is busy; try again in \(seconds) seconds."
         case .storageFull: "The server's disk is full; nothing was saved. Tell the admin."
+        case .roomNotFound: "That room does not exist."
+        case .notAMember: "You are not a member of that room."
+        case .tooManyRooms(let limit): "Someone would be in more than \(limit) rooms."
+        case .tooManyMembers(let limit): "A room may have at most \(limit) members."
+        case .invalidRoom(let reason): "Invalid room: \(reason)."
+        case .tooLarge(let limit): "That is too large; the limit is \(limit) bytes."
         case .internal: "Something went wrong on the server; it has been logged."
         }
     }

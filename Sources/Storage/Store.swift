@@ -10,3 +10,8 @@ public struct Store {
     /// The number of rows the last statement changed.
     var changes: Int { db.changesCount }
 }
+
+extension Store {
+    /// The rowid of the last row inserted in this transaction.
+    public var lastInsertedRowID: Int64 { db.lastInsertedRowID }
+}

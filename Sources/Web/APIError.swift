@@ -25,8 +25,12 @@ public struct APIError: HTTPResponseError, Sendable {
         var retryAfter: Int?
         switch error {
         case .invalidUsername, .usernameReserved, .passwordTooShort, .passwordTooLong, .passwordTooCommon,
-            .invalidDeviceName, .invalidField, .invalidInviteOptions:
+            .invalidDeviceName, .invalidField, .invalidInviteOptions, .invalidRoom:
             status = .badRequest
+        case .roomNotFound: status = .notFound
+        case .notAMember: status = .forbidden
+        case .tooManyRooms, .tooManyMembers: status = .conflict
+        case .tooLarge: status = .contentTooLarge
         case .usernameTaken: status = .conflict
         case .registrationClosed, .inviteRequired, .inviteInvalid, .forbidden, .accountDisabled: status = .forbidden
         case .inviteExpired, .inviteUsedUp, .inviteRevoked, .setupUnavailable: status = .gone

@@ -1,9 +1,12 @@
 import Hummingbird
+import HummingbirdWebSocket
 import Services
 
 /// The per-request context: Hummingbird's core storage plus who the client is.
-public struct AppRequestContext: RequestContext {
+public struct AppRequestContext: RequestContext, WebSocketRequestContext {
     public var coreContext: CoreRequestContextStorage
+    /// Where an accepted WebSocket upgrade keeps its handler.
+    public let webSocket = WebSocketHandlerReference<Self>()
     /// The peer's IP address as the socket sees it (a proxy, when there is one).
     public let peerAddress: String?
     /// The client's IP address after trusted-proxy resolution; set by ``ClientAddressMiddleware``.

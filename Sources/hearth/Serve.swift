@@ -56,13 +56,13 @@ struct Serve: AsyncParsableCommand {
         }
         let logger = Logger(label: "hearth")
         let configuration = services.configuration
-        let app = HearthApp.application(services: services, logger: logger) { channel in
-            let port = channel.localAddress?.port ?? configuration.port
-            let url = configuration.publicURL ?? "http://\(Self.reachableHost(configuration.host)):\(port)"
-            await Self.announce(services: services, url: url, logger: logger)
-        }
+        defer { ServerPIDFile.remove(configuration.dataDirectory) }
         do {
-            try await app.runService()
+            try await HearthApp.run(services: services, logger: logger) { channel in
+                let port = channel.localAddress?.port ?? configuration.port
+                let url = configuration.publicURL ?? "http://\(Self.reachableHost(configuration.host)):\(port)"
+                await Self.announce(services: services, url: url, logger: logger)
+            }
         } catch {
             throw CLIError("The server stopped: \(error)")
         }
@@ -71,6 +71,7 @@ struct Serve: AsyncParsableCommand {
 
     /// Prints where the server is and, while no admin exists, the setup link and its QR code.
     static func announce(services: AppServices, url: String, logger: Logger) async {
+        ServerPIDFile.write(services.configuration.dataDirectory)
         do {
             try await services.recordPublicURL(url)
             var lines = ["Hearth is running at \(url) (data: \(services.database.url.path))"]

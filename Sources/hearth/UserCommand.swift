@@ -58,6 +58,7 @@ struct UserCommand: AsyncParsableCommand {
         func run() async throws {
             let services = try options.services()
             let ended = try await command { try await services.accounts.disable(username: name) }
+            ServerPIDFile.notifySessionsEnded(services.configuration.dataDirectory)
             print("Disabled \(name.lowercased()); ended \(ended) session\(ended == 1 ? "" : "s").")
         }
     }
@@ -82,6 +83,7 @@ struct UserCommand: AsyncParsableCommand {
         func run() async throws {
             let services = try options.services()
             try await command { try await services.accounts.delete(username: name) }
+            ServerPIDFile.notifySessionsEnded(services.configuration.dataDirectory)
             print("Deleted \(name.lowercased()).")
         }
     }
@@ -98,6 +100,7 @@ struct UserCommand: AsyncParsableCommand {
             _ = try await command { try await services.accounts.user(named: name) }
             let password = try PasswordInput.read(file: passwordFile, prompt: "New password for \(name)")
             try await command { try await services.accounts.resetPassword(username: name, password: password) }
+            ServerPIDFile.notifySessionsEnded(services.configuration.dataDirectory)
             print("Password of \(name.lowercased()) reset; all of its sessions ended.")
         }
     }

@@ -53,11 +53,14 @@ import FoundationNetworking
         #expect((me["user"] as? [String: Any])?["username"] as? String == "kid")
         #expect(registered["token"] as? String != kidToken)
 
-        // CLI commands act on the running server's data at once.
+        // CLI commands act on the running server's data at once: disabling the kid ends their
+        // sessions, and the server closes their open socket (told by SIGUSR1).
         #expect(try hearth(["user", "list", "--data", temp.data]).stdout.contains("kid"))
+        let socket = try SocketWatcher(url: server.url, token: kidToken, directory: temp.url)
         #expect(try hearth(["user", "disable", "kid", "--data", temp.data]).status == 0)
         let (afterDisable, _, _) = try await server.request("GET", "/api/v1/me", token: kidToken)
         #expect(afterDisable == 401)
+        #expect(socket.closeCode() == "4001")
 
         // Everything lives in the one file.
         #expect(FileManager.default.fileExists(atPath: temp.data + "/hearth.sqlite"))
@@ -123,5 +126,35 @@ import FoundationNetworking
         let list = try hearth(["user", "list", "--data", temp.data])
         #expect(list.stdout.split(separator: "\n").count == 9)
         #expect(server.stop() == 0)
+    }
+}
+
+/// A WebSocket held open by Tests/Browser/socket_closes.py, reporting the close code it gets.
+struct SocketWatcher {
+    let process = Process()
+    let output = Pipe()
+
+    init(url: String, token: String, directory: URL) throws {
+        let ready = directory.appending(path: "socket-ready")
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appending(path: "../Browser/socket_closes.py").standardizedFileURL
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "python3", script.path, url.replacingOccurrences(of: "http://", with: "ws://") + "/api/v1/ws", token,
+            ready.path,
+        ]
+        process.standardOutput = output
+        try process.run()
+        let deadline = Date().addingTimeInterval(10)
+        while !FileManager.default.fileExists(atPath: ready.path), Date() < deadline, process.isRunning {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+    }
+
+    /// The close code printed by the script once the server closed the socket.
+    func closeCode() -> String {
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

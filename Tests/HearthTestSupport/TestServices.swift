@@ -18,13 +18,16 @@ public final class TestClock: Sendable {
 
 /// Services over a fresh database in a temp dir, with cheap Argon2 parameters and a test clock.
 public struct TestServices: Sendable {
-    public let directory = FileManager.default.temporaryDirectory.appending(
-        path: "hearth-services-\(UUID().uuidString)")
+    public let directory: URL
     public let clock = TestClock()
     public let services: AppServices
 
-    public init(_ configure: (inout HearthConfiguration) -> Void = { _ in }) throws {
-        var configuration = HearthConfiguration(dataDirectory: directory)
+    public init(directory: URL? = nil, _ configure: (inout HearthConfiguration) -> Void = { _ in }) throws {
+        self.directory =
+            directory ?? FileManager.default.temporaryDirectory.appending(path: "hearth-services-\(UUID().uuidString)")
+        var configuration = HearthConfiguration(dataDirectory: self.directory)
+        configuration.host = "127.0.0.1"
+        configuration.port = 0
         configuration.hashing.parameters = Argon2Parameters(memoryKiB: 1024, iterations: 1, parallelism: 1)
         configure(&configuration)
         let clock = clock

@@ -1,0 +1,134 @@
+import Foundation
+import Logging
+import Storage
+import Synchronization
+
+/// The one writer of messages: group commit.
+///
+/// Sends from every connection queue here. Whenever the queue is non-empty and no commit is in
+/// flight, everything queued is committed in one transaction (no timer: at low load a message
+/// commits alone and at once; under load thousands share one fsync). Only after the commit are
+/// the messages published and acked, in seq order. `(device, client id)` is unique in the table,
+/// so a retry — even after a restart — gets the original ack and stores nothing.
+final class MessageWriter: Sendable {
+    /// A validated `send` waiting for its commit.
+    struct Send: Sendable {
+        let connection: RelayConnection
+        let roomID: Int64
+        let clientID: String
+        let body: String
+    }
+
+    private struct Queue {
+        var sends: [Send] = []
+        var committing = false
+    }
+
+    private enum Outcome: Sendable {
+        case stored(Message, members: [Int64])
+        case retry(seq: Int64, createdAt: Int64)
+        case refused(ServiceError)
+    }
+
+    let database: AppDatabase
+    let hub: RelayHub
+    let clock: @Sendable () -> Date
+    let logger: Logger
+    private let queue = Mutex(Queue())
+    /// Batches committed and messages stored, for metrics and benchmarks.
+    let counters = Mutex((batches: 0, messages: 0))
+
+    init(database: AppDatabase, hub: RelayHub, clock: @escaping @Sendable () -> Date, logger: Logger) {
+        self.database = database
+        self.hub = hub
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Queues a send; its ack or error reaches the connection after the commit.
+    func submit(_ send: Send) {
+        let start = queue.withLock { queue in
+            queue.sends.append(send)
+            guard !queue.committing else { return false }
+            queue.committing = true
+            return true
+        }
+        if start { Task { await self.drain() } }
+    }
+
+    /// Commits batches until the queue is empty.
+    private func drain() async {
+        while true {
+            let batch: [Send] = queue.withLock { queue in
+                let batch = queue.sends
+                queue.sends = []
+                if batch.isEmpty { queue.committing = false }
+                return batch
+            }
+            guard !batch.isEmpty else { return }
+            await commit(batch)
+        }
+    }
+
+    private func commit(_ batch: [Send]) async {
+        let now = Int64((clock().timeIntervalSince1970 * 1000).rounded())
+        let outcomes: [Outcome]
+        do {
+            outcomes = try await database.write { store in
+                var seq = try store.lastSeq()
+                var members: [Int64: [Int64]] = [:]
+                var outcomes: [Outcome] = []
+                outcomes.reserveCapacity(batch.count)
+                for send in batch {
+                    let sender = send.connection
+                    let roomMembers = try members[send.roomID] ?? store.memberIDs(roomID: send.roomID)
+                    members[send.roomID] = roomMembers
+                    guard roomMembers.contains(sender.userID) else {
+                        let exists = try !roomMembers.isEmpty || store.room(id: send.roomID) != nil
+                        outcomes.append(.refused(exists ? .notAMember : .roomNotFound))
+                        continue
+                    }
+                    if let earlier = try store.insertMessage(
+                        seq: seq + 1, roomID: send.roomID, senderID: sender.userID, deviceID: sender.deviceID,
+                        clientID: send.clientID, body: send.body, now: now)
+                    {
+                        outcomes.append(.retry(seq: earlier.seq, createdAt: earlier.createdAt))
+                        continue
+                    }
+                    seq += 1
+                    let message = Message(
+                        id: store.lastInsertedRowID, seq: seq, roomID: send.roomID, senderID: sender.userID,
+                        senderName: sender.username, body: send.body, createdAt: now)
+                    outcomes.append(.stored(message, members: roomMembers))
+                }
+                try store.setLastSeq(seq)
+                return outcomes
+            }
+        } catch {
+            let refusal = ServiceError.translating(error)
+            logger.error("message batch not committed", metadata: ["error": "\(error)", "size": "\(batch.count)"])
+            for send in batch { send.connection.send(RelayFrames.error(refusal, id: send.clientID)) }
+            return
+        }
+        var stored = 0
+        for (send, outcome) in zip(batch, outcomes) {
+            switch outcome {
+            case .stored(let message, let members):
+                stored += 1
+                let ack = RelayFrames.encode(
+                    RelayFrames.Ack(id: send.clientID, seq: message.seq, ts: message.createdAt))
+                hub.publish(
+                    .init(message: message, frame: RelayFrames.message(message), origin: send.connection, ack: ack),
+                    to: members)
+            case .retry(let seq, let createdAt):
+                send.connection.send(RelayFrames.encode(RelayFrames.Ack(id: send.clientID, seq: seq, ts: createdAt)))
+            case .refused(let error):
+                send.connection.send(RelayFrames.error(error, id: send.clientID))
+            }
+        }
+        counters.withLock { counters in
+            counters.batches += 1
+            counters.messages += stored
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import Logging
+import Storage
+import Synchronization
+
+/// The message relay: the hub of live sockets, the group-commit writer, and the per-user send limit.
+public final class Relay: Sendable {
+    public let hub: RelayHub
+    let writer: MessageWriter
+    let database: AppDatabase
+    let limits: HearthConfiguration.RelayLimits
+    let clock: @Sendable () -> Date
+    let logger: Logger
+    private let sendBuckets = Mutex([Int64: TokenBucket]())
+
+    init(
+        database: AppDatabase, hub: RelayHub, limits: HearthConfiguration.RelayLimits,
+        clock: @escaping @Sendable () -> Date, logger: Logger
+    ) {
+        self.database = database
+        self.hub = hub
+        self.limits = limits
+        self.clock = clock
+        self.logger = logger
+        writer = MessageWriter(database: database, hub: hub, clock: clock, logger: logger)
+    }
+
+    /// Opens a relay session for an authenticated device's new socket; nil while shutting down.
+    public func open(_ session: Session) async -> RelaySession? {
+        guard let connection = await hub.connect(session) else { return nil }
+        return RelaySession(relay: self, connection: connection)
+    }
+
+    /// Takes one `send` from the user's budget; false when they are over `messagesPerMinute`.
+    func allowSend(userID: Int64) -> Bool {
+        let now = clock()
+        let rate = Double(limits.messagesPerMinute) / 60
+        return sendBuckets.withLock { buckets in
+            if buckets.count > 100_000 { buckets = buckets.filter { !$0.value.isFull(now: now) } }
+            return buckets[
+                userID, default: TokenBucket(capacity: Double(limits.messagesPerMinute), rate: rate, now: now)
+            ]
+            .take(now: now)
+        }
+    }
+
+    /// Messages stored and batches committed since start.
+    public var committed: (batches: Int, messages: Int) { writer.counters.withLock { $0 } }
+}
+
+/// A token bucket: `capacity` tokens, refilled at `rate` per second.
+struct TokenBucket: Sendable {
+    let capacity: Double
+    let rate: Double
+    var tokens: Double
+    var updated: Date
+
+    init(capacity: Double, rate: Double, now: Date) {
+        self.capacity = capacity
+        self.rate = rate
+        tokens = capacity
+        updated = now
+    }
+
+    mutating func take(now: Date) -> Bool {
+        tokens = min(capacity, tokens + now.timeIntervalSince(updated) * rate)
+        updated = now
+        guard tokens >= 1 else { return false }
+        tokens -= 1
+        return true
+    }
+
+    func isFull(now: Date) -> Bool {
+        tokens + now.timeIntervalSince(updated) * rate >= capacity
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import Storage
+import Synchronization
+
+/// One live WebSocket of one device: its outbox, and what it has been sent.
+///
+/// Live messages and sync pages meet here. While a `sync` runs, live messages wait in a buffer;
+/// when it ends they follow in order. `highWater` is the highest seq this socket was handed, so
+/// nothing is sent twice, whichever path brought it.
+public final class RelayConnection: Sendable, Hashable {
+    public let id: UUID
+    public let userID: Int64
+    public let username: String
+    public let deviceID: Int64
+    public let outbox: Outbox
+
+    private struct State {
+        var syncing = false
+        var buffered: [Published] = []
+        var highWater: Int64 = 0
+    }
+
+    private let state = Mutex(State())
+    /// Set when the connection has been removed from the hub (or the outbox overflowed).
+    let onOverflow: @Sendable (RelayConnection) -> Void
+
+    init(
+        userID: Int64, username: String, deviceID: Int64, limits: HearthConfiguration.RelayLimits,
+        onOverflow: @escaping @Sendable (RelayConnection) -> Void
+    ) {
+        id = UUID()
+        self.userID = userID
+        self.username = username
+        self.deviceID = deviceID
+        outbox = Outbox(maxFrames: limits.outboxFrames, maxBytes: limits.outboxBytes)
+        self.onOverflow = onOverflow
+    }
+
+    public static func == (lhs: RelayConnection, rhs: RelayConnection) -> Bool { lhs.id == rhs.id }
+    public func hash(into hasher: inout Hasher) { hasher.combine(id) }
+
+    /// A committed message on its way to members: its frame encoded once for everyone, and the
+    /// ack for the connection that sent it.
+    struct Published: Sendable {
+        let message: Message
+        let frame: String
+        let origin: RelayConnection?
+        let ack: String?
+    }
+
+    /// Hands a committed message to this socket (or to the sync buffer), unless it already had it.
+    func deliver(_ published: Published) {
+        let ok: Bool = state.withLock { state in
+            if state.syncing {
+                state.buffered.append(published)
+                return state.buffered.count <= outbox.maxFrames
+            }
+            return enqueue(published, state: &state)
+        }
+        if !ok { onOverflow(self) }
+    }
+
+    private func enqueue(_ published: Published, state: inout State) -> Bool {
+        if published.origin == self, let ack = published.ack {
+            // The sender always gets its ack, even when a sync already showed it the message.
+            state.highWater = max(state.highWater, published.message.seq)
+            return outbox.push(.init(text: ack, delivery: nil))
+        }
+        guard published.message.seq > state.highWater else { return true }
+        state.highWater = published.message.seq
+        let delivery = published.message.senderID.map {
+            Outbox.Delivery(roomID: published.message.roomID, seq: published.message.seq, senderID: $0)
+        }
+        return outbox.push(.init(text: published.frame, delivery: delivery))
+    }
+
+    /// Queues a frame that is not a message (ack of a retry, error, receipt, typing, presence);
+    /// cuts the device off when its outbox is full.
+    func send(_ text: String) {
+        if !outbox.push(.init(text: text, delivery: nil)) { onOverflow(self) }
+    }
+
+    /// Starts a sync: live messages wait until ``finishSync()``.
+    func beginSync() {
+        state.withLock { $0.syncing = true }
+    }
+
+    /// Sends one message read from the database during a sync, waiting for room in the outbox.
+    /// False when the socket is closing.
+    func sendFromSync(_ message: Message) async -> Bool {
+        let fresh = state.withLock { state in
+            guard message.seq > state.highWater else { return false }
+            state.highWater = message.seq
+            return true
+        }
+        guard fresh else { return true }
+        let delivery = message.senderID.map { Outbox.Delivery(roomID: message.roomID, seq: message.seq, senderID: $0) }
+        return await outbox.pushWhenRoom(.init(text: RelayFrames.message(message), delivery: delivery))
+    }
+
+    /// Ends a sync: the live messages that arrived meanwhile follow, in order, without repeats.
+    /// Returns the highest seq this socket has now been handed.
+    func finishSync() -> Int64 {
+        let (ok, highWater): (Bool, Int64) = state.withLock { state in
+            var ok = true
+            for published in state.buffered where ok {
+                ok = enqueue(published, state: &state)
+            }
+            state.buffered = []
+            state.syncing = false
+            return (ok, state.highWater)
+        }
+        if !ok { onOverflow(self) }
+        return highWater
+    }
+}

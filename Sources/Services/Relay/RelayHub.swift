@@ -1,0 +1,209 @@
+import Foundation
+import Logging
+import Storage
+import Synchronization
+
+/// The registry of connected devices and the fan-out of everything live.
+///
+/// Delivery only ever queues into a socket's bounded outbox; a socket that cannot keep up is cut
+/// off (``CloseReason/tooSlow``) and catches up with `sync`, so a slow device never slows anyone.
+public final class RelayHub: Sendable {
+    private struct Registry {
+        var byUser: [Int64: Set<RelayConnection>] = [:]
+        var lastDelivered: [DeliveryKey: Int64] = [:]
+        var lastTyping: [TypingKey: Date] = [:]
+        var shuttingDown = false
+    }
+
+    private struct DeliveryKey: Hashable {
+        let roomID: Int64
+        let userID: Int64
+    }
+
+    private struct TypingKey: Hashable {
+        let roomID: Int64
+        let userID: Int64
+    }
+
+    let database: AppDatabase
+    let limits: HearthConfiguration.RelayLimits
+    let clock: @Sendable () -> Date
+    let logger: Logger
+    private let registry = Mutex(Registry())
+
+    init(
+        database: AppDatabase, limits: HearthConfiguration.RelayLimits, clock: @escaping @Sendable () -> Date,
+        logger: Logger
+    ) {
+        self.database = database
+        self.limits = limits
+        self.clock = clock
+        self.logger = logger
+    }
+
+    // MARK: Connections
+
+    /// Registers a new socket of `session`'s device. Returns nil while the server shuts down.
+    public func connect(_ session: Session) async -> RelayConnection? {
+        let connection = RelayConnection(
+            userID: session.user.id, username: session.user.username, deviceID: session.device.id, limits: limits
+        ) { [weak self] connection in
+            self?.disconnect(connection, reason: .tooSlow)
+        }
+        let firstDevice: Bool? = registry.withLock { registry in
+            guard !registry.shuttingDown else { return nil }
+            let first = registry.byUser[connection.userID, default: []].isEmpty
+            registry.byUser[connection.userID, default: []].insert(connection)
+            return first
+        }
+        guard let firstDevice else { return nil }
+        await announcePresence(of: connection, online: true, changed: firstDevice)
+        return connection
+    }
+
+    /// Removes a socket that has ended (its handler returns). Tells contacts when the user's last device left.
+    public func disconnected(_ connection: RelayConnection) async {
+        connection.outbox.close(.goingAway)
+        let lastDevice: Bool = registry.withLock { registry in
+            guard registry.byUser[connection.userID]?.remove(connection) != nil else { return false }
+            if registry.byUser[connection.userID]?.isEmpty == true {
+                registry.byUser[connection.userID] = nil
+                return true
+            }
+            return false
+        }
+        if lastDevice { await announcePresence(of: connection, online: false, changed: true) }
+    }
+
+    /// Closes one socket for `reason` once its queued frames are written.
+    func disconnect(_ connection: RelayConnection, reason: CloseReason) {
+        if reason == .tooSlow {
+            logger.info("device cut off: too slow", metadata: ["device": "\(connection.deviceID)"])
+        }
+        connection.outbox.close(reason)
+    }
+
+    /// Closes every socket of a device (signed out or revoked).
+    public func disconnect(deviceID: Int64) {
+        for connection in connections(where: { $0.deviceID == deviceID }) {
+            disconnect(connection, reason: .sessionEnded)
+        }
+    }
+
+    /// Closes every socket of a user (disabled, deleted, or their password reset).
+    public func disconnect(userID: Int64) {
+        for connection in connections(of: [userID]) { disconnect(connection, reason: .sessionEnded) }
+    }
+
+    /// Closes sockets whose device no longer has a live session: used when another process (the
+    /// CLI) ended sessions in the database.
+    public func dropEndedSessions() async {
+        let live = connections(where: { _ in true })
+        guard !live.isEmpty else { return }
+        let deviceIDs = Set(live.map(\.deviceID))
+        let valid = (try? await database.read { try $0.liveDeviceIDs(Array(deviceIDs)) }) ?? deviceIDs
+        for connection in live where !valid.contains(connection.deviceID) {
+            disconnect(connection, reason: .sessionEnded)
+        }
+    }
+
+    /// Stops taking connections and closes every socket with 1001 after its outbox is written;
+    /// waits (at most `timeout`) until all have gone.
+    public func shutdown(timeout: Duration = .seconds(5)) async {
+        let all: [RelayConnection] = registry.withLock { registry in
+            registry.shuttingDown = true
+            return registry.byUser.values.flatMap { $0 }
+        }
+        for connection in all { connection.outbox.close(.goingAway) }
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline, registry.withLock({ !$0.byUser.isEmpty }) {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// How many sockets are connected.
+    public var connectionCount: Int { registry.withLock { $0.byUser.values.reduce(0) { $0 + $1.count } } }
+
+    func connections(of userIDs: some Sequence<Int64>) -> [RelayConnection] {
+        registry.withLock { registry in userIDs.flatMap { registry.byUser[$0] ?? [] } }
+    }
+
+    private func connections(where predicate: (RelayConnection) -> Bool) -> [RelayConnection] {
+        registry.withLock { registry in registry.byUser.values.flatMap { $0.filter(predicate) } }
+    }
+
+    /// Whether any device of the user is connected.
+    func isOnline(_ userID: Int64) -> Bool {
+        registry.withLock { $0.byUser[userID]?.isEmpty == false }
+    }
+
+    // MARK: Fan-out
+
+    /// Hands a committed message to every connected device of the room's members.
+    func publish(_ published: RelayConnection.Published, to memberIDs: [Int64]) {
+        for connection in connections(of: memberIDs) { connection.deliver(published) }
+    }
+
+    /// Sends a frame to every connected device of `userIDs`, except `excluded`.
+    func broadcast(_ frame: String, to userIDs: some Sequence<Int64>, except excluded: RelayConnection? = nil) {
+        for connection in connections(of: userIDs) where connection != excluded { connection.send(frame) }
+    }
+
+    /// Notes that a socket of `recipient` was sent a message: its sender learns it was delivered.
+    /// Receipts are cumulative per room and recipient, so only a higher seq makes a new one.
+    public func delivered(_ delivery: Outbox.Delivery, to recipient: RelayConnection) {
+        guard delivery.senderID != recipient.userID else { return }
+        let key = DeliveryKey(roomID: delivery.roomID, userID: recipient.userID)
+        let fresh = registry.withLock { registry in
+            guard registry.lastDelivered[key, default: 0] < delivery.seq else { return false }
+            registry.lastDelivered[key] = delivery.seq
+            return true
+        }
+        guard fresh else { return }
+        let frame = RelayFrames.encode(
+            RelayFrames.Receipt(room: delivery.roomID, user: recipient.username, seq: delivery.seq, kind: "delivered"))
+        broadcast(frame, to: [delivery.senderID])
+    }
+
+    /// Whether `userID` may relay a typing event in `roomID` now (at most one per interval).
+    func allowTyping(userID: Int64, roomID: Int64) -> Bool {
+        let now = clock()
+        let key = TypingKey(roomID: roomID, userID: userID)
+        return registry.withLock { registry in
+            if let last = registry.lastTyping[key], now.timeIntervalSince(last) < limits.typingInterval {
+                return false
+            }
+            if registry.lastTyping.count > 100_000 { registry.lastTyping.removeAll() }
+            registry.lastTyping[key] = now
+            return true
+        }
+    }
+
+    /// Forgets per-room state of a member who left.
+    func forget(userID: Int64, roomID: Int64) {
+        registry.withLock { registry in
+            registry.lastDelivered[DeliveryKey(roomID: roomID, userID: userID)] = nil
+            registry.lastTyping[TypingKey(roomID: roomID, userID: userID)] = nil
+        }
+    }
+
+    // MARK: Presence
+
+    /// Tells a user's contacts they came online or went offline (when `changed`), and tells a new
+    /// socket which of its contacts are online.
+    private func announcePresence(of connection: RelayConnection, online: Bool, changed: Bool) async {
+        let userID = connection.userID
+        guard let contacts = try? await database.read({ try $0.contacts(userID: userID) }) else { return }
+        if changed {
+            let frame = RelayFrames.encode(RelayFrames.Presence(user: connection.username, online: online))
+            broadcast(frame, to: contacts)
+        }
+        guard online else { return }
+        let onlineContacts = registry.withLock { registry in
+            contacts.compactMap { registry.byUser[$0]?.first?.username }
+        }
+        for username in onlineContacts.sorted() {
+            connection.send(RelayFrames.encode(RelayFrames.Presence(user: username, online: true)))
+        }
+    }
+}

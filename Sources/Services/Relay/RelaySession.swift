@@ -1,0 +1,210 @@
+import Foundation
+import Storage
+import Synchronization
+
+/// One socket's conversation with the relay: reads the client's frames and answers them.
+///
+/// Frames are handled one at a time, in order. Every bad frame gets an `error` frame with a
+/// specific code and changes nothing; the socket stays open.
+public final class RelaySession: Sendable {
+    let relay: Relay
+    public let connection: RelayConnection
+    private let frameBucket: Mutex<TokenBucket>
+
+    init(relay: Relay, connection: RelayConnection) {
+        self.relay = relay
+        self.connection = connection
+        let rate = Double(relay.limits.framesPerSecond)
+        frameBucket = Mutex(TokenBucket(capacity: rate * 2, rate: rate, now: relay.clock()))
+    }
+
+    /// Handles one text frame.
+    public func receive(text: String) async {
+        guard frameBucket.withLock({ $0.take(now: relay.clock()) }) else {
+            return reply(code: "rate_limited", message: "Too many frames; slow down.")
+        }
+        let frame: RelayFrames.Inbound
+        do {
+            frame = try JSONDecoder().decode(RelayFrames.Inbound.self, from: Data(text.utf8))
+        } catch let error as DecodingError {
+            let (code, message) = Self.describe(error)
+            return reply(code: code, message: message, id: Self.clientID(in: text))
+        } catch {
+            return reply(code: "malformed_json", message: "The frame is not valid JSON.")
+        }
+        switch frame.type {
+        case "send": handleSend(frame)
+        case "sync": await handleSync(frame)
+        case "read": await handleRead(frame)
+        case "typing": await handleTyping(frame)
+        case "ping": connection.send(RelayFrames.encode(["type": "pong", "id": frame.id ?? ""]))
+        default:
+            reply(code: "unknown_type", message: "Unknown frame type '\(frame.type.prefix(32))'.", id: frame.id)
+        }
+    }
+
+    /// Answers a binary frame: the protocol is text only.
+    public func receiveBinary() {
+        reply(code: "unsupported_frame", message: "Send JSON in text frames; binary frames are not used.")
+    }
+
+    /// Replays everything after `seq` in the user's rooms, then goes live (the `?after=` of the socket URL).
+    public func sync(after seq: Int64) async {
+        await runSync(after: seq)
+    }
+
+    /// The socket has closed: leaves the hub.
+    public func close() async {
+        await relay.hub.disconnected(connection)
+    }
+
+    // MARK: Frames
+
+    private func handleSend(_ frame: RelayFrames.Inbound) {
+        let limits = relay.limits
+        guard let id = frame.id else { return reply(code: "missing_field", message: "A send needs an `id`.") }
+        guard !id.isEmpty, id.count <= limits.maxClientIDLength else {
+            return reply(
+                code: "invalid_id", message: "The `id` must be 1 to \(limits.maxClientIDLength) characters.", id: id)
+        }
+        guard let room = frame.room else {
+            return reply(code: "missing_field", message: "A send needs a `room`.", id: id)
+        }
+        guard let body = frame.body else {
+            return reply(code: "missing_field", message: "A send needs a `body`.", id: id)
+        }
+        if let attachments = frame.attachments, !attachments.isEmpty {
+            return reply(ServiceError.notFound("Attachment \(attachments[0])"), id: id)
+        }
+        guard !body.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            return reply(code: "invalid_field", message: "The `body` must not be empty.", id: id)
+        }
+        guard body.utf8.count <= limits.maxBodyBytes else {
+            return reply(.tooLarge(limit: limits.maxBodyBytes), id: id)
+        }
+        guard relay.allowSend(userID: connection.userID) else {
+            return reply(
+                code: "rate_limited", message: "At most \(limits.messagesPerMinute) messages a minute; wait a moment.",
+                id: id)
+        }
+        relay.writer.submit(.init(connection: connection, roomID: room, clientID: id, body: body))
+    }
+
+    private func handleSync(_ frame: RelayFrames.Inbound) async {
+        guard let after = frame.after else { return reply(code: "missing_field", message: "A sync needs `after`.") }
+        guard after >= 0 else { return reply(code: "invalid_field", message: "`after` must be 0 or more.") }
+        await runSync(after: after)
+    }
+
+    private func runSync(after: Int64) async {
+        let pageSize = relay.limits.syncPageSize
+        let userID = connection.userID
+        connection.beginSync()
+        var cursor = after
+        do {
+            paging: while true {
+                let page = try await relay.database.read { [cursor] in
+                    try $0.messages(forUser: userID, after: cursor, limit: pageSize)
+                }
+                for message in page {
+                    guard await connection.sendFromSync(message) else { break paging }
+                    cursor = message.seq
+                }
+                if page.count < pageSize { break }
+            }
+        } catch {
+            _ = connection.finishSync()
+            return reply(ServiceError.translating(error))
+        }
+        let head = connection.finishSync()
+        connection.send(RelayFrames.encode(RelayFrames.Synced(seq: max(head, after))))
+    }
+
+    private func handleRead(_ frame: RelayFrames.Inbound) async {
+        guard let roomID = frame.room, let seq = frame.seq else {
+            return reply(code: "missing_field", message: "A read needs `room` and `seq`.")
+        }
+        let userID = connection.userID
+        let result: Result<[Int64]?, ServiceError> = await Result {
+            try await relay.database.write { store -> [Int64]? in
+                guard try store.isMember(roomID: roomID, userID: userID) else {
+                    throw try store.room(id: roomID) == nil ? ServiceError.roomNotFound : ServiceError.notAMember
+                }
+                guard try store.markRead(roomID: roomID, userID: userID, seq: seq) else { return nil }
+                return try store.memberIDs(roomID: roomID)
+            }
+        }.mapError(ServiceError.translating)
+        switch result {
+        case .failure(let error): reply(error)
+        case .success(nil): break
+        case .success(let members?):
+            let receipt = RelayFrames.encode(
+                RelayFrames.Receipt(room: roomID, user: connection.username, seq: seq, kind: "read"))
+            relay.hub.broadcast(receipt, to: members, except: connection)
+        }
+    }
+
+    private func handleTyping(_ frame: RelayFrames.Inbound) async {
+        guard let roomID = frame.room else { return reply(code: "missing_field", message: "Typing needs a `room`.") }
+        let userID = connection.userID
+        guard relay.hub.allowTyping(userID: userID, roomID: roomID) else { return }
+        let result: Result<[Int64], ServiceError> = await Result {
+            try await relay.database.read { store in
+                let members = try store.memberIDs(roomID: roomID)
+                guard members.contains(userID) else {
+                    throw try store.room(id: roomID) == nil ? ServiceError.roomNotFound : ServiceError.notAMember
+                }
+                return members
+            }
+        }.mapError(ServiceError.translating)
+        switch result {
+        case .failure(let error): reply(error)
+        case .success(let members):
+            let typing = RelayFrames.encode(RelayFrames.Typing(room: roomID, user: connection.username))
+            relay.hub.broadcast(typing, to: members.filter { $0 != userID })
+        }
+    }
+
+    // MARK: Errors
+
+    private func reply(_ error: ServiceError, id: String? = nil) {
+        connection.send(RelayFrames.error(error, id: id))
+    }
+
+    private func reply(code: String, message: String, id: String? = nil) {
+        connection.send(RelayFrames.error(code: code, message: message, id: id))
+    }
+
+    /// The client id of a frame that failed to decode, if it has a readable one.
+    static func clientID(in text: String) -> String? {
+        guard text.utf8.count <= 65_536, let data = text.data(using: .utf8),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let id = object["id"] as? String, id.count <= 64
+        else { return nil }
+        return id
+    }
+
+    static func describe(_ error: DecodingError) -> (String, String) {
+        func field(_ path: [any CodingKey]) -> String { path.map(\.stringValue).joined(separator: ".") }
+        switch error {
+        case .keyNotFound(let key, _): return ("missing_field", "The frame needs `\(key.stringValue)`.")
+        case .typeMismatch(_, let context) where context.codingPath.isEmpty:
+            return ("invalid_field", "A frame is a JSON object.")
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            return ("invalid_field", "The field `\(field(context.codingPath))` has the wrong type.")
+        case .dataCorrupted(let context) where !context.codingPath.isEmpty:
+            return ("invalid_field", "The field `\(field(context.codingPath))` is invalid.")
+        default: return ("malformed_json", "The frame is not valid JSON.")
+        }
+    }
+}
+
+extension Result where Failure == any Error {
+    init(catching body: () async throws -> Success) async {
+        do {
+            self = .success(try await body())
+        } catch {
+            self = .failure(error)
+        }
+    }
+}

@@ -1,0 +1,196 @@
+import Foundation
+import Logging
+import Storage
+
+/// Direct chats and groups: creating them, their members, listings and history.
+public final class Rooms: Sendable {
+    /// A room as its members see it.
+    public struct Info: Sendable, Equatable {
+        public let room: Room
+        public let members: [RoomMember]
+    }
+
+    /// A room in a user's list: with its newest message and how many are unread.
+    public struct Summary: Sendable {
+        public let info: Info
+        public let lastMessage: Message?
+        public let unread: Int
+    }
+
+    let database: AppDatabase
+    let limits: HearthConfiguration.RelayLimits
+    let hub: RelayHub
+    let clock: @Sendable () -> Date
+    let logger: Logger
+
+    init(
+        database: AppDatabase, limits: HearthConfiguration.RelayLimits, hub: RelayHub,
+        clock: @escaping @Sendable () -> Date, logger: Logger
+    ) {
+        self.database = database
+        self.limits = limits
+        self.hub = hub
+        self.clock = clock
+        self.logger = logger
+    }
+
+    var now: Int64 { Int64((clock().timeIntervalSince1970 * 1000).rounded()) }
+
+    /// Creates a group named `name` with the creator and `usernames`, or — with `direct` — finds or
+    /// creates the one direct room between the creator and the single other username.
+    /// Returns the room and whether it was created now.
+    public func create(by creator: User, name: String?, usernames: [String], direct: Bool) async throws -> (Info, Bool)
+    {
+        let limits = limits
+        let now = now
+        let result: (Info, Bool) = try await run {
+            try await database.write { store in
+                var others: [User] = []
+                for username in Set(usernames.map { $0.lowercased() }) where username != creator.username {
+                    guard let user = try store.user(named: username), !user.disabled else {
+                        throw ServiceError.notFound("User \(username)")
+                    }
+                    others.append(user)
+                }
+                if direct {
+                    guard others.count == 1, usernames.count == 1 else {
+                        throw ServiceError.invalidRoom("a direct chat is with exactly one other person")
+                    }
+                    let pair = [creator.id, others[0].id].sorted()
+                    let key = "\(pair[0]):\(pair[1])"
+                    if let existing = try store.room(directKey: key) {
+                        return (Info(room: existing, members: try store.members(roomID: existing.id)), false)
+                    }
+                    try Self.checkRoomLimits(store, userIDs: pair, limits: limits)
+                    let room = try store.insertRoom(
+                        kind: .direct, name: nil, ownerID: nil, directKey: key, memberIDs: pair, now: now)
+                    return (Info(room: room, members: try store.members(roomID: room.id)), true)
+                }
+                let trimmed = (name ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+                guard !trimmed.isEmpty, trimmed.count <= limits.roomNameMaxCharacters,
+                    !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+                else {
+                    throw ServiceError.invalidRoom(
+                        "a group needs a name of 1 to \(limits.roomNameMaxCharacters) characters")
+                }
+                let memberIDs = [creator.id] + others.map(\.id)
+                guard memberIDs.count <= limits.membersPerRoom else {
+                    throw ServiceError.tooManyMembers(limit: limits.membersPerRoom)
+                }
+                try Self.checkRoomLimits(store, userIDs: memberIDs, limits: limits)
+                let room = try store.insertRoom(
+                    kind: .group, name: trimmed, ownerID: creator.id, directKey: nil, memberIDs: memberIDs, now: now)
+                return (Info(room: room, members: try store.members(roomID: room.id)), true)
+            }
+        }
+        if result.1 {
+            logger.info("room created", metadata: ["room": "\(result.0.room.id)", "kind": "\(result.0.room.kind)"])
+        }
+        return result
+    }
+
+    static func checkRoomLimits(_ store: Store, userIDs: [Int64], limits: HearthConfiguration.RelayLimits) throws {
+        for userID in userIDs where try store.roomCount(userID: userID) >= limits.roomsPerUser {
+            throw ServiceError.tooManyRooms(limit: limits.roomsPerUser)
+        }
+    }
+
+    /// The rooms `user` is in, most recently active first.
+    public func list(for user: User) async throws -> [Summary] {
+        try await run {
+            try await database.read { store in
+                try store.rooms(userID: user.id).map { room in
+                    let members = try store.members(roomID: room.id)
+                    let lastRead = members.first { $0.userID == user.id }?.lastReadSeq ?? 0
+                    return Summary(
+                        info: Info(room: room, members: members), lastMessage: try store.lastMessage(roomID: room.id),
+                        unread: try store.unreadCount(roomID: room.id, userID: user.id, after: lastRead))
+                }
+            }
+        }
+    }
+
+    /// One room, if `user` is in it (``ServiceError/roomNotFound`` otherwise, so ids reveal nothing).
+    public func info(_ roomID: Int64, for user: User) async throws -> Info {
+        try await run {
+            try await database.read { store in
+                guard let room = try store.room(id: roomID), try store.isMember(roomID: roomID, userID: user.id) else {
+                    throw ServiceError.roomNotFound
+                }
+                return Info(room: room, members: try store.members(roomID: roomID))
+            }
+        }
+    }
+
+    /// Adds `username` to a group; the group's owner or a server admin may.
+    public func addMember(_ roomID: Int64, username: String, by actor: User) async throws -> Info {
+        let now = now
+        let limits = limits
+        let info: Info = try await run {
+            try await database.write { store in
+                let room = try Self.managedGroup(store, roomID, by: actor)
+                guard let user = try store.user(named: username), !user.disabled else {
+                    throw ServiceError.notFound("User \(username.lowercased())")
+                }
+                if try !store.isMember(roomID: roomID, userID: user.id) {
+                    guard try store.memberCount(roomID: roomID) < limits.membersPerRoom else {
+                        throw ServiceError.tooManyMembers(limit: limits.membersPerRoom)
+                    }
+                    try Self.checkRoomLimits(store, userIDs: [user.id], limits: limits)
+                    try store.addMember(roomID: roomID, userID: user.id, now: now)
+                }
+                return Info(room: room, members: try store.members(roomID: roomID))
+            }
+        }
+        logger.info("member added", metadata: ["room": "\(roomID)"])
+        return info
+    }
+
+    /// Removes `username` from a group: the owner or an admin may remove anyone, anyone may leave.
+    /// The removed member stops receiving the room at once.
+    public func removeMember(_ roomID: Int64, username: String, by actor: User) async throws -> Info {
+        let name = username.lowercased()
+        let (info, removedID): (Info, Int64) = try await run {
+            try await database.write { store in
+                guard let room = try store.room(id: roomID),
+                    try store.isMember(roomID: roomID, userID: actor.id) || actor.role == .admin
+                else { throw ServiceError.roomNotFound }
+                guard room.kind == .group else {
+                    throw ServiceError.invalidRoom("members of a direct chat cannot change")
+                }
+                guard let user = try store.user(named: name), try store.isMember(roomID: roomID, userID: user.id) else {
+                    throw ServiceError.notFound("Member \(name)")
+                }
+                guard user.id == actor.id || room.ownerID == actor.id || actor.role == .admin else {
+                    throw ServiceError.forbidden
+                }
+                try store.removeMember(roomID: roomID, userID: user.id)
+                return (Info(room: room, members: try store.members(roomID: roomID)), user.id)
+            }
+        }
+        hub.forget(userID: removedID, roomID: roomID)
+        logger.info("member removed", metadata: ["room": "\(roomID)"])
+        return info
+    }
+
+    /// A group that `actor` may manage (its owner, or a server admin).
+    static func managedGroup(_ store: Store, _ roomID: Int64, by actor: User) throws -> Room {
+        guard let room = try store.room(id: roomID),
+            try store.isMember(roomID: roomID, userID: actor.id) || actor.role == .admin
+        else { throw ServiceError.roomNotFound }
+        guard room.kind == .group else { throw ServiceError.invalidRoom("members of a direct chat cannot change") }
+        guard room.ownerID == actor.id || actor.role == .admin else { throw ServiceError.forbidden }
+        return room
+    }
+
+    /// A page of a room's history, newest first: messages before `before`, at most `limit`.
+    public func history(_ roomID: Int64, for user: User, before: Int64?, limit: Int?) async throws -> [Message] {
+        let limit = min(max(limit ?? 50, 1), limits.historyMaxLimit)
+        return try await run {
+            try await database.read { store in
+                guard try store.isMember(roomID: roomID, userID: user.id) else { throw ServiceError.roomNotFound }
+                return try store.history(roomID: roomID, before: before, limit: limit)
+            }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import GRDB
+
+/// A stored message.
+public struct Message: Sendable, Equatable, Codable {
+    public var id: Int64
+    public var seq: Int64
+    public var roomID: Int64
+    public var senderID: Int64?
+    /// The sender's username (nil once the account is deleted).
+    public var senderName: String?
+    public var body: String
+    public var createdAt: Int64
+
+    /// Creates a message value.
+    public init(
+        id: Int64, seq: Int64, roomID: Int64, senderID: Int64?, senderName: String?, body: String, createdAt: Int64
+    ) {
+        self.id = id
+        self.seq = seq
+        self.roomID = roomID
+        self.senderID = senderID
+        self.senderName = senderName
+        self.body = body
+        self.createdAt = createdAt
+    }
+}
+
+extension Message: FetchableRecord {
+    public init(row: Row) throws {
+        id = row["id"]
+        seq = row["seq"]
+        roomID = row["room_id"]
+        senderID = row["sender_id"]
+        senderName = row["username"]
+        body = row["body"]
+        createdAt = row["created_at"]
+    }
+}

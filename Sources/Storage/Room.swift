@@ -1,0 +1,40 @@
+import GRDB
+
+/// A conversation: a direct chat between two people or a named group.
+public struct Room: Sendable, Equatable, Codable {
+    /// Direct rooms have exactly two members; groups have a name and an owner.
+    public enum Kind: String, Sendable, Codable {
+        case direct, group
+    }
+
+    public var id: Int64
+    public var kind: Kind
+    public var name: String?
+    public var ownerID: Int64?
+    public var createdAt: Int64
+}
+
+extension Room: FetchableRecord {
+    public init(row: Row) throws {
+        id = row["id"]
+        kind = Kind(rawValue: row["kind"]) ?? .group
+        name = row["name"]
+        ownerID = row["owner_id"]
+        createdAt = row["created_at"]
+    }
+}
+
+/// A member of a room, as listings show them.
+public struct RoomMember: Sendable, Equatable, Codable {
+    public var userID: Int64
+    public var username: String
+    public var lastReadSeq: Int64
+}
+
+extension RoomMember: FetchableRecord {
+    public init(row: Row) throws {
+        userID = row["user_id"]
+        username = row["username"]
+        lastReadSeq = row["last_read_seq"]
+    }
+}

@@ -1,0 +1,73 @@
+import GRDB
+
+extension Store {
+    static let messageColumns =
+        "m.id, m.seq, m.room_id, m.sender_id, u.username, m.body, m.created_at"
+
+    /// The last seq handed out (0 before the first message).
+    public func lastSeq() throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT value FROM counters WHERE name = 'seq'") ?? 0
+    }
+
+    /// Records the last seq handed out.
+    public func setLastSeq(_ seq: Int64) throws {
+        try db.execute(sql: "UPDATE counters SET value = ? WHERE name = 'seq'", arguments: [seq])
+    }
+
+    /// Stores a message unless this device already sent one with this client id.
+    ///
+    /// Returns nil when the message was stored, or the earlier message's `(seq, createdAt)` when
+    /// it is a retry: then nothing is stored.
+    public func insertMessage(
+        seq: Int64, roomID: Int64, senderID: Int64, deviceID: Int64, clientID: String, body: String, now: Int64
+    ) throws -> (seq: Int64, createdAt: Int64)? {
+        try db.execute(
+            sql: """
+                INSERT INTO messages (seq, room_id, sender_id, device_id, client_id, body, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id, client_id) DO NOTHING
+                """,
+            arguments: [seq, roomID, senderID, deviceID, clientID, body, now])
+        if changes > 0 { return nil }
+        let row = try Row.fetchOne(
+            db, sql: "SELECT seq, created_at FROM messages WHERE device_id = ? AND client_id = ?",
+            arguments: [deviceID, clientID])
+        guard let row else { throw StorageError.constraint("message insert ignored without a matching row") }
+        return (row["seq"], row["created_at"])
+    }
+
+    /// A room's messages before `before` (all when nil), newest first, at most `limit`.
+    public func history(roomID: Int64, before: Int64?, limit: Int) throws -> [Message] {
+        try Message.fetchAll(
+            db,
+            sql: """
+                SELECT \(Self.messageColumns) FROM messages m LEFT JOIN users u ON u.id = m.sender_id
+                WHERE m.room_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?
+                """,
+            arguments: [roomID, before ?? Int64.max, limit])
+    }
+
+    /// Messages after `seq` in any room `userID` is in, in seq order, at most `limit`.
+    public func messages(forUser userID: Int64, after seq: Int64, limit: Int) throws -> [Message] {
+        try Message.fetchAll(
+            db,
+            sql: """
+                SELECT \(Self.messageColumns) FROM messages m LEFT JOIN users u ON u.id = m.sender_id
+                WHERE m.seq > ? AND m.room_id IN (SELECT room_id FROM room_members WHERE user_id = ?)
+                ORDER BY m.seq LIMIT ?
+                """,
+            arguments: [seq, userID, limit])
+    }
+
+    /// The newest message of a room, if any.
+    public func lastMessage(roomID: Int64) throws -> Message? {
+        try history(roomID: roomID, before: nil, limit: 1).first
+    }
+
+    /// How many messages in a room come after `seq` from someone other than `userID`.
+    public func unreadCount(roomID: Int64, userID: Int64, after seq: Int64) throws -> Int {
+        try Int.fetchOne(
+            db,
+            sql: "SELECT count(*) FROM messages WHERE room_id = ? AND seq > ? AND coalesce(sender_id, 0) != ?",
+            arguments: [roomID, seq, userID]) ?? 0
+    }
+}

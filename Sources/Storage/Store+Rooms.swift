@@ -1,0 +1,107 @@
+import GRDB
+
+extension Store {
+    /// Creates a room and adds its members.
+    public func insertRoom(
+        kind: Room.Kind, name: String?, ownerID: Int64?, directKey: String?, memberIDs: [Int64], now: Int64
+    ) throws -> Room {
+        try db.execute(
+            sql: "INSERT INTO rooms (kind, name, owner_id, direct_key, created_at) VALUES (?, ?, ?, ?, ?)",
+            arguments: [kind.rawValue, name, ownerID, directKey, now])
+        let room = Room(id: db.lastInsertedRowID, kind: kind, name: name, ownerID: ownerID, createdAt: now)
+        for userID in memberIDs { try addMember(roomID: room.id, userID: userID, now: now) }
+        return room
+    }
+
+    /// The room with this id, if any.
+    public func room(id: Int64) throws -> Room? {
+        try Room.fetchOne(db, sql: "SELECT * FROM rooms WHERE id = ?", arguments: [id])
+    }
+
+    /// The direct room with this key, if it exists.
+    public func room(directKey: String) throws -> Room? {
+        try Room.fetchOne(db, sql: "SELECT * FROM rooms WHERE direct_key = ?", arguments: [directKey])
+    }
+
+    /// The rooms a user is in, most recently active first.
+    public func rooms(userID: Int64) throws -> [Room] {
+        try Room.fetchAll(
+            db,
+            sql: """
+                SELECT r.* FROM rooms r JOIN room_members m ON m.room_id = r.id AND m.user_id = ?
+                ORDER BY coalesce((SELECT max(seq) FROM messages WHERE room_id = r.id), 0) DESC, r.id DESC
+                """,
+            arguments: [userID])
+    }
+
+    /// A room's members by username.
+    public func members(roomID: Int64) throws -> [RoomMember] {
+        try RoomMember.fetchAll(
+            db,
+            sql: """
+                SELECT m.user_id, u.username, m.last_read_seq FROM room_members m JOIN users u ON u.id = m.user_id
+                WHERE m.room_id = ? ORDER BY u.username
+                """,
+            arguments: [roomID])
+    }
+
+    /// The ids of a room's members.
+    public func memberIDs(roomID: Int64) throws -> [Int64] {
+        try Int64.fetchAll(db, sql: "SELECT user_id FROM room_members WHERE room_id = ?", arguments: [roomID])
+    }
+
+    /// How many members a room has.
+    public func memberCount(roomID: Int64) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT count(*) FROM room_members WHERE room_id = ?", arguments: [roomID]) ?? 0
+    }
+
+    /// How many rooms a user is in.
+    public func roomCount(userID: Int64) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT count(*) FROM room_members WHERE user_id = ?", arguments: [userID]) ?? 0
+    }
+
+    /// Whether a user is in a room.
+    public func isMember(roomID: Int64, userID: Int64) throws -> Bool {
+        try Bool.fetchOne(
+            db, sql: "SELECT EXISTS (SELECT 1 FROM room_members WHERE room_id = ? AND user_id = ?)",
+            arguments: [roomID, userID]) ?? false
+    }
+
+    /// Adds a member; returns false when they already were one.
+    @discardableResult
+    public func addMember(roomID: Int64, userID: Int64, now: Int64) throws -> Bool {
+        try db.execute(
+            sql: "INSERT OR IGNORE INTO room_members (room_id, user_id, added_at) VALUES (?, ?, ?)",
+            arguments: [roomID, userID, now])
+        return changes > 0
+    }
+
+    /// Removes a member; returns false when they were not one.
+    @discardableResult
+    public func removeMember(roomID: Int64, userID: Int64) throws -> Bool {
+        try db.execute(
+            sql: "DELETE FROM room_members WHERE room_id = ? AND user_id = ?", arguments: [roomID, userID])
+        return changes > 0
+    }
+
+    /// Raises a member's last-read position; returns false when it was already that high.
+    @discardableResult
+    public func markRead(roomID: Int64, userID: Int64, seq: Int64) throws -> Bool {
+        try db.execute(
+            sql: "UPDATE room_members SET last_read_seq = ? WHERE room_id = ? AND user_id = ? AND last_read_seq < ?",
+            arguments: [seq, roomID, userID, seq])
+        return changes > 0
+    }
+
+    /// Users who share at least one room with `userID` (not including them).
+    public func contacts(userID: Int64) throws -> [Int64] {
+        try Int64.fetchAll(
+            db,
+            sql: """
+                SELECT DISTINCT other.user_id FROM room_members mine
+                JOIN room_members other ON other.room_id = mine.room_id AND other.user_id != mine.user_id
+                WHERE mine.user_id = ?
+                """,
+            arguments: [userID])
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+import Hummingbird
+import Services
+import Storage
+
+/// The signed-in user's devices.
+struct DevicesController: Sendable {
+    let services: AppServices
+    let authenticator: SessionAuthenticator
+
+    func addRoutes(to api: RouterGroup<AppRequestContext>) {
+        api.get("devices", use: list)
+        api.delete("devices/{id}", use: revoke)
+    }
+
+    struct DeviceListJSON: Encodable {
+        let id: Int64
+        let name: String
+        let userAgent: String?
+        let ip: String?
+        let createdAt: Int64
+        let lastSeenAt: Int64
+        let active: Bool
+        let current: Bool
+    }
+
+    /// `GET /api/v1/devices` — the user's devices, newest first; `current` marks this one.
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let session = try await authenticator.session(request, context: context)
+        let devices = try await services.accounts.devices(of: session.user)
+        return try .json([
+            "devices": devices.map {
+                DeviceListJSON(
+                    id: $0.id, name: $0.name, userAgent: $0.userAgent, ip: $0.ip, createdAt: $0.createdAt,
+                    lastSeenAt: $0.lastSeenAt, active: $0.isActive, current: $0.id == session.device.id)
+            }
+        ])
+    }
+
+    /// `DELETE /api/v1/devices/{id}` — signs that device out and closes its sockets: 204.
+    @Sendable func revoke(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let session = try await authenticator.session(request, context: context)
+        guard let id = context.parameters.get("id").flatMap(Int64.init) else { throw ServiceError.notFound("Device") }
+        try await services.accounts.revokeDevice(id, of: session.user)
+        return Response(status: .noContent)
+    }
+}

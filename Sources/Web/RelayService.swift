@@ -1,0 +1,25 @@
+import ServiceLifecycle
+import Services
+import UnixSignals
+
+/// Keeps the relay's life in step with the server's.
+///
+/// On graceful shutdown it closes every socket with 1001 after its outbox is written, before the
+/// HTTP server stops. On SIGUSR1 — sent by CLI commands that ended sessions in the database — it
+/// closes the sockets whose sessions are gone.
+struct RelayService: Service {
+    let hub: RelayHub
+
+    func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await _ in await UnixSignalsSequence(trapping: .sigusr1) {
+                    await hub.dropEndedSessions()
+                }
+            }
+            try? await gracefulShutdown()
+            await hub.shutdown()
+            group.cancelAll()
+        }
+    }
+}

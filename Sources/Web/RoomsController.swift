@@ -1,0 +1,162 @@
+import Foundation
+import Hummingbird
+import Services
+import Storage
+
+/// Rooms, their members and their history.
+struct RoomsController: Sendable {
+    let services: AppServices
+    let authenticator: SessionAuthenticator
+
+    /// JSON bodies of these routes are small.
+    static let bodyLimit = 64 * 1024
+
+    func addRoutes(to api: RouterGroup<AppRequestContext>) {
+        api.get("rooms", use: list)
+        api.post("rooms", use: create)
+        api.get("rooms/{id}", use: show)
+        api.post("rooms/{id}/members", use: addMember)
+        api.delete("rooms/{id}/members/{username}", use: removeMember)
+        api.get("rooms/{id}/messages", use: history)
+    }
+
+    struct CreateBody: Decodable {
+        let name: String?
+        let members: [String]
+        let direct: Bool?
+    }
+
+    struct MemberBody: Decodable {
+        let username: String
+    }
+
+    /// `GET /api/v1/rooms` — the user's rooms with their newest message and unread count.
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let session = try await authenticator.session(request, context: context)
+        let summaries = try await services.rooms.list(for: session.user)
+        return try .json(["rooms": summaries.map(RoomJSON.init)])
+    }
+
+    /// `POST /api/v1/rooms` — creates a group, or finds or creates the direct room with one person:
+    /// 201 when created, 200 for an existing direct room; `{room}`.
+    @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let session = try await authenticator.session(request, context: context)
+        let body = try await request.decodeJSON(CreateBody.self, limit: Self.bodyLimit)
+        let (info, created) = try await services.rooms.create(
+            by: session.user, name: body.name, usernames: body.members, direct: body.direct ?? false)
+        return try .json(["room": RoomJSON(info)], status: created ? .created : .ok)
+    }
+
+    /// `GET /api/v1/rooms/{id}` — one room and its members.
+    @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let session = try await authenticator.session(request, context: context)
+        let info = try await services.rooms.info(try roomID(context), for: session.user)
+        return try .json(["room": RoomJSON(info)])
+    }
+
+    /// `POST /api/v1/rooms/{id}/members` `{username}` — adds a member (the group's owner or an admin).
+    @Sendable func addMember(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let session = try await authenticator.session(request, context: context)
+        let body = try await request.decodeJSON(MemberBody.self, limit: Self.bodyLimit)
+        let info = try await services.rooms.addMember(try roomID(context), username: body.username, by: session.user)
+        return try .json(["room": RoomJSON(info)])
+    }
+
+    /// `DELETE /api/v1/rooms/{id}/members/{username}` — removes a member, or leaves.
+    @Sendable func removeMember(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let session = try await authenticator.session(request, context: context)
+        let username = context.parameters.get("username") ?? ""
+        let info = try await services.rooms.removeMember(try roomID(context), username: username, by: session.user)
+        return try .json(["room": RoomJSON(info)])
+    }
+
+    /// `GET /api/v1/rooms/{id}/messages?before=SEQ&limit=N` — history, newest first.
+    @Sendable func history(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let session = try await authenticator.session(request, context: context)
+        let query = request.uri.queryParameters
+        let before = try query.get("before").map { text in
+            guard let value = Int64(text), value > 0 else {
+                throw APIError(.badRequest, code: "invalid_field", message: "`before` must be a positive seq.")
+            }
+            return value
+        }
+        let limit = try query.get("limit").map { text in
+            guard let value = Int(text), value > 0 else {
+                throw APIError(.badRequest, code: "invalid_field", message: "`limit` must be a positive number.")
+            }
+            return value
+        }
+        let messages = try await services.rooms.history(
+            try roomID(context), for: session.user, before: before, limit: limit)
+        return try .json(["messages": messages.map(MessageJSON.init)])
+    }
+
+    private func roomID(_ context: AppRequestContext) throws -> Int64 {
+        guard let id = context.parameters.get("id").flatMap(Int64.init) else { throw ServiceError.roomNotFound }
+        return id
+    }
+}
+
+/// A room as the API shows it.
+struct RoomJSON: Encodable {
+    struct Member: Encodable {
+        let id: Int64
+        let username: String
+        let lastReadSeq: Int64
+    }
+
+    let id: Int64
+    let kind: String
+    let name: String?
+    let owner: Int64?
+    let members: [Member]
+    let lastMessage: MessageJSON?
+    let unread: Int?
+
+    init(_ info: Rooms.Info) {
+        id = info.room.id
+        kind = info.room.kind.rawValue
+        name = info.room.name
+        owner = info.room.ownerID
+        members = info.members.map { Member(id: $0.userID, username: $0.username, lastReadSeq: $0.lastReadSeq) }
+        lastMessage = nil
+        unread = nil
+    }
+
+    init(_ summary: Rooms.Summary) {
+        let base = RoomJSON(summary.info)
+        id = base.id
+        kind = base.kind
+        name = base.name
+        owner = base.owner
+        members = base.members
+        lastMessage = summary.lastMessage.map(MessageJSON.init)
+        unread = summary.unread
+    }
+}
+
+/// A message as the API shows it: the same fields as the WebSocket `message` frame.
+struct MessageJSON: Encodable {
+    struct Sender: Encodable {
+        let id: Int64?
+        let username: String?
+    }
+
+    let seq: Int64
+    let id: Int64
+    let room: Int64
+    let from: Sender
+    let body: String
+    let ts: Int64
+    let attachments: [Int64]
+
+    init(_ message: Message) {
+        seq = message.seq
+        id = message.id
+        room = message.roomID
+        from = Sender(id: message.senderID, username: message.senderName)
+        body = message.body
+        ts = message.createdAt
+        attachments = []
+    }
+}

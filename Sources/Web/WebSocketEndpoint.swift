@@ -1,0 +1,93 @@
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import NIOWebSocket
+import Services
+
+/// `GET /api/v1/ws` — the WebSocket of SPEC §4 (docs/PROTOCOL.md).
+///
+/// Authenticated before the upgrade (Bearer header, or the session cookie from a page of this
+/// server, checked by `Origin`): anything else gets a JSON 401 or 403 and no socket. After the
+/// upgrade, one task reads the client's frames in order and another writes the socket's outbox.
+struct WebSocketEndpoint: Sendable {
+    let services: AppServices
+    let authenticator: SessionAuthenticator
+    let originCheck: OriginCheckMiddleware
+
+    func addRoute(to router: Router<AppRequestContext>) {
+        router.ws("api/v1/ws", shouldUpgrade: shouldUpgrade, onUpgrade: handle)
+    }
+
+    /// Authenticates the upgrade request; throws (401/403) to refuse it.
+    @Sendable func shouldUpgrade(_ request: Request, context: AppRequestContext) async throws -> RouterShouldUpgrade {
+        if request.headers[.authorization] == nil, request.cookies[SessionAuthenticator.cookieName] != nil {
+            // A cookie rides along with any page's request: only our own pages may use it here.
+            guard let origin = request.headers[.origin], originCheck.isSameOrigin(origin, request: request) else {
+                throw APIError(
+                    .forbidden, code: "origin_mismatch", message: "WebSocket connections from another site are refused."
+                )
+            }
+        }
+        _ = try await authenticator.session(request, context: context)
+        guard request.headers[.upgrade]?.lowercased() == "websocket" else {
+            throw APIError(
+                HTTPResponse.Status(code: 426, reasonPhrase: "Upgrade Required"), code: "upgrade_required",
+                message: "Connect with a WebSocket client.")
+        }
+        return .upgrade([:])
+    }
+
+    @Sendable func handle(
+        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter,
+        context: WebSocketRouterContext<AppRequestContext>
+    ) async throws {
+        let request = context.request
+        guard let session = try? await authenticator.session(request, context: context.requestContext),
+            let relaySession = await services.relay.open(session)
+        else {
+            try await outbound.close(
+                WebSocketErrorCode(codeNumber: Int(CloseReason.sessionEnded.code)),
+                reason: CloseReason.sessionEnded.text)
+            return
+        }
+        let connection = relaySession.connection
+        let hub = services.relay.hub
+        let maxFrame = services.configuration.relay.maxFrameBytes
+        let after = request.uri.queryParameters.get("after", as: Int64.self)
+
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                // The writer: the outbox, in order, until it closes; then the close frame.
+                do {
+                    while true {
+                        let frames = await connection.outbox.next()
+                        if frames.isEmpty { break }
+                        for frame in frames {
+                            try await outbound.write(.text(frame.text))
+                            if let delivery = frame.delivery { hub.delivered(delivery, to: connection) }
+                        }
+                    }
+                    if let reason = connection.outbox.closeReason {
+                        try await outbound.close(WebSocketErrorCode(codeNumber: Int(reason.code)), reason: reason.text)
+                    }
+                } catch {
+                    connection.outbox.close(.goingAway)
+                }
+            }
+            if let after { await relaySession.sync(after: after) }
+            do {
+                for try await message in inbound.messages(maxSize: maxFrame) {
+                    switch message {
+                    case .text(let text): await relaySession.receive(text: text)
+                    case .binary: relaySession.receiveBinary()
+                    }
+                }
+            } catch {
+                context.logger.debug("socket read ended", metadata: ["error": "\(error)"])
+            }
+            // The client has gone: stop the writer.
+            connection.outbox.close(.goingAway)
+        }
+        await relaySession.close()
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import HearthTestSupport
+import Hummingbird
+import HummingbirdTesting
+import Services
+import Storage
+import Web
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A family on a live server: accounts, sessions and HTTP helpers for relay tests.
+struct Family: Sendable {
+    let env: TestServices
+    let port: Int
+
+    /// Creates an account and returns a session token for a new device of it.
+    func signIn(_ username: String, device: String = "device") async throws -> String {
+        if (try? await env.accounts.user(named: username)) == nil {
+            _ = try await env.accounts.createUser(username: username, password: TestServices.password, role: .member)
+        }
+        return try await env.accounts.login(
+            username: username, password: TestServices.password, deviceName: device,
+            client: Client(ip: "127.0.0.\(Int.random(in: 2...250))", userAgent: nil)
+        ).token
+    }
+
+    /// The id of the direct room between two users (created on first use).
+    func directRoom(_ first: String, _ second: String) async throws -> Int64 {
+        try await env.services.rooms.create(
+            by: env.accounts.user(named: first), name: nil, usernames: [second], direct: true
+        ).0.room.id
+    }
+
+    /// A group owned by `owner` with `members`.
+    func group(_ name: String, owner: String, members: [String]) async throws -> Int64 {
+        try await env.services.rooms.create(
+            by: env.accounts.user(named: owner), name: name, usernames: members, direct: false
+        ).0.room.id
+    }
+
+    func socket(_ token: String, paused: Bool = false, query: String = "") async throws -> TestSocket {
+        try await TestSocket(port: port, token: token, query: query, paused: paused)
+    }
+
+    /// A plain HTTP request to the live server.
+    func http(
+        _ method: String, _ path: String, headers: [String: String] = [:]
+    ) async throws -> (status: Int, body: String) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = method
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// Runs `body` against a live server on 127.0.0.1 over a fresh data dir (or `directory`).
+func withLiveApp(
+    directory: URL? = nil,
+    _ configure: @escaping (inout HearthConfiguration) -> Void = { _ in },
+    _ body: @escaping @Sendable (Family) async throws -> Void
+) async throws {
+    let env = try TestServices(directory: directory) { configuration in
+        configuration.throttles.registerPerAddress.burst = 1_000
+        configuration.relay.messagesPerMinute = 100_000
+        configuration.relay.framesPerSecond = 100_000
+        configure(&configuration)
+    }
+    defer { if directory == nil { env.remove() } }
+    let app = HearthApp.application(services: env.services, logger: .init(label: "test"))
+    try await app.test(.live) { client in
+        guard let port = client.port else { throw SocketError("no port") }
+        try await body(Family(env: env, port: port))
+    }
+}
