@@ -86,15 +86,51 @@ final class BenchServer: @unchecked Sendable {
 
     /// POSTs JSON and checks the status.
     func post(_ path: String, _ body: [String: String], expect: Int) async throws {
+        _ = try await postJSON(path, body, expect: [expect])
+    }
+
+    /// POSTs JSON (with a bearer token when given), checks the status, returns the decoded answer.
+    func postJSON(_ path: String, _ body: [String: Any], token: String? = nil, expect: Set<Int>) async throws
+        -> [String: Any]
+    {
         guard let endpoint = URL(string: url + path) else { throw BenchError("bad URL") }
         var request = URLRequest(url: endpoint)
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         request.httpBody = try JSONSerialization.data(withJSONObject: body)
         let (data, response) = try await session.data(for: request)
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        guard status == expect else {
+        guard expect.contains(status) else {
             throw BenchError("\(path) answered \(status): \(String(decoding: data, as: UTF8.self))")
+        }
+        return (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+    }
+
+    /// The WebSocket URL of the server.
+    var webSocketURL: String { url.replacingOccurrences(of: "http://", with: "ws://") + "/api/v1/ws" }
+
+    /// Registers `count` accounts named `prefix0…` (16 at a time) and returns their tokens in order.
+    func registerUsers(_ count: Int, prefix: String) async throws -> [String] {
+        try await withThrowingTaskGroup(of: (Int, String).self) { group in
+            var tokens = [String](repeating: "", count: count)
+            var next = 0
+            func add(_ group: inout ThrowingTaskGroup<(Int, String), any Error>) {
+                let index = next
+                next += 1
+                group.addTask {
+                    let answer = try await self.postJSON(
+                        "/api/v1/register", ["username": "\(prefix)\(index)", "password": "benchmark family password"],
+                        expect: [201])
+                    return (index, answer["token"] as? String ?? "")
+                }
+            }
+            while next < min(16, count) { add(&group) }
+            while let (index, token) = try await group.next() {
+                tokens[index] = token
+                if next < count { add(&group) }
+            }
+            return tokens
         }
     }
 

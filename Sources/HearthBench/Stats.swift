@@ -32,6 +32,12 @@ enum Stats {
         return (latencies, AuthScenario.milliseconds(ContinuousClock.now - start) / 1000)
     }
 
+    /// Writes results as pretty JSON.
+    static func write(_ results: Any, to path: String) throws {
+        let data = try JSONSerialization.data(withJSONObject: results, options: [.prettyPrinted, .sortedKeys])
+        try data.write(to: URL(fileURLWithPath: path))
+    }
+
     /// `name  value` lines, sorted by name.
     static func table(_ results: [String: Double]) -> String {
         let width = results.keys.map(\.count).max() ?? 0

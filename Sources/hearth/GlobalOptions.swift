@@ -67,7 +67,28 @@ struct GlobalOptions: ParsableArguments {
             guard burst >= 1 else { throw CLIError("$\(name) must be at least 1.") }
             configuration.throttles[keyPath: policy].burst = burst
         }
+        for (name, limit) in Self.relayLimits {
+            guard let value: Int = try Environment.number(name) else { continue }
+            guard value >= 1 else { throw CLIError("$\(name) must be at least 1.") }
+            configuration.relay[keyPath: limit] = value
+        }
         return configuration
+    }
+
+    /// The messaging limits that `HEARTH_*` variables set (docs/ADMIN.md).
+    static var relayLimits: [(String, WritableKeyPath<HearthConfiguration.RelayLimits, Int>)] {
+        [
+            ("HEARTH_MAX_FRAME_BYTES", \.maxFrameBytes),
+            ("HEARTH_MAX_BODY_BYTES", \.maxBodyBytes),
+            ("HEARTH_MESSAGES_PER_MINUTE", \.messagesPerMinute),
+            ("HEARTH_FRAMES_PER_SECOND", \.framesPerSecond),
+            ("HEARTH_ROOMS_PER_USER", \.roomsPerUser),
+            ("HEARTH_MEMBERS_PER_ROOM", \.membersPerRoom),
+            ("HEARTH_OUTBOX_FRAMES", \.outboxFrames),
+            ("HEARTH_OUTBOX_BYTES", \.outboxBytes),
+            ("HEARTH_SYNC_PAGE_SIZE", \.syncPageSize),
+            ("HEARTH_HISTORY_MAX_LIMIT", \.historyMaxLimit),
+        ]
     }
 
     /// Sends logs to stderr at the chosen level.

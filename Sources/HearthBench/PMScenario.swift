@@ -1,0 +1,181 @@
+import ArgumentParser
+import Foundation
+import Histogram
+import Synchronization
+
+/// `HearthBench pm`: U online users each sending direct messages to 10 neighbours at a fixed
+/// rate, in steps of increasing total rate. The send time travels in the body, so the receiving
+/// client measures time-to-delivery on the same clock.
+struct PMScenario: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pm",
+        abstract: "Direct messages between U online users at stepped rates: delivered/s, lost, duplicated, TTD.")
+
+    @Option(help: "Path to the hearth binary (default: the one next to HearthBench).") var hearth: String?
+    @Option(help: "Online users, one socket each.") var users = 1000
+    @Option(help: "Direct-chat neighbours per user.") var neighbours = 10
+    @Option(help: "Total send rates to step through, messages per second, comma-separated.")
+    var rates = "1000,2000,5000,10000,20000"
+    @Option(help: "Seconds each step sends for.") var seconds = 10.0
+    @Option(help: "Write the results as JSON to this file.") var json: String?
+
+    func run() async throws {
+        let stepRates = rates.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !stepRates.isEmpty, users > 2 * neighbours else {
+            throw ValidationError("give at least one rate, and more than twice as many users as neighbours")
+        }
+        let server = try BenchServer(
+            binary: hearth ?? Bundle.main.bundleURL.appending(path: "hearth").path,
+            environment: [
+                "HEARTH_THROTTLE_REGISTER": "1000000", "HEARTH_MESSAGES_PER_MINUTE": "10000000",
+                "HEARTH_FRAMES_PER_SECOND": "1000000",
+            ],
+            arguments: ["--argon2-memory", "1024", "--argon2-iterations", "1", "--hash-threads", "2"])
+        defer { server.stop() }
+        try server.hearth(["registration", "open"])
+        print("Setting up \(users) users and \(users * neighbours) direct rooms…")
+        let tokens = try await server.registerUsers(users, prefix: "pm")
+        let rooms = try await makeRooms(server: server, tokens: tokens)
+
+        let recorder = Recorder()
+        var sockets: [BenchSocket] = []
+        for token in tokens {
+            sockets.append(try await BenchSocket.connect(url: server.webSocketURL, token: token) { recorder.frame($0) })
+        }
+        try await Task.sleep(for: .seconds(1))
+
+        var steps: [[String: Double]] = []
+        print("rate/s   sent  acked  received  lost  dup  delivered/s  ttd_p50  ttd_p95  ttd_p99  ttd_max (ms)")
+        for (stepIndex, rate) in stepRates.enumerated() {
+            recorder.reset()
+            let perUser = Double(rate) / Double(users)
+            let count = Int(perUser * seconds)
+            let start = DispatchTime.now().uptimeNanoseconds
+            await withTaskGroup(of: Void.self) { group in
+                for (user, socket) in sockets.enumerated() {
+                    group.addTask {
+                        let interval = 1e9 / perUser
+                        let offset = interval * Double(user) / Double(users)
+                        for n in 0..<count {
+                            let due = start + UInt64(offset + interval * Double(n))
+                            let now = DispatchTime.now().uptimeNanoseconds
+                            if due > now { try? await Task.sleep(nanoseconds: due - now) }
+                            let room = rooms[user][n % neighbours]
+                            let sent = DispatchTime.now().uptimeNanoseconds
+                            let frame =
+                                "{\"type\":\"send\",\"id\":\"\(stepIndex)-\(user)-\(n)\",\"room\":\(room),"
+                                + "\"body\":\"\(stepIndex):\(user):\(n):\(sent)\"}"
+                            if (try? await socket.send(frame)) != nil { recorder.sent() }
+                        }
+                    }
+                }
+            }
+            let sendSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            // Drain: wait until everything acked has arrived, or five seconds.
+            let drainDeadline = Date().addingTimeInterval(5)
+            while Date() < drainDeadline {
+                let (acked, received) = recorder.counts
+                if acked == recorder.sentCount && received >= acked { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let step = recorder.summary(rate: rate, seconds: sendSeconds)
+            steps.append(step)
+            print(
+                String(
+                    format: "%6d %6.0f %6.0f %9.0f %5.0f %4.0f %12.0f %8.1f %8.1f %8.1f %8.1f", rate, step["sent"] ?? 0,
+                    step["acked"] ?? 0, step["received"] ?? 0, step["lost"] ?? 0, step["duplicated"] ?? 0,
+                    step["delivered_per_s"] ?? 0, step["ttd_ms_p50"] ?? 0, step["ttd_ms_p95"] ?? 0,
+                    step["ttd_ms_p99"] ?? 0, step["ttd_ms_max"] ?? 0))
+        }
+        let best = steps.filter { ($0["ttd_ms_p99"] ?? .infinity) <= 50 && $0["lost"] == 0 && $0["duplicated"] == 0 }
+            .compactMap { $0["delivered_per_s"] }.max()
+        print("Highest delivered rate with TTD p99 ≤ 50 ms and nothing lost: \(best.map { String(format: "%.0f/s", $0) } ?? "none")")
+        print("Server RSS: \(String(format: "%.1f", server.rssMiB())) MiB")
+        if let json {
+            try Stats.write(["users": users, "neighbours": neighbours, "steps": steps, "best_delivered_per_s": best ?? 0], to: json)
+        }
+        for socket in sockets { await socket.close() }
+    }
+
+    /// Direct rooms between each user and the next `neighbours` users: `rooms[user][k]`.
+    func makeRooms(server: BenchServer, tokens: [String]) async throws -> [[Int64]] {
+        let users = tokens.count
+        let neighbours = neighbours
+        var rooms = [[Int64]](repeating: [Int64](repeating: 0, count: neighbours), count: users)
+        try await withThrowingTaskGroup(of: (Int, Int, Int64).self) { group in
+            var pairs = (0..<users).flatMap { user in (1...neighbours).map { (user, $0) } }.makeIterator()
+            func add(_ group: inout ThrowingTaskGroup<(Int, Int, Int64), any Error>) -> Bool {
+                guard let (user, k) = pairs.next() else { return false }
+                group.addTask {
+                    let answer = try await server.postJSON(
+                        "/api/v1/rooms", ["members": ["pm\((user + k) % users)"], "direct": true], token: tokens[user],
+                        expect: [200, 201])
+                    let id = ((answer["room"] as? [String: Any])?["id"] as? NSNumber)?.int64Value ?? 0
+                    return (user, k - 1, id)
+                }
+                return true
+            }
+            for _ in 0..<16 where add(&group) {}
+            while let (user, index, id) = try await group.next() {
+                rooms[user][index] = id
+                _ = add(&group)
+            }
+        }
+        return rooms
+    }
+}
+
+/// Counts what the clients sent, had acked and received, and times each delivery.
+final class Recorder: Sendable {
+    private struct State {
+        var sent = 0
+        var acked = 0
+        var received = 0
+        var duplicated = 0
+        var seen = Set<Substring>()
+        var histogram = Histogram<UInt64>(highestTrackableValue: 120_000_000_000, numberOfSignificantValueDigits: .three)
+    }
+
+    private let state = Mutex(State())
+
+    func reset() { state.withLock { $0 = State() } }
+
+    func sent() { state.withLock { $0.sent += 1 } }
+
+    var sentCount: Int { state.withLock { $0.sent } }
+    var counts: (acked: Int, received: Int) { state.withLock { ($0.acked, $0.received) } }
+
+    func frame(_ frame: String) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        if frame.hasPrefix("{\"id\":"), frame.contains("\"type\":\"ack\"") {
+            state.withLock { $0.acked += 1 }
+            return
+        }
+        guard frame.contains("\"type\":\"message\""), let body = FrameFields.string("body", in: frame) else { return }
+        let parts = body.split(separator: ":")
+        guard parts.count == 4, let sent = UInt64(parts[3]) else { return }
+        let key = body.dropLast(parts[3].count)
+        state.withLock { state in
+            if state.seen.insert(key).inserted {
+                state.received += 1
+                _ = state.histogram.record(now > sent ? now - sent : 0)
+            } else {
+                state.duplicated += 1
+            }
+        }
+    }
+
+    func summary(rate: Int, seconds: Double) -> [String: Double] {
+        state.withLock { state in
+            [
+                "rate": Double(rate), "sent": Double(state.sent), "acked": Double(state.acked),
+                "received": Double(state.received), "lost": Double(max(0, state.acked - state.received)),
+                "duplicated": Double(state.duplicated), "delivered_per_s": Double(state.received) / seconds,
+                "ttd_ms_p50": Double(state.histogram.valueAtPercentile(50)) / 1e6,
+                "ttd_ms_p95": Double(state.histogram.valueAtPercentile(95)) / 1e6,
+                "ttd_ms_p99": Double(state.histogram.valueAtPercentile(99)) / 1e6,
+                "ttd_ms_max": Double(state.histogram.max) / 1e6,
+            ]
+        }
+    }
+}
