@@ -73,6 +73,24 @@ final class BenchServer: @unchecked Sendable {
         return kib / 1024
     }
 
+    /// CPU seconds (user + system) the server process has used so far, from /proc.
+    func cpuSeconds() -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return 0 }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// CPU seconds this benchmark process has used so far.
+    static func ownCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+
     /// Runs a `hearth` CLI command on the server's data dir.
     func hearth(_ arguments: [String]) throws {
         let command = Process()
@@ -90,7 +108,9 @@ final class BenchServer: @unchecked Sendable {
     }
 
     /// POSTs JSON (with a bearer token when given), checks the status, returns the decoded answer.
-    func postJSON(_ path: String, _ body: [String: Any], token: String? = nil, expect: Set<Int>) async throws
+    func postJSON(
+        _ path: String, _ body: [String: Any], token: String? = nil, expect: Set<Int>
+    ) async throws
         -> [String: Any]
     {
         guard let endpoint = URL(string: url + path) else { throw BenchError("bad URL") }

@@ -11,7 +11,9 @@ final class BenchSocket: Sendable {
     let closed = Atomic<Bool>(false)
 
     /// Connects and waits (at most 30 s) for the upgrade.
-    static func connect(url: String, token: String, onFrame: @escaping @Sendable (String) -> Void) async throws
+    static func connect(
+        url: String, token: String, onFrame: @escaping @Sendable (String) -> Void
+    ) async throws
         -> BenchSocket
     {
         let socket = BenchSocket()

@@ -45,9 +45,12 @@ struct PMScenario: AsyncParsableCommand {
         try await Task.sleep(for: .seconds(1))
 
         var steps: [[String: Double]] = []
-        print("rate/s   sent  acked  received  lost  dup  delivered/s  ttd_p50  ttd_p95  ttd_p99  ttd_max (ms)")
+        print(
+            "rate/s   sent  acked  received  lost  dup  delivered/s  ttd_p50  ttd_p95  ttd_p99  ttd_max (ms)"
+                + "  server_cpu  bench_cpu (cores)")
         for (stepIndex, rate) in stepRates.enumerated() {
             recorder.reset()
+            let (serverCPU, benchCPU) = (server.cpuSeconds(), BenchServer.ownCPUSeconds())
             let perUser = Double(rate) / Double(users)
             let count = Int(perUser * seconds)
             let start = DispatchTime.now().uptimeNanoseconds
@@ -78,21 +81,27 @@ struct PMScenario: AsyncParsableCommand {
                 if acked == recorder.sentCount && received >= acked { break }
                 try await Task.sleep(for: .milliseconds(20))
             }
-            let step = recorder.summary(rate: rate, seconds: sendSeconds)
+            var step = recorder.summary(rate: rate, seconds: sendSeconds)
+            step["server_cpu_cores"] = (server.cpuSeconds() - serverCPU) / sendSeconds
+            step["bench_cpu_cores"] = (BenchServer.ownCPUSeconds() - benchCPU) / sendSeconds
             steps.append(step)
             print(
                 String(
-                    format: "%6d %6.0f %6.0f %9.0f %5.0f %4.0f %12.0f %8.1f %8.1f %8.1f %8.1f", rate, step["sent"] ?? 0,
-                    step["acked"] ?? 0, step["received"] ?? 0, step["lost"] ?? 0, step["duplicated"] ?? 0,
-                    step["delivered_per_s"] ?? 0, step["ttd_ms_p50"] ?? 0, step["ttd_ms_p95"] ?? 0,
-                    step["ttd_ms_p99"] ?? 0, step["ttd_ms_max"] ?? 0))
+                    format: "%6d %6.0f %6.0f %9.0f %5.0f %4.0f %12.0f %8.1f %8.1f %8.1f %8.1f %11.2f %10.2f", rate,
+                    step["sent"] ?? 0, step["acked"] ?? 0, step["received"] ?? 0, step["lost"] ?? 0,
+                    step["duplicated"] ?? 0, step["delivered_per_s"] ?? 0, step["ttd_ms_p50"] ?? 0,
+                    step["ttd_ms_p95"] ?? 0, step["ttd_ms_p99"] ?? 0, step["ttd_ms_max"] ?? 0,
+                    step["server_cpu_cores"] ?? 0, step["bench_cpu_cores"] ?? 0))
         }
         let best = steps.filter { ($0["ttd_ms_p99"] ?? .infinity) <= 50 && $0["lost"] == 0 && $0["duplicated"] == 0 }
             .compactMap { $0["delivered_per_s"] }.max()
-        print("Highest delivered rate with TTD p99 ≤ 50 ms and nothing lost: \(best.map { String(format: "%.0f/s", $0) } ?? "none")")
+        print(
+            "Highest delivered rate with TTD p99 ≤ 50 ms and nothing lost: \(best.map { String(format: "%.0f/s", $0) } ?? "none")"
+        )
         print("Server RSS: \(String(format: "%.1f", server.rssMiB())) MiB")
         if let json {
-            try Stats.write(["users": users, "neighbours": neighbours, "steps": steps, "best_delivered_per_s": best ?? 0], to: json)
+            try Stats.write(
+                ["users": users, "neighbours": neighbours, "steps": steps, "best_delivered_per_s": best ?? 0], to: json)
         }
         for socket in sockets { await socket.close() }
     }
@@ -133,7 +142,8 @@ final class Recorder: Sendable {
         var received = 0
         var duplicated = 0
         var seen = Set<Substring>()
-        var histogram = Histogram<UInt64>(highestTrackableValue: 120_000_000_000, numberOfSignificantValueDigits: .three)
+        var histogram = Histogram<UInt64>(
+            highestTrackableValue: 120_000_000_000, numberOfSignificantValueDigits: .three)
     }
 
     private let state = Mutex(State())

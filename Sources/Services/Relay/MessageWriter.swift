@@ -115,13 +115,12 @@ final class MessageWriter: Sendable {
             switch outcome {
             case .stored(let message, let members):
                 stored += 1
-                let ack = RelayFrames.encode(
-                    RelayFrames.Ack(id: send.clientID, seq: message.seq, ts: message.createdAt))
+                let ack = RelayFrames.ack(id: send.clientID, seq: message.seq, ts: message.createdAt)
                 hub.publish(
                     .init(message: message, frame: RelayFrames.message(message), origin: send.connection, ack: ack),
                     to: members)
             case .retry(let seq, let createdAt):
-                send.connection.send(RelayFrames.encode(RelayFrames.Ack(id: send.clientID, seq: seq, ts: createdAt)))
+                send.connection.send(RelayFrames.ack(id: send.clientID, seq: seq, ts: createdAt))
             case .refused(let error):
                 send.connection.send(RelayFrames.error(error, id: send.clientID))
             }

@@ -160,8 +160,8 @@ public final class RelayHub: Sendable {
             return true
         }
         guard fresh else { return }
-        let frame = RelayFrames.encode(
-            RelayFrames.Receipt(room: delivery.roomID, user: recipient.username, seq: delivery.seq, kind: "delivered"))
+        let frame = RelayFrames.receipt(
+            room: delivery.roomID, user: recipient.username, seq: delivery.seq, kind: "delivered")
         broadcast(frame, to: [delivery.senderID])
     }
 

@@ -138,8 +138,7 @@ public final class RelaySession: Sendable {
         case .failure(let error): reply(error)
         case .success(nil): break
         case .success(let members?):
-            let receipt = RelayFrames.encode(
-                RelayFrames.Receipt(room: roomID, user: connection.username, seq: seq, kind: "read"))
+            let receipt = RelayFrames.receipt(room: roomID, user: connection.username, seq: seq, kind: "read")
             relay.hub.broadcast(receipt, to: members, except: connection)
         }
     }
