@@ -1,4 +1,5 @@
 import { api, deviceName, showError } from './api.js';
+import { initLinking, showLinkPage, startLinking, stopLinking } from './link.js';
 
 const $ = (id) => document.getElementById(id);
 const loginForm = $('login-form');
@@ -14,9 +15,41 @@ function selectTab(register) {
 function showSignedIn(me) {
   $('loading').hidden = true;
   $('signed-out').hidden = true;
+  $('link-page').hidden = true;
   $('signed-in').hidden = false;
   $('me-username').textContent = me.user.username;
   $('me-device').textContent = me.device.name;
+  startLinking();
+  loadDevices();
+}
+
+async function loadDevices() {
+  const list = $('device-list');
+  try {
+    const { devices } = await api('GET', '/devices');
+    list.replaceChildren(...devices.filter((device) => device.active).map((device) => {
+      const item = document.createElement('li');
+      const label = document.createElement('span');
+      const seen = new Date(device.lastSeenAt).toLocaleString();
+      label.textContent = `${device.name}${device.current ? ' (this device)' : ''} · last seen ${seen}`;
+      item.append(label);
+      if (!device.current) {
+        const revoke = document.createElement('button');
+        revoke.type = 'button';
+        revoke.className = 'secondary';
+        revoke.textContent = 'Sign out';
+        revoke.dataset.testid = 'device-revoke';
+        revoke.addEventListener('click', async () => {
+          await api('DELETE', `/devices/${device.id}`);
+          loadDevices();
+        });
+        item.append(revoke);
+      }
+      return item;
+    }));
+  } catch (error) {
+    list.textContent = error.message;
+  }
 }
 
 function showSignedOut() {
@@ -31,6 +64,12 @@ function showSignedOut() {
 }
 
 async function start() {
+  const link = location.pathname.match(/^\/link\/([A-Za-z0-9_-]+)$/);
+  if (link) {
+    $('loading').hidden = true;
+    showLinkPage(link[1]);
+    return;
+  }
   try {
     showSignedIn(await api('GET', '/me'));
   } catch {
@@ -73,10 +112,12 @@ registerForm.addEventListener('submit', (event) => {
 });
 $('logout').addEventListener('click', async () => {
   try {
+    stopLinking();
     await api('POST', '/logout');
   } finally {
     showSignedOut();
   }
 });
 
+initLinking(() => loadDevices());
 start();

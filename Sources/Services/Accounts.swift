@@ -26,6 +26,7 @@ public final class Accounts: Sendable {
     let hub: RelayHub
     let rules: AccountRules
     let policies: HearthConfiguration.ThrottlePolicies
+    let devicesPerUser: Int
     let clock: @Sendable () -> Date
     let logger: Logger
 
@@ -39,6 +40,7 @@ public final class Accounts: Sendable {
         self.hub = hub
         self.rules = AccountRules(limits: configuration.limits)
         self.policies = configuration.throttles
+        self.devicesPerUser = configuration.limits.devicesPerUser
         self.clock = clock
         self.logger = logger
     }
@@ -75,6 +77,7 @@ public final class Accounts: Sendable {
         }
         let hash = try await run { try await hasher.hash(password) }
         let token = SecretToken.generate()
+        let cap = devicesPerUser
         let signedIn = try await run {
             try await database.write { store in
                 let invite = try Self.checkRegistration(store, code: code, now: now)
@@ -82,15 +85,25 @@ public final class Accounts: Sendable {
                 let user = try Self.insertUser(
                     store, User(username: username, passwordHash: hash, role: role, createdAt: now))
                 if let invite { try store.useInvite(id: invite.id) }
-                let stored = try store.insertDevice(
-                    userID: user.id, name: device, userAgent: client.userAgent, ip: client.ip,
-                    tokenHash: SecretToken.digest(token), now: now)
+                let stored = try Self.insertDevice(
+                    store, userID: user.id, name: device, client: client, token: token, now: now, cap: cap)
                 return SignedIn(user: user, device: stored, token: token)
             }
         }
         logger.info(
             "registered", metadata: ["user": "\(signedIn.user.username)", "role": "\(signedIn.user.role.rawValue)"])
         return signedIn
+    }
+
+    /// Adds a device with a session for `token`, unless the user already has `cap` devices.
+    static func insertDevice(
+        _ store: Store, userID: Int64, name: String, client: Client, token: String, now: Int64, cap: Int,
+        pending: Bool = false
+    ) throws -> Device {
+        guard try store.activeDeviceCount(userID: userID) < cap else { throw ServiceError.tooManyDevices(limit: cap) }
+        return try store.insertDevice(
+            userID: userID, name: name, userAgent: client.userAgent, ip: client.ip,
+            tokenHash: SecretToken.digest(token), now: now, pending: pending)
     }
 
     /// The invite a registration uses (nil in open mode without one), or why it may not happen.
@@ -181,14 +194,14 @@ public final class Accounts: Sendable {
         if user.disabled { throw ServiceError.accountDisabled }
 
         let newHash = needsRehash ? try? await hasher.hash(password) : nil
+        let cap = devicesPerUser
         let token = SecretToken.generate()
         let now = self.now
         return try await run {
             try await database.write { store in
                 if let newHash { try store.setPasswordHash(userID: user.id, to: newHash) }
-                let stored = try store.insertDevice(
-                    userID: user.id, name: device, userAgent: client.userAgent, ip: client.ip,
-                    tokenHash: SecretToken.digest(token), now: now)
+                let stored = try Self.insertDevice(
+                    store, userID: user.id, name: device, client: client, token: token, now: now, cap: cap)
                 return SignedIn(user: user, device: stored, token: token)
             }
         }
@@ -218,6 +231,23 @@ public final class Accounts: Sendable {
     /// A user's devices, newest first, signed-out ones included.
     public func devices(of user: User) async throws -> [Device] {
         try await run { try await database.read { try $0.devices(userID: user.id) } }
+    }
+
+    /// Renames one of `user`'s devices.
+    public func renameDevice(_ deviceID: Int64, of user: User, to name: String) async throws -> Device {
+        let name = try rules.deviceName(name, fallback: "")
+        guard !name.isEmpty else { throw ServiceError.invalidDeviceName("it must not be empty") }
+        return try await run {
+            try await database.write { store in
+                guard let device = try store.device(id: deviceID), device.userID == user.id else {
+                    throw ServiceError.notFound("Device \(deviceID)")
+                }
+                try store.renameDevice(id: deviceID, to: name)
+                var renamed = device
+                renamed.name = name
+                return renamed
+            }
+        }
     }
 
     /// Signs out one of `user`'s devices (a lost phone) and closes its sockets at once.

@@ -12,6 +12,7 @@ public final class AppServices: Sendable {
     public let invites: Invites
     public let rooms: Rooms
     public let relay: Relay
+    public let linking: Linking
     let logger: Logger
 
     static let publicURLKey = "public_url"
@@ -26,20 +27,31 @@ public final class AppServices: Sendable {
         database = try AppDatabase.open(dataDirectory: configuration.dataDirectory)
         let hasher = try PasswordHasher(configuration: configuration.hashing)
         let hub = RelayHub(database: database, limits: configuration.relay, clock: clock, logger: logger)
+        let throttle = Throttle(now: clock)
         accounts = Accounts(
-            database: database, hasher: hasher, throttle: Throttle(now: clock), hub: hub,
+            database: database, hasher: hasher, throttle: throttle, hub: hub,
             configuration: configuration, clock: clock, logger: logger)
         invites = Invites(database: database, limits: configuration.limits, clock: clock, logger: logger)
         relay = Relay(database: database, hub: hub, limits: configuration.relay, clock: clock, logger: logger)
         rooms = Rooms(database: database, limits: configuration.relay, hub: hub, clock: clock, logger: logger)
+        let database = database
+        let explicitURL = configuration.publicURL
+        linking = Linking(
+            database: database, hub: hub, throttle: throttle, configuration: configuration,
+            publicURL: { await Self.publicURL(explicit: explicitURL, database: database) }, clock: clock, logger: logger
+        )
     }
 
     /// The URL people reach the server at: the configured one, else the one the last `serve`
     /// recorded, else `http://localhost:8080`. Without a trailing slash.
     public func publicURL() async -> String {
-        if let url = configuration.publicURL { return Self.trimmed(url) }
-        let stored = try? await database.read { try $0.setting(Self.publicURLKey) }
-        return (stored ?? nil).map(Self.trimmed) ?? "http://localhost:8080"
+        await Self.publicURL(explicit: configuration.publicURL, database: database)
+    }
+
+    static func publicURL(explicit: String?, database: AppDatabase) async -> String {
+        if let url = explicit { return trimmed(url) }
+        let stored = try? await database.read { try $0.setting(publicURLKey) }
+        return (stored ?? nil).map(trimmed) ?? "http://localhost:8080"
     }
 
     /// Records the URL a running server is reached at, so CLI commands print working links.

@@ -45,6 +45,12 @@ public struct HearthConfiguration: Sendable {
         public var inviteMaxLifetime: TimeInterval = 365 * 86_400
         /// An invite's lifetime when none is given, in seconds (seven days).
         public var inviteDefaultLifetime: TimeInterval = 7 * 86_400
+        /// How long a device-link QR code works, in seconds.
+        public var linkCodeLifetime: TimeInterval = 600
+        /// How long an admin's recovery sign-in link works, in seconds.
+        public var recoveryLinkLifetime: TimeInterval = 900
+        /// Devices one user may have signed in (or waiting for approval) at once.
+        public var devicesPerUser = 10
 
         /// The defaults.
         public init() {}
@@ -93,6 +99,10 @@ public struct HearthConfiguration: Sendable {
         public var loginPerAddress = ThrottlePolicy(burst: 20)
         /// Registration and setup attempts from one address.
         public var registerPerAddress = ThrottlePolicy(burst: 5)
+        /// Link codes one user creates.
+        public var linkPerUser = ThrottlePolicy(burst: 10)
+        /// Link claims from one address.
+        public var linkClaimPerAddress = ThrottlePolicy(burst: 10)
 
         /// The defaults.
         public init() {}

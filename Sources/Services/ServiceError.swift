@@ -36,6 +36,12 @@ public enum ServiceError: Error, Equatable, Sendable {
     case tooManyMembers(limit: Int)
     case invalidRoom(String)
     case tooLarge(limit: Int)
+    case linkInvalid
+    case linkExpired
+    case linkUsed
+    case linkDenied
+    case linkPending
+    case tooManyDevices(limit: Int)
     case `internal`(String)
 
     /// The snake_case code of SPEC §3 error bodies.
@@ -71,6 +77,12 @@ public enum ServiceError: Error, Equatable, Sendable {
         case .tooManyMembers: "too_many_members"
         case .invalidRoom: "invalid_room"
         case .tooLarge: "too_large"
+        case .linkInvalid: "link_invalid"
+        case .linkExpired: "link_expired"
+        case .linkUsed: "link_used"
+        case .linkDenied: "link_denied"
+        case .linkPending: "link_pending"
+        case .tooManyDevices: "too_many_devices"
         case .internal: "internal_error"
         }
     }
@@ -109,6 +121,13 @@ public enum ServiceError: Error, Equatable, Sendable {
         case .tooManyMembers(let limit): "A room may have at most \(limit) members."
         case .invalidRoom(let reason): "Invalid room: \(reason)."
         case .tooLarge(let limit): "That is too large; the limit is \(limit) bytes."
+        case .linkInvalid: "That link code does not exist; scan the code shown on your other device again."
+        case .linkExpired: "That link code has expired; ask for a new one on your other device."
+        case .linkUsed: "That link code was already used; ask for a new one on your other device."
+        case .linkDenied: "Your other device said no to this request."
+        case .linkPending: "Waiting for your other device to approve."
+        case .tooManyDevices(let limit):
+            "You have \(limit) devices signed in, the most allowed; sign one out first (Devices, on another device)."
         case .internal: "Something went wrong on the server; it has been logged."
         }
     }

@@ -54,9 +54,8 @@ extension Accounts {
                 }
                 let user = try Self.insertUser(
                     store, User(username: username, passwordHash: hash, role: .admin, createdAt: now))
-                let stored = try store.insertDevice(
-                    userID: user.id, name: device, userAgent: client.userAgent, ip: client.ip,
-                    tokenHash: SecretToken.digest(sessionToken), now: now)
+                let stored = try Self.insertDevice(
+                    store, userID: user.id, name: device, client: client, token: sessionToken, now: now, cap: .max)
                 return SignedIn(user: user, device: stored, token: sessionToken)
             }
         }

@@ -11,9 +11,11 @@ public struct Device: Sendable, Equatable, Codable {
     public var lastSeenAt: Int64
     /// When the device was signed out or revoked; nil while its session is live.
     public var revokedAt: Int64?
+    /// A linked device waiting for approval: it has a token that does not work yet.
+    public var pending: Bool = false
 
     /// True while the device's session token works.
-    public var isActive: Bool { revokedAt == nil }
+    public var isActive: Bool { revokedAt == nil && !pending }
 }
 
 extension Device: FetchableRecord {
@@ -26,5 +28,6 @@ extension Device: FetchableRecord {
         createdAt = row["created_at"]
         lastSeenAt = row["last_seen_at"]
         revokedAt = row["revoked_at"]
+        pending = row["pending"]
     }
 }

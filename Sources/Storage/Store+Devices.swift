@@ -4,24 +4,54 @@ import GRDB
 extension Store {
     /// Stores a new device with a live session whose token has the digest `tokenHash`.
     public func insertDevice(
-        userID: Int64, name: String, userAgent: String?, ip: String?, tokenHash: Data, now: Int64
+        userID: Int64, name: String, userAgent: String?, ip: String?, tokenHash: Data, now: Int64,
+        pending: Bool = false
     ) throws -> Device {
         try db.execute(
             sql: """
-                INSERT INTO devices (user_id, name, user_agent, ip, token_hash, created_at, last_seen_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO devices (user_id, name, user_agent, ip, token_hash, created_at, last_seen_at, pending)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [userID, name, userAgent, ip, tokenHash, now, now])
+            arguments: [userID, name, userAgent, ip, tokenHash, now, now, pending])
         return Device(
             id: db.lastInsertedRowID, userID: userID, name: name, userAgent: userAgent, ip: ip,
-            createdAt: now, lastSeenAt: now, revokedAt: nil)
+            createdAt: now, lastSeenAt: now, revokedAt: nil, pending: pending)
+    }
+
+    /// How many devices of a user have a session, live or waiting for approval.
+    public func activeDeviceCount(userID: Int64) throws -> Int {
+        try Int.fetchOne(
+            db, sql: "SELECT count(*) FROM devices WHERE user_id = ? AND revoked_at IS NULL", arguments: [userID]) ?? 0
+    }
+
+    /// The device with this id, if any.
+    public func device(id: Int64) throws -> Device? {
+        try Device.fetchOne(db, sql: "SELECT * FROM devices WHERE id = ?", arguments: [id])
+    }
+
+    /// The device whose token has this digest, whatever its state.
+    public func device(tokenHash: Data) throws -> Device? {
+        try Device.fetchOne(db, sql: "SELECT * FROM devices WHERE token_hash = ?", arguments: [tokenHash])
+    }
+
+    /// Lets a pending device's token work.
+    public func approveDevice(id: Int64) throws {
+        try db.execute(sql: "UPDATE devices SET pending = 0 WHERE id = ?", arguments: [id])
+    }
+
+    /// Renames a device; false when there is no such device.
+    @discardableResult
+    public func renameDevice(id: Int64, to name: String) throws -> Bool {
+        try db.execute(sql: "UPDATE devices SET name = ? WHERE id = ?", arguments: [name, id])
+        return changes > 0
     }
 
     /// The live device whose session token has the digest `tokenHash`, with its enabled user.
     public func session(tokenHash: Data) throws -> (User, Device)? {
         guard
             let device = try Device.fetchOne(
-                db, sql: "SELECT * FROM devices WHERE token_hash = ? AND revoked_at IS NULL", arguments: [tokenHash]),
+                db, sql: "SELECT * FROM devices WHERE token_hash = ? AND revoked_at IS NULL AND pending = 0",
+                arguments: [tokenHash]),
             let user = try user(id: device.userID), !user.disabled
         else { return nil }
         return (user, device)
@@ -68,7 +98,7 @@ extension Store {
                 db,
                 sql: """
                     SELECT d.id FROM devices d JOIN users u ON u.id = d.user_id
-                    WHERE d.id IN (\(placeholders)) AND d.revoked_at IS NULL AND u.disabled = 0
+                    WHERE d.id IN (\(placeholders)) AND d.revoked_at IS NULL AND d.pending = 0 AND u.disabled = 0
                     """,
                 arguments: StatementArguments(ids)))
     }

@@ -31,6 +31,11 @@ public struct APIError: HTTPResponseError, Sendable {
         case .notAMember: status = .forbidden
         case .tooManyRooms, .tooManyMembers: status = .conflict
         case .tooLarge: status = .contentTooLarge
+        case .linkInvalid: status = .notFound
+        case .linkExpired, .linkUsed: status = .gone
+        case .linkDenied: status = .forbidden
+        case .linkPending: status = .accepted
+        case .tooManyDevices: status = .conflict
         case .usernameTaken: status = .conflict
         case .registrationClosed, .inviteRequired, .inviteInvalid, .forbidden, .accountDisabled: status = .forbidden
         case .inviteExpired, .inviteUsedUp, .inviteRevoked, .setupUnavailable: status = .gone

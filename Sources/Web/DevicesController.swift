@@ -11,6 +11,20 @@ struct DevicesController: Sendable {
     func addRoutes(to api: RouterGroup<AppRequestContext>) {
         api.get("devices", use: list)
         api.delete("devices/{id}", use: revoke)
+        api.patch("devices/{id}", use: rename)
+    }
+
+    struct RenameBody: Decodable {
+        let name: String
+    }
+
+    /// `PATCH /api/v1/devices/{id}` `{name}` — renames one of the user's devices: `{device}`.
+    @Sendable func rename(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let session = try await authenticator.session(request, context: context)
+        guard let id = context.parameters.get("id").flatMap(Int64.init) else { throw ServiceError.notFound("Device") }
+        let body = try await request.decodeJSON(RenameBody.self, limit: 64 * 1024)
+        let device = try await services.accounts.renameDevice(id, of: session.user, to: body.name)
+        return try .json(["device": DeviceJSON(device)])
     }
 
     struct DeviceListJSON: Encodable {

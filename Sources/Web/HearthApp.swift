@@ -39,6 +39,7 @@ public enum HearthApp {
         AuthController(services: services, authenticator: authenticator).addRoutes(to: api)
         RoomsController(services: services, authenticator: authenticator).addRoutes(to: api)
         DevicesController(services: services, authenticator: authenticator).addRoutes(to: api)
+        LinkController(services: services, authenticator: authenticator).addRoutes(to: api)
         WebSocketEndpoint(services: services, authenticator: authenticator, originCheck: originCheck)
             .addRoute(to: router)
         return router

@@ -7,7 +7,9 @@ import Storage
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user", abstract: "Manage accounts.",
-        subcommands: [Add.self, List.self, Disable.self, Enable.self, Delete.self, ResetPassword.self])
+        subcommands: [
+            Add.self, List.self, Disable.self, Enable.self, Delete.self, ResetPassword.self, Link.self,
+        ])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -102,6 +104,29 @@ struct UserCommand: AsyncParsableCommand {
             try await command { try await services.accounts.resetPassword(username: name, password: password) }
             ServerPIDFile.notifySessionsEnded(services.configuration.dataDirectory)
             print("Password of \(name.lowercased()) reset; all of its sessions ended.")
+        }
+    }
+
+    struct Link: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a one-time sign-in link (and its QR code) for a user who lost every device.",
+            discussion: """
+                Opening the link signs a new device in as the user without a password. It works once, for \
+                15 minutes, and its creation and use are written to the audit log.
+                """)
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The username.") var name: String
+        @Option(help: "The URL people reach the server at (default: $HEARTH_PUBLIC_URL, else the last serve's).")
+        var publicURL: String?
+
+        func run() async throws {
+            let services = try options.services { configuration in
+                configuration.publicURL = publicURL ?? ProcessInfo.processInfo.environment["HEARTH_PUBLIC_URL"]
+            }
+            let code = try await command { try await services.linking.createRecovery(username: name, actor: "cli") }
+            print(code.url)
+            print(try Format.qr(code.url), terminator: "")
+            print("Signs one device in as \(name.lowercased()) until \(Format.date(code.expiresAt)); works once.")
         }
     }
 }

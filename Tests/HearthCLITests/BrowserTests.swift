@@ -13,11 +13,31 @@ import Testing
         let invite = try hearth(["invite", "create", "--data", temp.data])
         let inviteURL = String(invite.stdout.split(separator: "\n").first ?? "")
 
+        let text = try Self.runScript("first_run.py", [server.url, token, inviteURL])
+        #expect(text.hasSuffix("OK\n"), "\(text)")
+        #expect(try hearth(["user", "list", "--data", temp.data]).stdout.contains("kid"))
+    }
+
+    @Test func linkingAPhoneInRealBrowsers() async throws {
+        let temp = try TempDirectory()
+        defer { temp.remove() }
+        let password = try temp.file("pw", "a long family password")
+        #expect(
+            try hearth(["user", "add", "mum", "--admin", "--password-file", password, "--data", temp.data]).status == 0)
+        let server = try ServerProcess(data: temp.data)
+        defer { server.stop() }
+        let text = try Self.runScript("link_flow.py", [server.url, "mum", "a long family password"])
+        #expect(text.hasSuffix("OK\n"), "\(text)")
+    }
+
+    /// Runs a Selenium script from Tests/Browser and returns what it printed.
+    static func runScript(_ name: String, _ arguments: [String]) throws -> String {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appending(path: "../Browser/first_run.py").standardizedFileURL
+            .appending(path: "../Browser/\(name)").standardizedFileURL
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, server.url, token, inviteURL]
+        process.arguments = ["python3", script.path] + arguments
+        process.currentDirectoryURL = script.deletingLastPathComponent()
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
@@ -25,7 +45,6 @@ import Testing
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         #expect(process.terminationStatus == 0, "\(text)")
-        #expect(text.hasSuffix("OK\n"), "\(text)")
-        #expect(try hearth(["user", "list", "--data", temp.data]).stdout.contains("kid"))
+        return text
     }
 }

@@ -79,6 +79,21 @@ import Testing
         #expect(try hearth(["invite", "list", "--data", temp.data]).stdout.contains("revoked"))
     }
 
+    @Test func aRecoveryLinkIsPrintedWithItsQRCode() throws {
+        let temp = try TempDirectory()
+        defer { temp.remove() }
+        let passwordFile = try temp.file("pw", Self.password)
+        #expect(try hearth(["user", "add", "gran", "--password-file", passwordFile, "--data", temp.data]).status == 0)
+        let link = try hearth(["user", "link", "gran", "--public-url", "http://hearth.lan:8080", "--data", temp.data])
+        #expect(link.status == 0, "\(link.stderr)")
+        let url = String(link.stdout.split(separator: "\n").first ?? "")
+        #expect(url.hasPrefix("http://hearth.lan:8080/link/") && url.count == "http://hearth.lan:8080/link/".count + 43)
+        #expect(link.stdout.contains("█"))
+        #expect(link.stdout.contains("works once"))
+        let unknown = try hearth(["user", "link", "nobody", "--data", temp.data])
+        #expect(unknown.status != 0 && unknown.stderr.contains("not found"))
+    }
+
     @Test func registrationModeIsShownAndSet() throws {
         let temp = try TempDirectory()
         defer { temp.remove() }
@@ -119,7 +134,8 @@ import Testing
     @Test func everyCommandHasHelp() throws {
         for command in [
             [], ["serve"], ["user"], ["user", "add"], ["user", "list"], ["user", "disable"], ["user", "enable"],
-            ["user", "delete"], ["user", "reset-password"], ["invite"], ["invite", "create"], ["invite", "list"],
+            ["user", "delete"], ["user", "reset-password"], ["user", "link"], ["invite"], ["invite", "create"],
+            ["invite", "list"],
             ["invite", "revoke"], ["registration"],
         ] {
             let result = try hearth(command + ["--help"])
