@@ -29,6 +29,13 @@ let package = Package(
         .plugin(name: "EmbedFiles", capability: .buildTool()),
 
         .target(
+            name: "Age",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
+        .target(
             name: "Credentials",
             dependencies: [
                 "CArgon2", "CQRencode",
@@ -85,6 +92,7 @@ let package = Package(
             ]
         ),
 
+        .testTarget(name: "AgeTests", dependencies: ["Age"]),
         .testTarget(name: "CredentialsTests", dependencies: ["Credentials"]),
         .testTarget(
             name: "StorageTests",
