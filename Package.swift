@@ -51,7 +51,7 @@ let package = Package(
         .target(
             name: "Services",
             dependencies: [
-                "Storage", "Credentials",
+                "Storage", "Credentials", "Age",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -74,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "hearth",
             dependencies: [
-                "Web", "Services", "Storage", "Credentials",
+                "Web", "Services", "Storage", "Credentials", "Age",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

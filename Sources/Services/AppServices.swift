@@ -13,6 +13,7 @@ public final class AppServices: Sendable {
     public let rooms: Rooms
     public let relay: Relay
     public let linking: Linking
+    public let backups: Backups
     let logger: Logger
 
     static let publicURLKey = "public_url"
@@ -40,6 +41,8 @@ public final class AppServices: Sendable {
             database: database, hub: hub, throttle: throttle, configuration: configuration,
             publicURL: { await Self.publicURL(explicit: explicitURL, database: database) }, clock: clock, logger: logger
         )
+        backups = Backups(
+            database: database, dataDirectory: configuration.dataDirectory, clock: clock, logger: logger)
     }
 
     /// The URL people reach the server at: the configured one, else the one the last `serve`

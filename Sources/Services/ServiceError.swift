@@ -42,6 +42,8 @@ public enum ServiceError: Error, Equatable, Sendable {
     case linkDenied
     case linkPending
     case tooManyDevices(limit: Int)
+    case backupFailed(String)
+    case restoreFailed(String)
     case `internal`(String)
 
     /// The snake_case code of SPEC §3 error bodies.
@@ -83,6 +85,8 @@ public enum ServiceError: Error, Equatable, Sendable {
         case .linkDenied: "link_denied"
         case .linkPending: "link_pending"
         case .tooManyDevices: "too_many_devices"
+        case .backupFailed: "backup_failed"
+        case .restoreFailed: "restore_failed"
         case .internal: "internal_error"
         }
     }
@@ -126,6 +130,8 @@ public enum ServiceError: Error, Equatable, Sendable {
         case .linkUsed: "That link code was already used; ask for a new one on your other device."
         case .linkDenied: "Your other device said no to this request."
         case .linkPending: "Waiting for your other device to approve."
+        case .backupFailed(let reason): "The backup failed: \(reason)."
+        case .restoreFailed(let reason): "Nothing was restored: \(reason)."
         case .tooManyDevices(let limit):
             "You have \(limit) devices signed in, the most allowed; sign one out first (Devices, on another device)."
         case .internal: "Something went wrong on the server; it has been logged."

@@ -12,6 +12,10 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
     case full
     /// Another process held the database lock for longer than the busy timeout.
     case busy
+    /// A file that should be a Hearth database is not one.
+    case notHearthDatabase(String)
+    /// Another process (a running `hearth serve`, or a restore) holds the data dir.
+    case dataDirectoryInUse(String)
     /// Any other SQLite failure.
     case sqlite(code: Int32, message: String)
 
@@ -30,6 +34,10 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
             return "the disk holding the database is full"
         case .busy:
             return "the database is locked by another process; try again"
+        case .notHearthDatabase(let reason):
+            return "not a Hearth database: \(reason)"
+        case .dataDirectoryInUse(let path):
+            return "a Hearth server (or another restore) is using \(path); stop it first"
         case .sqlite(let code, let message):
             return "SQLite error \(code): \(message)"
         }

@@ -36,6 +36,7 @@ public struct APIError: HTTPResponseError, Sendable {
         case .linkDenied: status = .forbidden
         case .linkPending: status = .accepted
         case .tooManyDevices: status = .conflict
+        case .backupFailed, .restoreFailed: status = .internalServerError
         case .usernameTaken: status = .conflict
         case .registrationClosed, .inviteRequired, .inviteInvalid, .forbidden, .accountDisabled: status = .forbidden
         case .inviteExpired, .inviteUsedUp, .inviteRevoked, .setupUnavailable: status = .gone

@@ -88,7 +88,8 @@ public enum HearthApp {
         let app = application(services: services, logger: logger, onServerRunning: onServerRunning)
         return ServiceGroup(
             configuration: .init(
-                services: [app, RelayService(hub: services.relay.hub)], gracefulShutdownSignals: signals,
+                services: [app, BackupService(backups: services.backups), RelayService(hub: services.relay.hub)],
+                gracefulShutdownSignals: signals,
                 logger: logger))
     }
 

@@ -92,10 +92,10 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// Sends logs to stderr at the chosen level.
-    func bootstrapLogging() throws -> Logger {
-        let name = logLevel ?? ProcessInfo.processInfo.environment["HEARTH_LOG_LEVEL"] ?? "info"
+    func bootstrapLogging(defaultLevel: String = "critical") throws -> Logger {
+        let name = logLevel ?? ProcessInfo.processInfo.environment["HEARTH_LOG_LEVEL"] ?? defaultLevel
         guard let level = Logger.Level(rawValue: name.lowercased()) else {
-            throw CLIError("Unknown log level '\(name)'; use trace, debug, info, notice, warning or error.")
+            throw CLIError("Unknown log level '\(name)'; use trace, debug, info, notice, warning, error or critical.")
         }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -106,10 +106,12 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// Opens the data dir's services for a command.
-    func services(_ configure: (inout HearthConfiguration) throws -> Void = { _ in }) throws -> AppServices {
+    func services(
+        logLevel defaultLevel: String = "critical", _ configure: (inout HearthConfiguration) throws -> Void = { _ in }
+    ) throws -> AppServices {
         var configuration = try configuration()
         try configure(&configuration)
-        let logger = try bootstrapLogging()
+        let logger = try bootstrapLogging(defaultLevel: defaultLevel)
         do {
             return try AppServices(configuration: configuration, logger: logger)
         } catch {

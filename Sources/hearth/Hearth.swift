@@ -11,7 +11,10 @@ struct Hearth: AsyncParsableCommand {
             Every command takes --data DIR (else $HEARTH_DATA, else ./hearth-data) and works while \
             `hearth serve` runs on the same data dir.
             """,
-        subcommands: [Serve.self, UserCommand.self, InviteCommand.self, RegistrationCommand.self]
+        subcommands: [
+            Serve.self, UserCommand.self, InviteCommand.self, RegistrationCommand.self, BackupCommand.self,
+            RestoreCommand.self, BackupScheduleCommand.self, KeygenCommand.self, DecryptCommand.self,
+        ]
     )
 
     static func main() async {

@@ -3,7 +3,7 @@ import Foundation
 /// Reads a password from a file (`-` for stdin), a no-echo prompt, or piped stdin; never from argv.
 enum PasswordInput {
     /// The password from `file`, else prompted for twice on a terminal, else one line of stdin.
-    static func read(file: String?, prompt: String) throws -> String {
+    static func read(file: String?, prompt: String, confirm: Bool = true) throws -> String {
         if let file {
             let text: String
             if file == "-" {
@@ -28,6 +28,7 @@ enum PasswordInput {
             return line
         }
         let first = try promptHidden("\(prompt): ")
+        guard confirm else { return first }
         let second = try promptHidden("Repeat it: ")
         guard first == second else { throw CLIError("The two passwords differ; nothing was changed.") }
         return first

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import Services
+import Storage
 import Web
 
 /// `hearth serve`: runs the server until SIGTERM or SIGINT.
@@ -38,7 +39,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        let services = try options.services { configuration in
+        let services = try options.services(logLevel: "info") { configuration in
             configuration.host = host ?? environment["HEARTH_HOST"] ?? configuration.host
             configuration.port = try port ?? Environment.number("HEARTH_PORT") ?? configuration.port
             guard (0...65_535).contains(configuration.port) else { throw CLIError("--port must be 0–65535.") }
@@ -56,6 +57,9 @@ struct Serve: AsyncParsableCommand {
         }
         let logger = Logger(label: "hearth")
         let configuration = services.configuration
+        // One server per data dir; `hearth restore` takes the same lock.
+        let lock = try await command { try DataDirectoryLock(configuration.dataDirectory) }
+        defer { withExtendedLifetime(lock) {} }
         defer { ServerPIDFile.remove(configuration.dataDirectory) }
         do {
             try await HearthApp.run(services: services, logger: logger) { channel in

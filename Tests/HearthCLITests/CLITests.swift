@@ -136,7 +136,8 @@ import Testing
             [], ["serve"], ["user"], ["user", "add"], ["user", "list"], ["user", "disable"], ["user", "enable"],
             ["user", "delete"], ["user", "reset-password"], ["user", "link"], ["invite"], ["invite", "create"],
             ["invite", "list"],
-            ["invite", "revoke"], ["registration"],
+            ["invite", "revoke"], ["registration"], ["backup"], ["restore"], ["backup-schedule"], ["keygen"],
+            ["decrypt"],
         ] {
             let result = try hearth(command + ["--help"])
             #expect(result.status == 0, "\(command)")

@@ -1,0 +1,324 @@
+import Age
+import Foundation
+import Logging
+import Storage
+
+/// Encrypted backups (age v1) of the whole database, on demand and on a schedule, and restore.
+public final class Backups: Sendable {
+    /// When and where scheduled backups go; stored as settings.
+    public struct Schedule: Sendable, Equatable {
+        /// Seconds between backups.
+        public var interval: TimeInterval
+        /// The folder backups are written to.
+        public var directory: String
+        /// How many scheduled backups to keep there (older ones are deleted after a success).
+        public var keep: Int
+        /// `age1…` recipients the backups are encrypted to.
+        public var recipients: [String]
+
+        /// Creates a schedule.
+        public init(interval: TimeInterval, directory: String, keep: Int, recipients: [String]) {
+            self.interval = interval
+            self.directory = directory
+            self.keep = keep
+            self.recipients = recipients
+        }
+    }
+
+    let database: AppDatabase
+    let dataDirectory: URL
+    let clock: @Sendable () -> Date
+    let logger: Logger
+
+    init(database: AppDatabase, dataDirectory: URL, clock: @escaping @Sendable () -> Date, logger: Logger) {
+        self.database = database
+        self.dataDirectory = dataDirectory
+        self.clock = clock
+        self.logger = logger
+    }
+
+    var now: Int64 { Int64((clock().timeIntervalSince1970 * 1000).rounded()) }
+
+    // MARK: Backup
+
+    /// Writes an encrypted backup to `target`: a consistent online snapshot, encrypted while it is
+    /// streamed into a temporary file next to the target, fsynced, then renamed into place. On any
+    /// failure nothing is left at the target. The run is recorded either way.
+    @discardableResult
+    public func create(
+        to target: URL, recipients: [AgeRecipient], kind: String = "manual"
+    ) async throws
+        -> BackupRecord
+    {
+        let started = now
+        let clock = ContinuousClock()
+        let begin = clock.now
+        let database = database
+        let dataDirectory = dataDirectory
+        let result: Result<Int64, ServiceError> = await Task.detached(priority: .utility) {
+            Result {
+                try Self.write(database: database, dataDirectory: dataDirectory, to: target, recipients: recipients)
+            }
+            .mapError { error in
+                if let error = error as? ServiceError { return error }
+                return .backupFailed(String(describing: error))
+            }
+        }.value
+        let elapsed = clock.now - begin
+        let duration = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+        var record = BackupRecord(
+            id: 0, kind: kind, startedAt: started, durationMS: duration, target: target.path, size: nil, error: nil)
+        switch result {
+        case .success(let size): record.size = size
+        case .failure(let error): record.error = error.message
+        }
+        let saved = record
+        try? await database.write { store in
+            try store.recordBackup(
+                kind: saved.kind, startedAt: saved.startedAt, durationMS: saved.durationMS, target: saved.target,
+                size: saved.size, error: saved.error)
+        }
+        switch result {
+        case .success(let size):
+            logger.notice(
+                "backup written", metadata: ["target": "\(target.path)", "bytes": "\(size)", "ms": "\(duration)"])
+            return record
+        case .failure(let error):
+            logger.error("backup failed", metadata: ["target": "\(target.path)", "error": "\(error.message)"])
+            throw error
+        }
+    }
+
+    /// The blocking part of a backup; returns the size written.
+    static func write(
+        database: AppDatabase, dataDirectory: URL, to target: URL, recipients: [AgeRecipient]
+    ) throws
+        -> Int64
+    {
+        guard !recipients.isEmpty else {
+            throw ServiceError.backupFailed("no recipients: pass --recipient or --passphrase-file, or configure them")
+        }
+        let directory = target.deletingLastPathComponent()
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue
+        else { throw ServiceError.backupFailed("the folder \(directory.path) does not exist") }
+        guard FileManager.default.isWritableFile(atPath: directory.path) else {
+            throw ServiceError.backupFailed("the folder \(directory.path) is not writable")
+        }
+        let fileManager = FileManager.default
+        let snapshot = dataDirectory.appending(path: ".backup-\(UUID().uuidString).sqlite")
+        let partial = directory.appending(path: ".\(target.lastPathComponent).partial-\(UUID().uuidString)")
+        defer {
+            try? fileManager.removeItem(at: snapshot)
+            try? fileManager.removeItem(at: partial)
+        }
+        try database.snapshot(to: snapshot)
+        guard fileManager.createFile(atPath: partial.path, contents: nil, attributes: [.posixPermissions: 0o600]),
+            let output = try? FileHandle(forWritingTo: partial), let input = try? FileHandle(forReadingFrom: snapshot)
+        else { throw ServiceError.backupFailed("cannot create a file in \(directory.path)") }
+        defer {
+            try? input.close()
+            try? output.close()
+        }
+        do {
+            try Age.encrypt(FileInput(input), to: recipients) { bytes in try output.write(contentsOf: bytes) }
+            try output.synchronize()
+        } catch {
+            throw ServiceError.backupFailed("cannot write \(target.path): \(Self.reason(error))")
+        }
+        guard rename(partial.path, target.path) == 0 else {
+            throw ServiceError.backupFailed("cannot rename the backup into \(target.path)")
+        }
+        syncDirectory(directory)
+        let size = (try? fileManager.attributesOfItem(atPath: target.path)[.size] as? Int64) ?? nil
+        return size ?? 0
+    }
+
+    /// The recorded backup runs, newest first.
+    public func history(limit: Int = 20) async throws -> [BackupRecord] {
+        try await run { try await database.read { try $0.backups(limit: limit) } }
+    }
+
+    // MARK: Settings and schedule
+
+    static let recipientsKey = "backup_recipients"
+    static let intervalKey = "backup_interval_seconds"
+    static let directoryKey = "backup_directory"
+    static let keepKey = "backup_keep"
+
+    /// The `age1…` recipients configured for backups (used when a backup names none).
+    public func configuredRecipients() async throws -> [String] {
+        try await run { try await database.read { try $0.setting(Self.recipientsKey) } }?
+            .split(separator: ",").map(String.init) ?? []
+    }
+
+    /// The backup schedule, if one is set.
+    public func schedule() async throws -> Schedule? {
+        try await run {
+            try await database.read { store -> Schedule? in
+                guard let interval = try store.setting(Self.intervalKey).flatMap(TimeInterval.init), interval > 0,
+                    let directory = try store.setting(Self.directoryKey)
+                else { return nil }
+                let keep = try store.setting(Self.keepKey).flatMap(Int.init) ?? 7
+                let recipients = try store.setting(Self.recipientsKey)?.split(separator: ",").map(String.init) ?? []
+                return Schedule(interval: interval, directory: directory, keep: keep, recipients: recipients)
+            }
+        }
+    }
+
+    /// Sets (or, with nil, turns off) the schedule. Checks the folder and the recipients first.
+    public func setSchedule(_ schedule: Schedule?) async throws {
+        if let schedule {
+            guard schedule.interval >= 600 else {
+                throw ServiceError.invalidField("backups run at most every 10 minutes")
+            }
+            guard (1...1000).contains(schedule.keep) else { throw ServiceError.invalidField("keep 1 to 1000 backups") }
+            guard !schedule.recipients.isEmpty else {
+                throw ServiceError.invalidField("scheduled backups need at least one --recipient age1…")
+            }
+            for recipient in schedule.recipients {
+                do {
+                    _ = try X25519Recipient(recipient)
+                } catch {
+                    throw ServiceError.invalidField("'\(recipient)' is not an age1… recipient")
+                }
+            }
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: schedule.directory, isDirectory: &isDirectory),
+                isDirectory.boolValue, FileManager.default.isWritableFile(atPath: schedule.directory)
+            else { throw ServiceError.invalidField("\(schedule.directory) is not a writable folder") }
+        }
+        try await run {
+            try await database.write { store in
+                if let schedule {
+                    try store.setSetting(Self.intervalKey, to: String(Int(schedule.interval)))
+                    try store.setSetting(Self.directoryKey, to: schedule.directory)
+                    try store.setSetting(Self.keepKey, to: String(schedule.keep))
+                    try store.setSetting(Self.recipientsKey, to: schedule.recipients.joined(separator: ","))
+                } else {
+                    try store.setSetting(Self.intervalKey, to: "0")
+                }
+            }
+        }
+    }
+
+    /// Runs a scheduled backup when one is due; returns how long to wait before asking again.
+    public func runScheduledIfDue() async -> TimeInterval {
+        guard let schedule = try? await schedule() else { return 60 }
+        let last = (try? await history(limit: 50))?.first { $0.kind == "scheduled" }
+        let now = clock()
+        if let last {
+            let next = Date(timeIntervalSince1970: Double(last.startedAt) / 1000 + schedule.interval)
+            if next > now { return min(60, next.timeIntervalSince(now)) }
+        }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd-HHmmss"
+        let directory = URL(fileURLWithPath: schedule.directory)
+        let target = directory.appending(path: "hearth-\(formatter.string(from: now)).age")
+        let recipients = schedule.recipients.compactMap { try? X25519Recipient($0) }.map { AgeRecipient.x25519($0) }
+        if (try? await create(to: target, recipients: recipients, kind: "scheduled")) != nil {
+            prune(directory, keep: schedule.keep)
+        }
+        return 60
+    }
+
+    /// Deletes all but the newest `keep` scheduled backups (`hearth-*.age`) in a folder.
+    func prune(_ directory: URL, keep: Int) {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
+            .filter { $0.hasPrefix("hearth-") && $0.hasSuffix(".age") }.sorted()
+        for name in names.dropLast(keep) {
+            try? FileManager.default.removeItem(at: directory.appending(path: name))
+            logger.info("old backup removed", metadata: ["file": "\(name)"])
+        }
+    }
+
+    // MARK: Restore
+
+    /// What a restore did.
+    public struct Restored: Sendable {
+        /// Where the database that was replaced now is, if there was one.
+        public let previous: URL?
+        /// The migrations the restored database has now.
+        public let migrations: [String]
+    }
+
+    /// Replaces the data dir's database with the one in an encrypted backup.
+    ///
+    /// Refuses while a server holds the data dir. Decrypts to a temporary file, checks it is an
+    /// intact Hearth database with a schema this binary knows, and only then swaps it in, keeping
+    /// the old file as `hearth.sqlite.pre-restore-<time>`; then migrates it if it is older. On any
+    /// failure the data dir is as it was.
+    public static func restore(
+        from file: URL, identities: [AgeIdentity], dataDirectory: URL, now: Date = Date()
+    ) throws -> Restored {
+        let lock = try DataDirectoryLock(dataDirectory)
+        defer { withExtendedLifetime(lock) {} }
+        let fileManager = FileManager.default
+        let temporary = dataDirectory.appending(path: ".restore-\(UUID().uuidString).sqlite")
+        defer { try? fileManager.removeItem(at: temporary) }
+        guard let input = try? FileHandle(forReadingFrom: file) else {
+            throw ServiceError.restoreFailed("cannot read \(file.path)")
+        }
+        defer { try? input.close() }
+        guard fileManager.createFile(atPath: temporary.path, contents: nil, attributes: [.posixPermissions: 0o600]),
+            let output = try? FileHandle(forWritingTo: temporary)
+        else { throw ServiceError.restoreFailed("cannot write in \(dataDirectory.path)") }
+        do {
+            defer { try? output.close() }
+            try Age.decrypt(FileInput(input), identities: identities) { bytes in try output.write(contentsOf: bytes) }
+            try output.synchronize()
+        } catch {
+            throw ServiceError.restoreFailed(reason(error))
+        }
+        do {
+            _ = try AppDatabase.verifyHearthDatabase(at: temporary)
+        } catch {
+            throw ServiceError.restoreFailed("the backup holds \(reason(error))")
+        }
+        let current = dataDirectory.appending(path: AppDatabase.fileName)
+        var previous: URL?
+        if fileManager.fileExists(atPath: current.path) {
+            AppDatabase.checkpointFile(at: current)
+            let stamp = ISO8601DateFormatter().string(from: now).replacingOccurrences(of: ":", with: "")
+            let kept = dataDirectory.appending(path: "\(AppDatabase.fileName).pre-restore-\(stamp)")
+            guard rename(current.path, kept.path) == 0 else {
+                throw ServiceError.restoreFailed("cannot move the current database aside")
+            }
+            for suffix in ["-wal", "-shm"] where fileManager.fileExists(atPath: current.path + suffix) {
+                _ = rename(current.path + suffix, kept.path + suffix)
+            }
+            previous = kept
+        }
+        guard rename(temporary.path, current.path) == 0 else {
+            if let previous { _ = rename(previous.path, current.path) }
+            throw ServiceError.restoreFailed("cannot move the restored database into place")
+        }
+        syncDirectory(dataDirectory)
+        do {
+            let restored = try AppDatabase(url: current)
+            let migrations = try restored.appliedMigrations()
+            try restored.close()
+            return Restored(previous: previous, migrations: migrations)
+        } catch {
+            throw ServiceError.restoreFailed("the restored database does not open: \(reason(error))")
+        }
+    }
+
+    static func reason(_ error: any Error) -> String {
+        switch error {
+        case let error as AgeError: error.description
+        case let error as StorageError: error.description
+        case let error as ServiceError: error.message
+        default: (error as NSError).localizedDescription
+        }
+    }
+
+    static func syncDirectory(_ directory: URL) {
+        let descriptor = open(directory.path, O_RDONLY)
+        guard descriptor >= 0 else { return }
+        fsync(descriptor)
+        close(descriptor)
+    }
+}
