@@ -84,7 +84,7 @@ let package = Package(
         .executableTarget(
             name: "HearthBench",
             dependencies: [
-                "Credentials",
+                "Credentials", "Age",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),

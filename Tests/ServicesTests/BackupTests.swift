@@ -190,6 +190,33 @@ import Testing
         #expect(failures.count == 2 && failures.allSatisfy { $0.error != nil })
     }
 
+    /// A backup to a full disk fails cleanly: an error, no partial file, a recorded failure.
+    /// Needs root to mount a tiny tmpfs (CI runs as root).
+    @Test(.enabled(if: getuid() == 0)) func aFullDiskFailsCleanly() async throws {
+        let env = try await populated(messages: 500)
+        defer { env.remove() }
+        let mountPoint = try tempFolder()
+        defer { try? FileManager.default.removeItem(at: mountPoint) }
+        try #require(shell("mount -t tmpfs -o size=64k tmpfs '\(mountPoint.path)'") == 0)
+        defer { _ = shell("umount '\(mountPoint.path)'") }
+        await #expect(throws: ServiceError.self) {
+            try await env.services.backups.create(
+                to: mountPoint.appending(path: "backup.age"), recipients: [.x25519(identity.recipient)])
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: mountPoint.path).isEmpty)
+        let failure = try #require(try await env.services.backups.history().first)
+        #expect(failure.error?.contains("cannot write") == true)
+    }
+
+    func shell(_ command: String) -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        guard (try? process.run()) != nil else { return -1 }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
     @Test func scheduledBackupsRunWhenDueAndKeepTheLastN() async throws {
         let env = try await populated()
         defer { env.remove() }
