@@ -14,6 +14,7 @@ public final class AppServices: Sendable {
     public let relay: Relay
     public let linking: Linking
     public let backups: Backups
+    public let attachments: Attachments
     let logger: Logger
 
     static let publicURLKey = "public_url"
@@ -43,6 +44,7 @@ public final class AppServices: Sendable {
         )
         backups = Backups(
             database: database, dataDirectory: configuration.dataDirectory, clock: clock, logger: logger)
+        attachments = Attachments(database: database, limits: configuration.limits, clock: clock, logger: logger)
     }
 
     /// The URL people reach the server at: the configured one, else the one the last `serve`

@@ -51,6 +51,18 @@ public struct HearthConfiguration: Sendable {
         public var recoveryLinkLifetime: TimeInterval = 900
         /// Devices one user may have signed in (or waiting for approval) at once.
         public var devicesPerUser = 10
+        /// Largest attachment, in bytes.
+        public var attachmentMaxBytes = 25 * 1024 * 1024
+        /// Bytes of attachments one user may store.
+        public var attachmentQuotaBytes: Int64 = 1024 * 1024 * 1024
+        /// Attachment content types accepted (checked against the file's first bytes).
+        public var attachmentTypes: Set<String> = [
+            "image/jpeg", "image/png", "image/gif", "image/webp", "audio/mpeg", "audio/ogg", "audio/mp4", "audio/aac",
+            "audio/x-m4a", "audio/webm", "audio/wav", "video/mp4", "video/webm", "video/ogg", "video/quicktime",
+            "application/pdf", "text/plain",
+        ]
+        /// Seconds an upload may stay unshared before it is removed.
+        public var attachmentOrphanGrace: TimeInterval = 24 * 3600
 
         /// The defaults.
         public init() {}
@@ -64,6 +76,8 @@ public struct HearthConfiguration: Sendable {
         public var maxBodyBytes = 16 * 1024
         /// Longest client id of a `send`.
         public var maxClientIDLength = 64
+        /// Attachments one message may carry.
+        public var attachmentsPerMessage = 10
         /// Messages one user may send per minute, all devices together.
         public var messagesPerMinute = 120
         /// Frames of any kind one connection may send per second (twice that in a burst).

@@ -42,6 +42,11 @@ public enum ServiceError: Error, Equatable, Sendable {
     case linkDenied
     case linkPending
     case tooManyDevices(limit: Int)
+    case unsupportedType(String)
+    case typeMismatch(String)
+    case quotaExceeded(limit: Int64)
+    case emptyBody
+    case rangeNotSatisfiable(size: Int64)
     case backupFailed(String)
     case restoreFailed(String)
     case `internal`(String)
@@ -85,6 +90,11 @@ public enum ServiceError: Error, Equatable, Sendable {
         case .linkDenied: "link_denied"
         case .linkPending: "link_pending"
         case .tooManyDevices: "too_many_devices"
+        case .unsupportedType: "unsupported_type"
+        case .typeMismatch: "type_mismatch"
+        case .quotaExceeded: "quota_exceeded"
+        case .emptyBody: "empty_body"
+        case .rangeNotSatisfiable: "range_not_satisfiable"
         case .backupFailed: "backup_failed"
         case .restoreFailed: "restore_failed"
         case .internal: "internal_error"
@@ -130,6 +140,11 @@ public enum ServiceError: Error, Equatable, Sendable {
         case .linkUsed: "That link code was already used; ask for a new one on your other device."
         case .linkDenied: "Your other device said no to this request."
         case .linkPending: "Waiting for your other device to approve."
+        case .unsupportedType(let type): "Files of type \(type) cannot be shared here."
+        case .typeMismatch(let type): "The file's contents are not \(type), as it claims."
+        case .quotaExceeded(let limit): "You have used your \(limit / 1_048_576) MiB for files; delete some first."
+        case .emptyBody: "The upload is empty."
+        case .rangeNotSatisfiable(let size): "That range is outside the file's \(size) bytes."
         case .backupFailed(let reason): "The backup failed: \(reason)."
         case .restoreFailed(let reason): "Nothing was restored: \(reason)."
         case .tooManyDevices(let limit):

@@ -10,6 +10,8 @@ public struct Message: Sendable, Equatable, Codable {
     public var senderName: String?
     public var body: String
     public var createdAt: Int64
+    /// The files the message shares.
+    public var attachments: [AttachmentInfo] = []
 
     /// Creates a message value.
     public init(
@@ -22,6 +24,26 @@ public struct Message: Sendable, Equatable, Codable {
         self.senderName = senderName
         self.body = body
         self.createdAt = createdAt
+    }
+}
+
+/// What a message says about a file it shares.
+public struct AttachmentInfo: Sendable, Equatable, Codable {
+    public var id: String
+    public var contentType: String
+    public var size: Int64
+    public var name: String?
+    public var width: Int?
+    public var height: Int?
+
+    /// The description of a stored attachment.
+    public init(_ attachment: Attachment) {
+        id = attachment.publicID
+        contentType = attachment.contentType
+        size = attachment.size
+        name = attachment.filename
+        width = attachment.width
+        height = attachment.height
     }
 }
 

@@ -35,27 +35,52 @@ extension Store {
         return (row["seq"], row["created_at"])
     }
 
+    /// Fills in the attachments of messages that have any (one query for the lot).
+    func withAttachments(_ messages: [Message]) throws -> [Message] {
+        guard !messages.isEmpty else { return messages }
+        let ids = messages.map(\.id)
+        let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ",")
+        let attachments = try Attachment.fetchAll(
+            db, sql: "SELECT * FROM attachments WHERE message_id IN (\(placeholders)) ORDER BY id",
+            arguments: StatementArguments(ids))
+        guard !attachments.isEmpty else { return messages }
+        let byMessage = Dictionary(grouping: attachments) { $0.messageID ?? 0 }
+        return messages.map { message in
+            var message = message
+            message.attachments = (byMessage[message.id] ?? []).map(AttachmentInfo.init)
+            return message
+        }
+    }
+
     /// A room's messages before `before` (all when nil), newest first, at most `limit`.
     public func history(roomID: Int64, before: Int64?, limit: Int) throws -> [Message] {
-        try Message.fetchAll(
-            db,
-            sql: """
-                SELECT \(Self.messageColumns) FROM messages m LEFT JOIN users u ON u.id = m.sender_id
-                WHERE m.room_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?
-                """,
-            arguments: [roomID, before ?? Int64.max, limit])
+        try withAttachments(
+            Message.fetchAll(
+                db,
+                sql: """
+                    SELECT \(Self.messageColumns) FROM messages m LEFT JOIN users u ON u.id = m.sender_id
+                    WHERE m.room_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?
+                    """,
+                arguments: [roomID, before ?? Int64.max, limit]))
     }
 
     /// Messages after `seq` in any room `userID` is in, in seq order, at most `limit`.
     public func messages(forUser userID: Int64, after seq: Int64, limit: Int) throws -> [Message] {
-        try Message.fetchAll(
-            db,
-            sql: """
-                SELECT \(Self.messageColumns) FROM messages m LEFT JOIN users u ON u.id = m.sender_id
-                WHERE m.seq > ? AND m.room_id IN (SELECT room_id FROM room_members WHERE user_id = ?)
-                ORDER BY m.seq LIMIT ?
-                """,
-            arguments: [seq, userID, limit])
+        try withAttachments(
+            Message.fetchAll(
+                db,
+                sql: """
+                    SELECT \(Self.messageColumns) FROM messages m LEFT JOIN users u ON u.id = m.sender_id
+                    WHERE m.seq > ? AND m.room_id IN (SELECT room_id FROM room_members WHERE user_id = ?)
+                    ORDER BY m.seq LIMIT ?
+                    """,
+                arguments: [seq, userID, limit]))
+    }
+
+    /// The id of the message a device sent with this client id, if any (a retry).
+    public func messageID(deviceID: Int64, clientID: String) throws -> Int64? {
+        try Int64.fetchOne(
+            db, sql: "SELECT id FROM messages WHERE device_id = ? AND client_id = ?", arguments: [deviceID, clientID])
     }
 
     /// The newest message of a room, if any.

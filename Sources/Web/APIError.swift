@@ -37,6 +37,10 @@ public struct APIError: HTTPResponseError, Sendable {
         case .linkPending: status = .accepted
         case .tooManyDevices: status = .conflict
         case .backupFailed, .restoreFailed: status = .internalServerError
+        case .unsupportedType, .typeMismatch: status = .unsupportedMediaType
+        case .quotaExceeded: status = .contentTooLarge
+        case .emptyBody: status = .badRequest
+        case .rangeNotSatisfiable: status = .rangeNotSatisfiable
         case .usernameTaken: status = .conflict
         case .registrationClosed, .inviteRequired, .inviteInvalid, .forbidden, .accountDisabled: status = .forbidden
         case .inviteExpired, .inviteUsedUp, .inviteRevoked, .setupUnavailable: status = .gone

@@ -40,6 +40,7 @@ public enum HearthApp {
         RoomsController(services: services, authenticator: authenticator).addRoutes(to: api)
         DevicesController(services: services, authenticator: authenticator).addRoutes(to: api)
         LinkController(services: services, authenticator: authenticator).addRoutes(to: api)
+        AttachmentsController(services: services, authenticator: authenticator).addRoutes(to: api)
         WebSocketEndpoint(services: services, authenticator: authenticator, originCheck: originCheck)
             .addRoute(to: router)
         return router
@@ -88,7 +89,10 @@ public enum HearthApp {
         let app = application(services: services, logger: logger, onServerRunning: onServerRunning)
         return ServiceGroup(
             configuration: .init(
-                services: [app, BackupService(backups: services.backups), RelayService(hub: services.relay.hub)],
+                services: [
+                    app, BackupService(backups: services.backups),
+                    HousekeepingService(attachments: services.attachments), RelayService(hub: services.relay.hub),
+                ],
                 gracefulShutdownSignals: signals,
                 logger: logger))
     }

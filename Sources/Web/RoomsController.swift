@@ -148,7 +148,7 @@ struct MessageJSON: Encodable {
     let from: Sender
     let body: String
     let ts: Int64
-    let attachments: [Int64]
+    let attachments: [AttachmentInfo]
 
     init(_ message: Message) {
         seq = message.seq
@@ -157,6 +157,6 @@ struct MessageJSON: Encodable {
         from = Sender(id: message.senderID, username: message.senderName)
         body = message.body
         ts = message.createdAt
-        attachments = []
+        attachments = message.attachments
     }
 }

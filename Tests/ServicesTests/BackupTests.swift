@@ -49,6 +49,16 @@ import Testing
         defer { env.remove() }
         let folder = try tempFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
+        // A photo shared in the room goes into the backup with everything else.
+        let photo = Array("GIF89a".utf8) + [UInt8](repeating: 7, count: 300_000)
+        let stream = AsyncStream<[UInt8]> { continuation in
+            continuation.yield(Array(photo.prefix(100_000)))
+            continuation.yield(Array(photo.dropFirst(100_000)))
+            continuation.finish()
+        }
+        let mum = try await env.accounts.user(named: "mum")
+        let uploaded = try await env.services.attachments.upload(
+            owner: mum, contentType: "image/gif", filename: "cat.gif", declaredLength: nil, body: stream)
         let target = folder.appending(path: "hearth-2026-11-29.age")
         let record = try await env.services.backups.create(to: target, recipients: [.x25519(identity.recipient)])
         #expect(record.error == nil && (record.size ?? 0) > 0)
@@ -57,6 +67,8 @@ import Testing
         #expect(
             try FileManager.default.contentsOfDirectory(atPath: env.directory.path)
                 .allSatisfy { !$0.hasPrefix(".backup") })
+
+        #expect(try await env.services.database.read { try $0.attachmentCount(ownerID: 1) } == 1)
 
         let newMachine = folder.appending(path: "new-data")
         let restored = try Backups.restore(from: target, identities: [.x25519(identity)], dataDirectory: newMachine)
@@ -67,6 +79,11 @@ import Testing
         #expect(try await services.accounts.users().map(\.username) == ["kid", "mum"])
         let messages = try await services.database.read { try $0.history(roomID: 1, before: nil, limit: 100) }
         #expect(messages.count == 20)
+        let restoredPhoto = try await services.attachments.open(
+            uploaded.publicID, for: try await services.accounts.user(named: "mum"))
+        var bytes: [UInt8] = []
+        try await services.attachments.read(restoredPhoto) { bytes += $0 }
+        #expect(bytes == photo)
         _ = try await services.accounts.login(
             username: "mum", password: TestServices.password, deviceName: nil, client: TestServices.home)
         let history = try await env.services.backups.history()

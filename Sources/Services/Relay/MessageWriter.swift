@@ -17,6 +17,8 @@ final class MessageWriter: Sendable {
         let roomID: Int64
         let clientID: String
         let body: String
+        /// Public ids of the sender's uploads the message shares.
+        let attachments: [String]
     }
 
     private struct Queue {
@@ -88,6 +90,23 @@ final class MessageWriter: Sendable {
                         outcomes.append(.refused(exists ? .notAMember : .roomNotFound))
                         continue
                     }
+                    // The sender's own finished, not yet shared uploads; a retry is acked as before.
+                    var files: [Attachment] = []
+                    if !send.attachments.isEmpty,
+                        try store.messageID(deviceID: sender.deviceID, clientID: send.clientID) == nil
+                    {
+                        for publicID in send.attachments {
+                            guard let file = try store.attachment(publicID: publicID), file.ownerID == sender.userID,
+                                file.complete, file.messageID == nil, !files.contains(where: { $0.id == file.id })
+                            else { break }
+                            files.append(file)
+                        }
+                        guard files.count == send.attachments.count else {
+                            // Unknown, someone else's, unfinished or already shared: all look the same.
+                            outcomes.append(.refused(.notFound("Attachment")))
+                            continue
+                        }
+                    }
                     if let earlier = try store.insertMessage(
                         seq: seq + 1, roomID: send.roomID, senderID: sender.userID, deviceID: sender.deviceID,
                         clientID: send.clientID, body: send.body, now: now)
@@ -96,9 +115,11 @@ final class MessageWriter: Sendable {
                         continue
                     }
                     seq += 1
-                    let message = Message(
+                    var message = Message(
                         id: store.lastInsertedRowID, seq: seq, roomID: send.roomID, senderID: sender.userID,
                         senderName: sender.username, body: send.body, createdAt: now)
+                    for file in files { try store.attach(attachmentID: file.id, toMessage: message.id) }
+                    message.attachments = files.map(AttachmentInfo.init)
                     outcomes.append(.stored(message, members: roomMembers))
                 }
                 try store.setLastSeq(seq)

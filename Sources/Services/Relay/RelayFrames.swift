@@ -9,7 +9,7 @@ enum RelayFrames {
         let id: String?
         let room: Int64?
         let body: String?
-        let attachments: [Int64]?
+        let attachments: [String]?
         let after: Int64?
         let seq: Int64?
     }
@@ -51,7 +51,9 @@ enum RelayFrames {
     // Their keys are in the same sorted order JSONEncoder produces for the other frames.
 
     static func message(_ message: Message) -> String {
-        var out = "{\"attachments\":[],\"body\":"
+        var out = "{\"attachments\":"
+        out += message.attachments.isEmpty ? "[]" : encodeArray(message.attachments)
+        out += ",\"body\":"
         appendString(message.body, to: &out)
         out += ",\"from\":{\"id\":"
         out += message.senderID.map(String.init) ?? "null"
@@ -60,6 +62,13 @@ enum RelayFrames {
         out += "},\"id\":\(message.id),\"room\":\(message.roomID),\"seq\":\(message.seq),\"ts\":\(message.createdAt)"
         out += ",\"type\":\"message\"}"
         return out
+    }
+
+    static func encodeArray(_ values: [AttachmentInfo]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(values) else { return "[]" }
+        return String(decoding: data, as: UTF8.self)
     }
 
     static func ack(id: String, seq: Int64, ts: Int64) -> String {

@@ -73,10 +73,13 @@ public final class RelaySession: Sendable {
         guard let body = frame.body else {
             return reply(code: "missing_field", message: "A send needs a `body`.", id: id)
         }
-        if let attachments = frame.attachments, !attachments.isEmpty {
-            return reply(ServiceError.notFound("Attachment \(attachments[0])"), id: id)
+        let attachments = frame.attachments ?? []
+        guard attachments.count <= limits.attachmentsPerMessage else {
+            return reply(
+                code: "invalid_field", message: "At most \(limits.attachmentsPerMessage) attachments per message.",
+                id: id)
         }
-        guard !body.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+        guard !body.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty || !attachments.isEmpty else {
             return reply(code: "invalid_field", message: "The `body` must not be empty.", id: id)
         }
         guard body.utf8.count <= limits.maxBodyBytes else {
@@ -87,7 +90,8 @@ public final class RelaySession: Sendable {
                 code: "rate_limited", message: "At most \(limits.messagesPerMinute) messages a minute; wait a moment.",
                 id: id)
         }
-        relay.writer.submit(.init(connection: connection, roomID: room, clientID: id, body: body))
+        relay.writer.submit(
+            .init(connection: connection, roomID: room, clientID: id, body: body, attachments: attachments))
     }
 
     private func handleSync(_ frame: RelayFrames.Inbound) async {

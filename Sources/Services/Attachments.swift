@@ -1,0 +1,166 @@
+import Credentials
+import Crypto
+import Foundation
+import Logging
+import Storage
+
+/// Photos, voice notes and documents, stored in the database in chunks.
+public final class Attachments: Sendable {
+    /// Bytes per stored chunk (and the most of an upload held in memory at once).
+    static let chunkBytes = 256 * 1024
+
+    let database: AppDatabase
+    let limits: HearthConfiguration.Limits
+    let clock: @Sendable () -> Date
+    let logger: Logger
+
+    init(
+        database: AppDatabase, limits: HearthConfiguration.Limits, clock: @escaping @Sendable () -> Date, logger: Logger
+    ) {
+        self.database = database
+        self.limits = limits
+        self.clock = clock
+        self.logger = logger
+    }
+
+    var now: Int64 { Int64((clock().timeIntervalSince1970 * 1000).rounded()) }
+
+    /// The media type without parameters, lowercased.
+    static func normalize(_ contentType: String) -> String {
+        contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+    }
+
+    /// Stores an upload streamed from `body`, chunk by chunk; never the whole file in memory.
+    ///
+    /// Refuses an unsupported type, a file whose first bytes do not match its declared type, an
+    /// empty body, a file over the size limit and a user over their quota. If anything fails —
+    /// the client going away included — nothing of the upload is left.
+    public func upload<Body: AsyncSequence>(
+        owner: User, contentType rawType: String, filename: String?, declaredLength: Int?, body: Body
+    ) async throws -> Attachment where Body.Element == [UInt8] {
+        let contentType = Self.normalize(rawType)
+        guard limits.attachmentTypes.contains(contentType) else { throw ServiceError.unsupportedType(contentType) }
+        let maxBytes = limits.attachmentMaxBytes
+        if let declaredLength, declaredLength > maxBytes { throw ServiceError.tooLarge(limit: maxBytes) }
+        let name = filename.map {
+            String($0.filter { !$0.isNewline && $0 != "\"" && $0 != "/" && $0 != "\\" }.prefix(200))
+        }
+        let quota = limits.attachmentQuotaBytes
+        let used = try await run { try await database.read { try $0.attachmentBytes(ownerID: owner.id) } }
+        if used + Int64(declaredLength ?? 0) > quota { throw ServiceError.quotaExceeded(limit: quota) }
+
+        let publicID = SecretToken.generate(bytes: 16)
+        let now = now
+        let id = try await run {
+            try await database.write { store in
+                try store.insertAttachment(
+                    publicID: publicID, ownerID: owner.id, contentType: contentType, filename: name, now: now)
+            }
+        }
+        var finished = false
+        defer {
+            if !finished {
+                let database = database
+                Task { try? await database.write { try $0.deleteAttachment(id: id) } }
+            }
+        }
+        var hasher = SHA256()
+        var size = 0
+        var pending: [UInt8] = []
+        var head: [UInt8]?
+        var index = 0
+        func flush(_ bytes: [UInt8]) async throws {
+            if head == nil {
+                head = bytes
+                guard FileSniffer.matches(contentType, head: bytes) else {
+                    throw ServiceError.typeMismatch(contentType)
+                }
+            }
+            let data = Data(bytes)
+            let chunkIndex = index
+            try await run {
+                try await database.write {
+                    try $0.insertAttachmentChunk(attachmentID: id, index: chunkIndex, data: data)
+                }
+            }
+            index += 1
+        }
+        for try await piece in body {
+            size += piece.count
+            guard size <= maxBytes else { throw ServiceError.tooLarge(limit: maxBytes) }
+            guard used + Int64(size) <= quota else { throw ServiceError.quotaExceeded(limit: quota) }
+            hasher.update(data: piece)
+            pending += piece
+            while pending.count >= Self.chunkBytes {
+                try await flush(Array(pending.prefix(Self.chunkBytes)))
+                pending.removeFirst(Self.chunkBytes)
+            }
+        }
+        guard size > 0 else { throw ServiceError.emptyBody }
+        if !pending.isEmpty { try await flush(pending) }
+        let digest = Data(hasher.finalize())
+        let dimensions = FileSniffer.dimensions(contentType, head: head ?? [])
+        let total = Int64(size)
+        let stored = try await run {
+            try await database.write { store -> Attachment? in
+                try store.completeAttachment(
+                    id: id, size: total, sha256: digest, width: dimensions?.0, height: dimensions?.1)
+                return try store.attachment(publicID: publicID)
+            }
+        }
+        guard let stored else { throw ServiceError.internal("upload vanished") }
+        finished = true
+        logger.info("attachment stored", metadata: ["bytes": "\(size)", "type": "\(contentType)"])
+        return stored
+    }
+
+    /// An attachment `user` may read (its uploader, or a member of the room it was shared in);
+    /// ``ServiceError/notFound(_:)`` for everyone else, so ids reveal nothing.
+    public func open(_ publicID: String, for user: User) async throws -> Attachment {
+        try await run {
+            try await database.read { store in
+                guard let attachment = try store.attachment(publicID: publicID), attachment.complete,
+                    try store.canRead(attachment: attachment, userID: user.id)
+                else { throw ServiceError.notFound("Attachment") }
+                return attachment
+            }
+        }
+    }
+
+    /// The bytes of `attachment` in `range` (all of it when nil), chunk by chunk, to `write`.
+    public func read(
+        _ attachment: Attachment, range: ClosedRange<Int64>? = nil, write: ([UInt8]) async throws -> Void
+    ) async throws {
+        let range = range ?? 0...(attachment.size - 1)
+        let chunk = Int64(Self.chunkBytes)
+        var index = Int(range.lowerBound / chunk)
+        while Int64(index) * chunk <= range.upperBound {
+            let start = Int64(index) * chunk
+            let attachmentID = attachment.id
+            let chunkIndex = index
+            guard
+                let data = try await run({
+                    try await database.read { try $0.attachmentChunk(attachmentID: attachmentID, index: chunkIndex) }
+                })
+            else { throw ServiceError.internal("missing chunk \(index)") }
+            let from = Int(max(0, range.lowerBound - start))
+            let to = Int(min(Int64(data.count) - 1, range.upperBound - start))
+            if from <= to { try await write([UInt8](data[from...to])) }
+            index += 1
+        }
+    }
+
+    /// Removes uploads that never completed (after an hour) and ones never shared (after the grace period).
+    @discardableResult
+    public func removeOrphans() async throws -> Int {
+        let now = now
+        let grace = Int64(limits.attachmentOrphanGrace * 1000)
+        let removed = try await run {
+            try await database.write {
+                try $0.deleteOrphanAttachments(incompleteBefore: now - 3_600_000, unreferencedBefore: now - grace)
+            }
+        }
+        if removed > 0 { logger.info("orphan attachments removed", metadata: ["count": "\(removed)"]) }
+        return removed
+    }
+}

@@ -1,0 +1,201 @@
+import Credentials
+import Crypto
+import Foundation
+import HearthTestSupport
+import Services
+import Storage
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Attachments over a live server: upload, share in a message, download, ranges and limits.
+@Suite struct AttachmentTests {
+    /// A real PNG (a QR code), 8 px per module.
+    static let png = Data((try? QRCode("https://hearth.example/photo").png()) ?? [])
+
+    func upload(
+        _ family: Family, _ data: Data, type: String, token: String, name: String = "photo.png"
+    ) async throws -> (status: Int, json: [String: Any]) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(family.port)/api/v1/attachments?name=\(name)")!)
+        request.httpMethod = "POST"
+        request.setValue(type, forHTTPHeaderField: "Content-Type")
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        let (body, response) = try await URLSession.shared.upload(for: request, from: data)
+        return (
+            (response as? HTTPURLResponse)?.statusCode ?? 0,
+            (try? JSONSerialization.jsonObject(with: body) as? [String: Any]) ?? [:]
+        )
+    }
+
+    func download(
+        _ family: Family, _ id: String, token: String, range: String? = nil
+    ) async throws
+        -> (status: Int, data: Data, headers: [AnyHashable: Any])
+    {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(family.port)/api/v1/attachments/\(id)")!)
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        if let range { request.setValue(range, forHTTPHeaderField: "Range") }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as? HTTPURLResponse
+        return (http?.statusCode ?? 0, data, http?.allHeaderFields ?? [:])
+    }
+
+    func hex(_ data: Data) -> String { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
+
+    @Test func aPhotoIsSharedAndOnlyMembersCanFetchIt() async throws {
+        try await withLiveApp { family in
+            let mumToken = try await family.signIn("mum")
+            let dadToken = try await family.signIn("dad")
+            let strangerToken = try await family.signIn("stranger")
+            let room = try await family.directRoom("mum", "dad")
+
+            let uploaded = try await upload(family, Self.png, type: "image/png", token: mumToken)
+            #expect(uploaded.status == 201)
+            let attachment = try #require(uploaded.json["attachment"] as? [String: Any])
+            let id = try #require(attachment["id"] as? String)
+            #expect(attachment["sha256"] as? String == hex(Self.png))
+            #expect(attachment["size"] as? Int == Self.png.count)
+            #expect(attachment["width"] as? Int == attachment["height"] as? Int)
+            #expect((attachment["width"] as? Int ?? 0) > 100)
+            #expect(attachment["name"] as? String == "photo.png")
+            // Before it is shared, only the uploader sees it.
+            #expect(try await download(family, id, token: mumToken).status == 200)
+            #expect(try await download(family, id, token: dadToken).status == 404)
+
+            let mum = try await family.socket(mumToken)
+            let dad = try await family.socket(dadToken)
+            try await mum.send(["type": "send", "id": "p1", "room": room, "body": "", "attachments": [id]])
+            _ = try await mum.next("ack")
+            let message = try await dad.next("message")
+            let files = try #require(message["attachments"] as? [[String: Any]])
+            #expect(files.first?["id"] as? String == id && files.first?["contentType"] as? String == "image/png")
+
+            let fetched = try await download(family, id, token: dadToken)
+            #expect(fetched.status == 200)
+            #expect(hex(fetched.data) == hex(Self.png))
+            #expect(fetched.headers["Content-Type"] as? String == "image/png")
+            #expect(fetched.headers["X-Content-Type-Options"] as? String == "nosniff")
+            #expect(
+                (fetched.headers["Content-Disposition"] as? String)?.hasPrefix("inline; filename=\"photo.png\"") == true
+            )
+            #expect(
+                fetched.headers["Etag"] as? String == "\"\(hex(Self.png))\""
+                    || fetched.headers["ETag"] as? String == "\"\(hex(Self.png))\"")
+            let missing = try await download(family, id, token: strangerToken)
+            #expect(missing.status == 404)
+            #expect(try await download(family, "nosuchid", token: dadToken).status == 404)
+
+            // History carries the attachment too; sharing the same upload again is refused.
+            let history = try await family.env.services.rooms.history(
+                room, for: try await family.env.accounts.user(named: "dad"), before: nil, limit: 10)
+            #expect(history.first?.attachments.first?.id == id)
+            try await mum.send(["type": "send", "id": "p2", "room": room, "body": "again", "attachments": [id]])
+            #expect(try await mum.next("error")["code"] as? String == "not_found")
+            // Someone else's upload cannot be sent.
+            let dadsFile = try #require(
+                (try await upload(family, Self.png, type: "image/png", token: dadToken).json["attachment"]
+                    as? [String: Any])?["id"] as? String)
+            try await mum.send(["type": "send", "id": "p3", "room": room, "body": "x", "attachments": [dadsFile]])
+            #expect(try await mum.next("error")["code"] as? String == "not_found")
+            await mum.close()
+            await dad.close()
+        }
+    }
+
+    @Test func rangesForAudioAndVideo() async throws {
+        try await withLiveApp { family in
+            let token = try await family.signIn("mum")
+            var audio = Data("ID3".utf8)
+            audio.append(Data((0..<600_000).map { UInt8($0 % 251) }))
+            let id = try #require(
+                (try await upload(family, audio, type: "audio/mpeg", token: token, name: "note.mp3").json["attachment"]
+                    as? [String: Any])?["id"] as? String)
+            let first = try await download(family, id, token: token, range: "bytes=0-9")
+            #expect(first.status == 206)
+            #expect(first.data == audio.prefix(10))
+            #expect(first.headers["Content-Range"] as? String == "bytes 0-9/\(audio.count)")
+            let across = try await download(family, id, token: token, range: "bytes=262140-262150")
+            #expect(across.data == audio[262_140...262_150])
+            let tail = try await download(family, id, token: token, range: "bytes=-5")
+            #expect(tail.data == audio.suffix(5))
+            let outside = try await download(family, id, token: token, range: "bytes=900000-")
+            #expect(outside.status == 416)
+            #expect(outside.headers["Content-Range"] as? String == "bytes */\(audio.count)")
+            #expect(try await download(family, id, token: token).data == audio)
+        }
+    }
+
+    @Test func badUploadsAreRefusedAndLeaveNothing() async throws {
+        try await withLiveApp({ configuration in
+            configuration.limits.attachmentMaxBytes = 5_000
+            configuration.limits.attachmentQuotaBytes = 8_000
+        }) { family in
+            let token = try await family.signIn("mum")
+            let text = Data("just some words\n".utf8)
+            let cases: [(Data, String, Int, String)] = [
+                (text, "image/png", 415, "type_mismatch"),
+                (text, "application/x-msdownload", 415, "unsupported_type"),
+                (Data(), "text/plain", 400, "empty_body"),
+                (Data(repeating: 65, count: 6_000), "text/plain", 413, "too_large"),
+            ]
+            for (data, type, status, code) in cases {
+                let result = try await upload(family, data, type: type, token: token)
+                #expect(result.status == status, "\(code)")
+                #expect((result.json["error"] as? [String: Any])?["code"] as? String == code)
+            }
+            #expect(
+                try await upload(family, Data(repeating: 66, count: 4_500), type: "text/plain", token: token).status
+                    == 201)
+            let over = try await upload(family, Data(repeating: 67, count: 4_500), type: "text/plain", token: token)
+            #expect(over.status == 413)
+            #expect((over.json["error"] as? [String: Any])?["code"] as? String == "quota_exceeded")
+            try await Task.sleep(for: .milliseconds(200))
+            let rows = try await family.env.services.database.read { try $0.attachmentBytes(ownerID: 1) }
+            #expect(rows == 4_500)
+        }
+    }
+
+    @Test func anAbortedUploadLeavesNothing() async throws {
+        try await withLiveApp { family in
+            let token = try await family.signIn("mum")
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(family.port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            _ = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            let head =
+                "POST /api/v1/attachments HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
+                + "Content-Type: text/plain\r\nContent-Length: 2000000\r\n\r\n"
+            _ = head.withCString { send(fd, $0, strlen($0), 0) }
+            let part = [UInt8](repeating: 65, count: 700_000)
+            _ = part.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+            try await Task.sleep(for: .milliseconds(300))
+            close(fd)
+            try await Task.sleep(for: .milliseconds(500))
+            let (files, bytes) = try await family.env.services.database.read { store in
+                (try store.attachmentCount(ownerID: 1), try store.attachmentBytes(ownerID: 1))
+            }
+            #expect(files == 0 && bytes == 0)
+        }
+    }
+
+    @Test func unsharedUploadsAreRemovedAfterTheGracePeriod() async throws {
+        try await withLiveApp { family in
+            let token = try await family.signIn("mum")
+            let id = try #require(
+                (try await upload(family, Self.png, type: "image/png", token: token).json["attachment"]
+                    as? [String: Any])?["id"] as? String)
+            #expect(try await family.env.services.attachments.removeOrphans() == 0)
+            family.env.clock.advance(25 * 3600)
+            #expect(try await family.env.services.attachments.removeOrphans() == 1)
+            #expect(try await download(family, id, token: token).status == 404)
+        }
+    }
+}
