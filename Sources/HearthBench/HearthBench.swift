@@ -8,5 +8,7 @@ struct HearthBench: AsyncParsableCommand {
         commandName: "HearthBench",
         abstract: "Benchmarks for Hearth. Every scenario starts its own server on 127.0.0.1 and stops it.",
         discussion: "Run in release mode: swift run -c release HearthBench <scenario>",
-        subcommands: [AuthScenario.self, IdleScenario.self, PMScenario.self, BackupScenario.self])
+        subcommands: [
+            AuthScenario.self, IdleScenario.self, PMScenario.self, BackupScenario.self, AttachmentScenario.self,
+        ])
 }
