@@ -53,12 +53,13 @@ public enum HearthApp {
     ) -> some ApplicationProtocol {
         let router = router(services: services)
         let relay = services.configuration.relay
+        let originCheck = OriginCheckMiddleware(publicOrigin: services.configuration.publicURL.flatMap(origin(of:)))
         return Application(
             router: router,
             server: .http1WebSocketUpgrade(
                 webSocketRouter: router,
                 configuration: .init(
-                    http1: .init(),
+                    http1: .init(additionalChannelHandlers: [UpgradeRefusalHandler(originCheck: originCheck)]),
                     ws: .init(
                         maxFrameSize: relay.maxFrameBytes,
                         autoPing: .enabled(timePeriod: .milliseconds(Int64(relay.pingInterval * 1000)))))),

@@ -24,8 +24,13 @@ struct OriginCheckMiddleware: RouterMiddleware {
     }
 
     func isSameOrigin(_ origin: String, request: Request) -> Bool {
+        isSameOrigin(origin, authority: request.head.authority)
+    }
+
+    /// Whether `origin` names this server, reached at `authority` (the `Host`).
+    func isSameOrigin(_ origin: String, authority: String?) -> Bool {
         if let publicOrigin, origin.lowercased() == publicOrigin.lowercased() { return true }
-        guard let host = request.head.authority,
+        guard let host = authority,
             let components = URLComponents(string: origin), let scheme = components.scheme,
             let originHost = components.host
         else { return false }

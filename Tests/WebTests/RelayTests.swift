@@ -232,7 +232,8 @@ import Testing
                     #"{"type":"send","id":"\#(String(repeating: "i", count: 65))","room":\#(room),"body":"hi"}"#,
                     "invalid_id"
                 ),
-                (#"{"type":"send","id":"a","room":\#(room),"body":"hi","attachments":[5]}"#, "not_found"),
+                (#"{"type":"send","id":"a","room":\#(room),"body":"hi","attachments":["nope"]}"#, "not_found"),
+                (#"{"type":"send","id":"a","room":\#(room),"body":"hi","attachments":[5]}"#, "invalid_field"),
                 (#"{"type":"send","id":"a","room":\#(room),"body":"   "}"#, "invalid_field"),
                 (#"{"type":"sync"}"#, "missing_field"),
                 (#"{"type":"read","room":\#(room)}"#, "missing_field"),
