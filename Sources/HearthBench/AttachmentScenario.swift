@@ -12,14 +12,13 @@ struct AttachmentScenario: AsyncParsableCommand {
         commandName: "attachments",
         abstract: "Upload/download throughput of a 25 MiB file; server peak RSS during concurrent uploads.")
 
-    @Option(help: "Path to the hearth binary (default: the one next to HearthBench).") var hearth: String?
+    @OptionGroup var options: BenchOptions
     @Option(help: "File size in MiB.") var mebibytes = 25
     @Option(help: "Concurrent uploads for the memory measurement.") var concurrent = 10
-    @Option(help: "Write the results as JSON to this file.") var json: String?
 
     func run() async throws {
         let server = try BenchServer(
-            binary: hearth ?? Bundle.main.bundleURL.appending(path: "hearth").path,
+            binary: options.binary,
             environment: ["HEARTH_THROTTLE_REGISTER": "1000000"],
             arguments: ["--argon2-memory", "1024", "--argon2-iterations", "1"])
         defer { server.stop() }
@@ -64,7 +63,7 @@ struct AttachmentScenario: AsyncParsableCommand {
 
         print("HearthBench attachments — \(mebibytes) MiB file, \(concurrent) concurrent uploads")
         print(Stats.table(results))
-        if let json { try Stats.write(results, to: json) }
+        try options.save(results)
     }
 
     func upload(_ server: BenchServer, _ data: Data, token: String) async throws -> String {

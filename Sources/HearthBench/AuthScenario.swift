@@ -13,17 +13,15 @@ struct AuthScenario: AsyncParsableCommand {
         commandName: "auth",
         abstract: "Register and sign-in latency with concurrent clients, Argon2id hash time, start-up and idle memory.")
 
-    @Option(help: "Path to the hearth binary (default: the one next to HearthBench).")
-    var hearth: String?
+    @OptionGroup var options: BenchOptions
 
     @Option(help: "Concurrent clients.") var clients = 10
     @Option(help: "Registrations, then sign-ins, per client.") var requests = 20
     @Option(help: "Argon2id hashes to time at the default parameters.") var hashes = 20
     @Option(help: "Hashing threads for the server (--hash-threads).") var hashThreads = 1
-    @Option(help: "Write the results as JSON to this file.") var json: String?
 
     func run() async throws {
-        let binary = hearth ?? Bundle.main.bundleURL.appending(path: "hearth").path
+        let binary = options.binary
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw ValidationError("no hearth binary at \(binary); build it (swift build -c release) or pass --hearth")
         }
@@ -72,10 +70,7 @@ struct AuthScenario: AsyncParsableCommand {
 
         print("HearthBench auth — \(clients) clients × \(requests) requests, \(hashThreads) hashing thread(s)")
         print(Stats.table(results))
-        if let json {
-            let data = try JSONSerialization.data(withJSONObject: results, options: [.prettyPrinted, .sortedKeys])
-            try data.write(to: URL(fileURLWithPath: json))
-        }
+        try options.save(results)
     }
 
     static func milliseconds(_ duration: Duration) -> Double {

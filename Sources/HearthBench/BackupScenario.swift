@@ -9,12 +9,11 @@ struct BackupScenario: AsyncParsableCommand {
         commandName: "backup",
         abstract: "Encrypt/decrypt throughput vs age on a 1 GiB file; peak RSS of hearth backup on a 1 GiB database.")
 
-    @Option(help: "Path to the hearth binary (default: the one next to HearthBench).") var hearth: String?
+    @OptionGroup var options: BenchOptions
     @Option(help: "Size of the test file and database, in MiB.") var mebibytes = 1024
-    @Option(help: "Write the results as JSON to this file.") var json: String?
 
     func run() async throws {
-        let binary = hearth ?? Bundle.main.bundleURL.appending(path: "hearth").path
+        let binary = options.binary
         let folder = FileManager.default.temporaryDirectory.appending(path: "hearth-bench-backup-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -84,7 +83,7 @@ struct BackupScenario: AsyncParsableCommand {
 
         print("HearthBench backup — \(mebibytes) MiB")
         print(Stats.table(results))
-        if let json { try Stats.write(results, to: json) }
+        try options.save(results)
     }
 
     /// MiB per second of `body` over `bytes`.
@@ -95,6 +94,10 @@ struct BackupScenario: AsyncParsableCommand {
     }
 
     func shell(_ command: String) throws {
+        try Self.shell(command)
+    }
+
+    static func shell(_ command: String) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", command]

@@ -9,16 +9,15 @@ struct IdleScenario: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "idle", abstract: "Hold N authenticated WebSocket connections; RSS per connection, ping p99.")
 
-    @Option(help: "Path to the hearth binary (default: the one next to HearthBench).") var hearth: String?
+    @OptionGroup var options: BenchOptions
     @Option(help: "Connections to hold.") var connections = 5000
     @Option(help: "Connections per account (each account is one device token).") var perUser = 10
     @Option(help: "Connections opened at once during the ramp.") var concurrency = 64
     @Option(help: "Ping round trips to time once all are connected.") var pings = 2000
-    @Option(help: "Write the results as JSON to this file.") var json: String?
 
     func run() async throws {
         let server = try BenchServer(
-            binary: hearth ?? Bundle.main.bundleURL.appending(path: "hearth").path,
+            binary: options.binary,
             environment: ["HEARTH_THROTTLE_REGISTER": "1000000"],
             arguments: ["--argon2-memory", "1024", "--argon2-iterations", "1"])
         defer { server.stop() }
@@ -76,7 +75,7 @@ struct IdleScenario: AsyncParsableCommand {
         ]
         print("HearthBench idle — \(sockets.count) connections over \(users) accounts")
         print(Stats.table(results))
-        if let json { try Stats.write(results, to: json) }
+        try options.save(results)
         for socket in sockets { await socket.close() }
     }
 }

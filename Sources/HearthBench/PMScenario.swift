@@ -1,3 +1,4 @@
+import Age
 import ArgumentParser
 import Foundation
 import Histogram
@@ -11,13 +12,16 @@ struct PMScenario: AsyncParsableCommand {
         commandName: "pm",
         abstract: "Direct messages between U online users at stepped rates: delivered/s, lost, duplicated, TTD.")
 
-    @Option(help: "Path to the hearth binary (default: the one next to HearthBench).") var hearth: String?
+    @OptionGroup var options: BenchOptions
     @Option(help: "Online users, one socket each.") var users = 1000
     @Option(help: "Direct-chat neighbours per user.") var neighbours = 10
     @Option(help: "Total send rates to step through, messages per second, comma-separated.")
     var rates = "1000,2000,5000,10000,20000"
     @Option(help: "Seconds each step sends for.") var seconds = 10.0
-    @Option(help: "Write the results as JSON to this file.") var json: String?
+    @Option(help: "MiB of ballast (64 KiB blobs) added to the database before the run, to make backups big.")
+    var ballastMib = 0
+    @Option(help: "Run `hearth backup` of the whole database during this step (1-based); 0 for none.")
+    var backupAtStep = 0
 
     func run() async throws {
         let stepRates = rates.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -25,7 +29,7 @@ struct PMScenario: AsyncParsableCommand {
             throw ValidationError("give at least one rate, and more than twice as many users as neighbours")
         }
         let server = try BenchServer(
-            binary: hearth ?? Bundle.main.bundleURL.appending(path: "hearth").path,
+            binary: options.binary,
             environment: [
                 "HEARTH_THROTTLE_REGISTER": "1000000", "HEARTH_MESSAGES_PER_MINUTE": "10000000",
                 "HEARTH_FRAMES_PER_SECOND": "1000000",
@@ -33,6 +37,14 @@ struct PMScenario: AsyncParsableCommand {
             arguments: ["--argon2-memory", "1024", "--argon2-iterations", "1", "--hash-threads", "2"])
         defer { server.stop() }
         try server.hearth(["registration", "open"])
+        if ballastMib > 0 {
+            print("Adding \(ballastMib) MiB of ballast…")
+            try BackupScenario.shell(
+                "python3 -c \"import sqlite3,os,sys; c=sqlite3.connect(sys.argv[1], timeout=60); "
+                    + "c.execute('create table ballast(b blob)'); "
+                    + "[c.execute('insert into ballast values (?)', (os.urandom(65536),)) for _ in range(\(ballastMib * 16))]; "
+                    + "c.commit()\" '\(server.data.appending(path: "hearth.sqlite").path)'")
+        }
         print("Setting up \(users) users and \(users * neighbours) direct rooms…")
         let tokens = try await server.registerUsers(users, prefix: "pm")
         let rooms = try await makeRooms(server: server, tokens: tokens)
@@ -51,6 +63,17 @@ struct PMScenario: AsyncParsableCommand {
         for (stepIndex, rate) in stepRates.enumerated() {
             recorder.reset()
             let (serverCPU, benchCPU) = (server.cpuSeconds(), BenchServer.ownCPUSeconds())
+            let recipient = X25519Identity.generate().recipient.string
+            let backup: Task<Double, any Error>? =
+                stepIndex + 1 == backupAtStep
+                ? Task.detached {
+                    let started = Date()
+                    try BackupScenario.shell(
+                        "'\(server.binary)' backup --out '\(server.data.path)/bench-backup.age' "
+                            + "--recipient \(recipient) "
+                            + "--data '\(server.data.path)' > /dev/null")
+                    return Date().timeIntervalSince(started)
+                } : nil
             let perUser = Double(rate) / Double(users)
             let count = Int(perUser * seconds)
             let start = DispatchTime.now().uptimeNanoseconds
@@ -82,6 +105,12 @@ struct PMScenario: AsyncParsableCommand {
                 try await Task.sleep(for: .milliseconds(20))
             }
             var step = recorder.summary(rate: rate, seconds: sendSeconds)
+            if let backup {
+                step["backup_seconds"] = try await backup.value
+                print(
+                    "(a backup of the whole database ran during this step: \(String(format: "%.1f", step["backup_seconds"] ?? 0)) s)"
+                )
+            }
             step["server_cpu_cores"] = (server.cpuSeconds() - serverCPU) / sendSeconds
             step["bench_cpu_cores"] = (BenchServer.ownCPUSeconds() - benchCPU) / sendSeconds
             steps.append(step)
@@ -99,10 +128,7 @@ struct PMScenario: AsyncParsableCommand {
             "Highest delivered rate with TTD p99 ≤ 50 ms and nothing lost: \(best.map { String(format: "%.0f/s", $0) } ?? "none")"
         )
         print("Server RSS: \(String(format: "%.1f", server.rssMiB())) MiB")
-        if let json {
-            try Stats.write(
-                ["users": users, "neighbours": neighbours, "steps": steps, "best_delivered_per_s": best ?? 0], to: json)
-        }
+        try options.save(["users": users, "neighbours": neighbours, "steps": steps, "best_delivered_per_s": best ?? 0])
         for socket in sockets { await socket.close() }
     }
 

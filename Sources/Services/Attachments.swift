@@ -23,7 +23,7 @@ public final class Attachments: Sendable {
         self.logger = logger
     }
 
-    var now: Int64 { Int64((clock().timeIntervalSince1970 * 1000).rounded()) }
+    var now: Int64 { clock().epochMilliseconds }
 
     /// The media type without parameters, lowercased.
     static func normalize(_ contentType: String) -> String {

@@ -37,7 +37,7 @@ public final class Backups: Sendable {
         self.logger = logger
     }
 
-    var now: Int64 { Int64((clock().timeIntervalSince1970 * 1000).rounded()) }
+    var now: Int64 { clock().epochMilliseconds }
 
     // MARK: Backup
 

@@ -24,7 +24,7 @@ public final class Invites: Sendable {
         self.logger = logger
     }
 
-    var now: Int64 { Int64((clock().timeIntervalSince1970 * 1000).rounded()) }
+    var now: Int64 { clock().epochMilliseconds }
 
     /// Creates an invite for `uses` registrations, valid for `lifetime` seconds (default seven days).
     public func create(

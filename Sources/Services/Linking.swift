@@ -57,7 +57,7 @@ public final class Linking: Sendable {
         self.logger = logger
     }
 
-    var now: Int64 { Int64((clock().timeIntervalSince1970 * 1000).rounded()) }
+    var now: Int64 { clock().epochMilliseconds }
 
     /// A code is 256 bits in unpadded base64url: exactly 43 characters of that alphabet.
     static func isWellFormed(_ code: String) -> Bool {

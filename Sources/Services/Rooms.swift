@@ -34,7 +34,7 @@ public final class Rooms: Sendable {
         self.logger = logger
     }
 
-    var now: Int64 { Int64((clock().timeIntervalSince1970 * 1000).rounded()) }
+    var now: Int64 { clock().epochMilliseconds }
 
     /// Creates a group named `name` with the creator and `usernames`, or — with `direct` — finds or
     /// creates the one direct room between the creator and the single other username.

@@ -73,7 +73,7 @@ final class MessageWriter: Sendable {
     }
 
     private func commit(_ batch: [Send]) async {
-        let now = Int64((clock().timeIntervalSince1970 * 1000).rounded())
+        let now = clock().epochMilliseconds
         let outcomes: [Outcome]
         do {
             outcomes = try await database.write { store in
