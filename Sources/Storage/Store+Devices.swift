@@ -92,13 +92,12 @@ extension Store {
     /// Which of these devices still have a live session (their user enabled).
     public func liveDeviceIDs(_ ids: [Int64]) throws -> Set<Int64> {
         guard !ids.isEmpty else { return [] }
-        let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ",")
         return Set(
             try Int64.fetchAll(
                 db,
                 sql: """
                     SELECT d.id FROM devices d JOIN users u ON u.id = d.user_id
-                    WHERE d.id IN (\(placeholders)) AND d.revoked_at IS NULL AND d.pending = 0 AND u.disabled = 0
+                    WHERE d.id IN (\(Self.argumentList(ids.count))) AND d.revoked_at IS NULL AND d.pending = 0 AND u.disabled = 0
                     """,
                 arguments: StatementArguments(ids)))
     }

@@ -39,9 +39,8 @@ extension Store {
     func withAttachments(_ messages: [Message]) throws -> [Message] {
         guard !messages.isEmpty else { return messages }
         let ids = messages.map(\.id)
-        let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ",")
         let attachments = try Attachment.fetchAll(
-            db, sql: "SELECT * FROM attachments WHERE message_id IN (\(placeholders)) ORDER BY id",
+            db, sql: "SELECT * FROM attachments WHERE message_id IN (\(Self.argumentList(ids.count))) ORDER BY id",
             arguments: StatementArguments(ids))
         guard !attachments.isEmpty else { return messages }
         let byMessage = Dictionary(grouping: attachments) { $0.messageID ?? 0 }

@@ -15,3 +15,10 @@ extension Store {
     /// The rowid of the last row inserted in this transaction.
     public var lastInsertedRowID: Int64 { db.lastInsertedRowID }
 }
+
+extension Store {
+    /// `?,?,…,?` for an SQL `IN (…)` list of `count` arguments.
+    static func argumentList(_ count: Int) -> String {
+        Array(repeating: "?", count: count).joined(separator: ",")
+    }
+}
