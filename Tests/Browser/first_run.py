@@ -24,12 +24,12 @@ def browser():
 
 
 def by_testid(driver, testid):
-    return WebDriverWait(driver, 10).until(
+    return WebDriverWait(driver, 30).until(
         EC.visibility_of_element_located((By.CSS_SELECTOR, f'[data-testid="{testid}"]')))
 
 
 def signed_in_as(driver, username):
-    WebDriverWait(driver, 10).until(EC.text_to_be_present_in_element((By.ID, "me-username"), username))
+    WebDriverWait(driver, 30).until(EC.text_to_be_present_in_element((By.ID, "me-username"), username))
 
 
 def main(base, token, invite_url):
@@ -40,12 +40,12 @@ def main(base, token, invite_url):
         by_testid(driver, "setup-username").send_keys("mum")
         by_testid(driver, "setup-password").send_keys(PASSWORD)
         by_testid(driver, "setup-submit").click()
-        WebDriverWait(driver, 10).until(EC.url_to_be(f"{base}/"))
+        WebDriverWait(driver, 30).until(EC.url_to_be(f"{base}/"))
         signed_in_as(driver, "mum")
 
         # The setup link is dead now.
         driver.get(f"{base}/setup?token={token}")
-        WebDriverWait(driver, 10).until(EC.visibility_of_element_located((By.ID, "setup-unavailable")))
+        WebDriverWait(driver, 30).until(EC.visibility_of_element_located((By.ID, "setup-unavailable")))
         driver.delete_all_cookies()
 
         # A family member opens the invite link: the code is filled in.
@@ -69,7 +69,7 @@ def main(base, token, invite_url):
         by_testid(driver, "login-username").send_keys("kid")
         by_testid(driver, "login-password").send_keys("not the password")
         by_testid(driver, "login-submit").click()
-        WebDriverWait(driver, 10).until(
+        WebDriverWait(driver, 30).until(
             EC.text_to_be_present_in_element((By.ID, "login-error"), "Wrong username or password"))
         password = by_testid(driver, "login-password")
         password.clear()

@@ -23,9 +23,9 @@ def main(base, username, password):
 
         by_testid(laptop, "link-device").click()
         qr = by_testid(laptop, "link-qr")
-        WebDriverWait(laptop, 10).until(lambda d: d.execute_script(
+        WebDriverWait(laptop, 30).until(lambda d: d.execute_script(
             "return arguments[0].complete && arguments[0].naturalWidth > 0", qr))
-        url = WebDriverWait(laptop, 10).until(
+        url = WebDriverWait(laptop, 30).until(
             EC.visibility_of_element_located((By.ID, "link-url"))).text
         assert url.startswith(base + "/link/"), url
 
@@ -34,7 +34,7 @@ def main(base, username, password):
         name.clear()
         name.send_keys("Mum's phone")
         by_testid(phone, "link-submit").click()
-        WebDriverWait(phone, 10).until(EC.text_to_be_present_in_element(
+        WebDriverWait(phone, 30).until(EC.text_to_be_present_in_element(
             (By.CSS_SELECTOR, '[data-testid="link-status"]'), "Waiting"))
 
         approve = by_testid(laptop, "link-approve")
@@ -42,9 +42,9 @@ def main(base, username, password):
         assert "Mum's phone" in question, question
         approve.click()
 
-        WebDriverWait(phone, 15).until(EC.url_to_be(base + "/"))
+        WebDriverWait(phone, 30).until(EC.url_to_be(base + "/"))
         signed_in_as(phone, username)
-        WebDriverWait(laptop, 10).until(EC.text_to_be_present_in_element(
+        WebDriverWait(laptop, 30).until(EC.text_to_be_present_in_element(
             (By.CSS_SELECTOR, '[data-testid="device-list"]'), "Mum's phone"))
 
         # The same link does nothing a second time.
@@ -52,7 +52,7 @@ def main(base, username, password):
         try:
             third.get(url)
             by_testid(third, "link-submit").click()
-            WebDriverWait(third, 10).until(EC.text_to_be_present_in_element(
+            WebDriverWait(third, 30).until(EC.text_to_be_present_in_element(
                 (By.CSS_SELECTOR, '[data-testid="link-status"]'), "already used"))
         finally:
             third.quit()
