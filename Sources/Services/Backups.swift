@@ -89,6 +89,9 @@ public final class Backups: Sendable {
         }
     }
 
+    /// Bytes written between fsyncs of a backup file.
+    static let syncEvery = 4 * 1024 * 1024
+
     /// The blocking part of a backup; returns the size written.
     static func write(
         database: AppDatabase, dataDirectory: URL, to target: URL, recipients: [AgeRecipient]
@@ -121,7 +124,17 @@ public final class Backups: Sendable {
             try? output.close()
         }
         do {
-            try Age.encrypt(FileInput(input), to: recipients) { bytes in try output.write(contentsOf: bytes) }
+            // Flush every few MiB rather than all at the end: one huge final fsync would stall
+            // the server's own commits (each message ack waits for an fsync) for seconds.
+            var unsynced = 0
+            try Age.encrypt(FileInput(input), to: recipients) { bytes in
+                try output.write(contentsOf: bytes)
+                unsynced += bytes.count
+                if unsynced >= Self.syncEvery {
+                    try output.synchronize()
+                    unsynced = 0
+                }
+            }
             try output.synchronize()
         } catch {
             throw ServiceError.backupFailed("cannot write \(target.path): \(Self.reason(error))")
