@@ -72,6 +72,18 @@ struct GlobalOptions: ParsableArguments {
             guard value >= 1 else { throw CLIError("$\(name) must be at least 1.") }
             configuration.relay[keyPath: limit] = value
         }
+        for (name, limit) in Self.accountLimits {
+            guard let value: Int = try Environment.number(name) else { continue }
+            guard value >= 1 else { throw CLIError("$\(name) must be at least 1.") }
+            configuration.limits[keyPath: limit] = value
+        }
+        if let quota: Int64 = try Environment.number("HEARTH_ATTACHMENT_QUOTA_BYTES") {
+            configuration.limits.attachmentQuotaBytes = quota
+        }
+        if let types = ProcessInfo.processInfo.environment["HEARTH_ATTACHMENT_TYPES"], !types.isEmpty {
+            configuration.limits.attachmentTypes = Set(
+                types.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
+        }
         return configuration
     }
 
@@ -88,6 +100,16 @@ struct GlobalOptions: ParsableArguments {
             ("HEARTH_OUTBOX_BYTES", \.outboxBytes),
             ("HEARTH_SYNC_PAGE_SIZE", \.syncPageSize),
             ("HEARTH_HISTORY_MAX_LIMIT", \.historyMaxLimit),
+            ("HEARTH_ATTACHMENTS_PER_MESSAGE", \.attachmentsPerMessage),
+        ]
+    }
+
+    /// The account and attachment limits that `HEARTH_*` variables set (docs/ADMIN.md).
+    static var accountLimits: [(String, WritableKeyPath<HearthConfiguration.Limits, Int>)] {
+        [
+            ("HEARTH_DEVICES_PER_USER", \.devicesPerUser),
+            ("HEARTH_ATTACHMENT_MAX_BYTES", \.attachmentMaxBytes),
+            ("HEARTH_AUTH_BODY_BYTES", \.authBodyBytes),
         ]
     }
 

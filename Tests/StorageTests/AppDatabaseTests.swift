@@ -101,3 +101,32 @@ import Testing
         #expect(parsed.map(\.identifier) == ["0001_a", "0002_b"])
     }
 }
+
+@Suite struct AttachmentStorageTests {
+    @Test func deletingAMessageDeletesItsAttachments() async throws {
+        let directory = FileManager.default.temporaryDirectory.appending(path: "hearth-storage-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = try AppDatabase.open(dataDirectory: directory)
+        let count = try await database.write { store -> Int in
+            let user = try store.insertUser(User(username: "mum", passwordHash: "x", role: .admin, createdAt: 1))
+            let device = try store.insertDevice(
+                userID: user.id, name: "laptop", userAgent: nil, ip: nil, tokenHash: Data([1]), now: 1)
+            let room = try store.insertRoom(
+                kind: .group, name: "Family", ownerID: user.id, directKey: nil, memberIDs: [user.id], now: 1)
+            _ = try store.insertMessage(
+                seq: 1, roomID: room.id, senderID: user.id, deviceID: device.id, clientID: "c", body: "photo", now: 1)
+            let messageID = try #require(try store.messageID(deviceID: device.id, clientID: "c"))
+            let attachment = try store.insertAttachment(
+                publicID: "p", ownerID: user.id, contentType: "image/png", filename: nil, now: 1)
+            try store.insertAttachmentChunk(attachmentID: attachment, index: 0, data: Data([1, 2, 3]))
+            try store.attach(attachmentID: attachment, toMessage: messageID)
+            try store.db.execute(sql: "DELETE FROM messages WHERE id = ?", arguments: [messageID])
+            return try store.attachmentCount(ownerID: user.id)
+        }
+        #expect(count == 0)
+        let chunks = try await database.pool.read {
+            try Int.fetchOne($0, sql: "SELECT count(*) FROM attachment_chunks")
+        }
+        #expect(chunks == 0)
+    }
+}

@@ -191,6 +191,33 @@ import FoundationNetworking
         }
     }
 
+    @Test func aBodyLongerThanItsContentLengthStoresOnlyTheDeclaredBytes() async throws {
+        try await withLiveApp { family in
+            let token = try await family.signIn("mum")
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(family.port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            _ = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            let request =
+                "POST /api/v1/attachments HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
+                + "Content-Type: text/plain\r\nContent-Length: 10\r\n\r\n0123456789EXTRA BYTES THAT ARE NOT PART OF IT"
+            _ = request.withCString { send(fd, $0, strlen($0), 0) }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let count = recv(fd, &buffer, buffer.count, 0)
+            let response = String(decoding: buffer.prefix(max(0, count)), as: UTF8.self)
+            #expect(response.hasPrefix("HTTP/1.1 201"))
+            #expect(response.contains("\"size\":10"))
+            #expect(try await family.env.services.database.read { try $0.attachmentBytes(ownerID: 1) } == 10)
+        }
+    }
+
     @Test func unsharedUploadsAreRemovedAfterTheGracePeriod() async throws {
         try await withLiveApp { family in
             let token = try await family.signIn("mum")
