@@ -17,12 +17,8 @@ struct AttachmentScenario: AsyncParsableCommand {
     @Option(help: "Concurrent uploads for the memory measurement.") var concurrent = 10
 
     func run() async throws {
-        let server = try BenchServer(
-            binary: options.binary,
-            environment: ["HEARTH_THROTTLE_REGISTER": "1000000"],
-            arguments: ["--argon2-memory", "1024", "--argon2-iterations", "1"])
+        let server = try BenchServer.forLoad(binary: options.binary)
         defer { server.stop() }
-        try server.hearth(["registration", "open"])
         let tokens = try await server.registerUsers(concurrent, prefix: "files")
         var content = Data("ID3".utf8)
         content.append(Data((0..<(mebibytes * 1_048_576 - 3)).map { UInt8(truncatingIfNeeded: $0 &* 31) }))

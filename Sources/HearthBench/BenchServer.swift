@@ -49,6 +49,20 @@ final class BenchServer: @unchecked Sendable {
         startMilliseconds = AuthScenario.milliseconds(ContinuousClock.now - start)
     }
 
+    /// A server for load scenarios: cheap Argon2 (accounts are set up by the hundred), open
+    /// registration, and the registration throttle lifted; `environment` adds more settings.
+    static func forLoad(
+        binary: String, environment: [String: String] = [:], arguments: [String] = []
+    ) throws
+        -> BenchServer
+    {
+        let server = try BenchServer(
+            binary: binary, environment: environment.merging(["HEARTH_THROTTLE_REGISTER": "1000000"]) { $1 },
+            arguments: ["--argon2-memory", "1024", "--argon2-iterations", "1"] + arguments)
+        try server.hearth(["registration", "open"])
+        return server
+    }
+
     /// A synchronous `GET /healthz` with a raw socket-free URLSession call.
     static func healthz(_ url: String) throws -> Bool {
         guard let endpoint = URL(string: url + "/healthz") else { return false }

@@ -16,12 +16,8 @@ struct IdleScenario: AsyncParsableCommand {
     @Option(help: "Ping round trips to time once all are connected.") var pings = 2000
 
     func run() async throws {
-        let server = try BenchServer(
-            binary: options.binary,
-            environment: ["HEARTH_THROTTLE_REGISTER": "1000000"],
-            arguments: ["--argon2-memory", "1024", "--argon2-iterations", "1"])
+        let server = try BenchServer.forLoad(binary: options.binary)
         defer { server.stop() }
-        try server.hearth(["registration", "open"])
         let users = (connections + perUser - 1) / perUser
         let tokens = try await server.registerUsers(users, prefix: "idle")
         try await Task.sleep(for: .seconds(1))

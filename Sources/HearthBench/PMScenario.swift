@@ -28,15 +28,11 @@ struct PMScenario: AsyncParsableCommand {
         guard !stepRates.isEmpty, users > 2 * neighbours else {
             throw ValidationError("give at least one rate, and more than twice as many users as neighbours")
         }
-        let server = try BenchServer(
+        let server = try BenchServer.forLoad(
             binary: options.binary,
-            environment: [
-                "HEARTH_THROTTLE_REGISTER": "1000000", "HEARTH_MESSAGES_PER_MINUTE": "10000000",
-                "HEARTH_FRAMES_PER_SECOND": "1000000",
-            ],
-            arguments: ["--argon2-memory", "1024", "--argon2-iterations", "1", "--hash-threads", "2"])
+            environment: ["HEARTH_MESSAGES_PER_MINUTE": "10000000", "HEARTH_FRAMES_PER_SECOND": "1000000"],
+            arguments: ["--hash-threads", "2"])
         defer { server.stop() }
-        try server.hearth(["registration", "open"])
         if ballastMib > 0 {
             print("Adding \(ballastMib) MiB of ballast…")
             try BackupScenario.shell(

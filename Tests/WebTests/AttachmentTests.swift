@@ -160,16 +160,7 @@ import FoundationNetworking
     @Test func anAbortedUploadLeavesNothing() async throws {
         try await withLiveApp { family in
             let token = try await family.signIn("mum")
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(family.port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            _ = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
+            let fd = try rawConnection(port: family.port)
             let head =
                 "POST /api/v1/attachments HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
                 + "Content-Type: text/plain\r\nContent-Length: 2000000\r\n\r\n"
@@ -194,17 +185,8 @@ import FoundationNetworking
     @Test func aBodyLongerThanItsContentLengthStoresOnlyTheDeclaredBytes() async throws {
         try await withLiveApp { family in
             let token = try await family.signIn("mum")
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let fd = try rawConnection(port: family.port)
             defer { close(fd) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(family.port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            _ = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
             let request =
                 "POST /api/v1/attachments HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
                 + "Content-Type: text/plain\r\nContent-Length: 10\r\n\r\n0123456789EXTRA BYTES THAT ARE NOT PART OF IT"

@@ -149,12 +149,10 @@ struct SocketError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Sends a WebSocket upgrade request over a plain TCP socket and returns the response's status
-/// code: for checking exactly which headers the server accepts before the upgrade.
-func upgradeStatus(port: Int, headers: [String: String]) throws -> Int {
+/// A plain TCP connection to 127.0.0.1:`port`, for sending hand-made HTTP.
+func rawConnection(port: Int) throws -> Int32 {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw SocketError("socket() failed") }
-    defer { close(fd) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -164,7 +162,18 @@ func upgradeStatus(port: Int, headers: [String: String]) throws -> Int {
             connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
         }
     }
-    guard connected == 0 else { throw SocketError("connect() failed") }
+    guard connected == 0 else {
+        close(fd)
+        throw SocketError("connect() failed")
+    }
+    return fd
+}
+
+/// Sends a WebSocket upgrade request over a plain TCP socket and returns the response's status
+/// code: for checking exactly which headers the server accepts before the upgrade.
+func upgradeStatus(port: Int, headers: [String: String]) throws -> Int {
+    let fd = try rawConnection(port: port)
+    defer { close(fd) }
     var request = "GET /api/v1/ws HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\n"
     request += "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
     for (name, value) in headers { request += "\(name): \(value)\r\n" }
