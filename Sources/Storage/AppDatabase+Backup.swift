@@ -20,15 +20,6 @@ extension AppDatabase {
         }
     }
 
-    /// Folds the WAL into the main file, so the file alone holds everything.
-    public func checkpoint() throws {
-        do {
-            try pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
-        } catch {
-            throw Self.mapped(error)
-        }
-    }
-
     /// Closes the database's connections.
     public func close() throws {
         try pool.close()

@@ -62,12 +62,4 @@ extension Store {
                 "UPDATE link_codes SET state = ?, device_id = coalesce(?, device_id), \(column) = ? WHERE code_hash = ?",
             arguments: [state.rawValue, deviceID, now, hash])
     }
-
-    /// Codes a user created since `since` (for the creation throttle and the cap on open codes).
-    public func linkCodeCount(userID: Int64, since: Int64) throws -> Int {
-        try Int.fetchOne(
-            db, sql: "SELECT count(*) FROM link_codes WHERE user_id = ? AND created_at >= ?",
-            arguments: [userID, since])
-            ?? 0
-    }
 }

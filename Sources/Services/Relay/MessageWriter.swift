@@ -37,8 +37,6 @@ final class MessageWriter: Sendable {
     let clock: @Sendable () -> Date
     let logger: Logger
     private let queue = Mutex(Queue())
-    /// Batches committed and messages stored, for metrics and benchmarks.
-    let counters = Mutex((batches: 0, messages: 0))
 
     init(database: AppDatabase, hub: RelayHub, clock: @escaping @Sendable () -> Date, logger: Logger) {
         self.database = database
@@ -131,11 +129,9 @@ final class MessageWriter: Sendable {
             for send in batch { send.connection.send(RelayFrames.error(refusal, id: send.clientID)) }
             return
         }
-        var stored = 0
         for (send, outcome) in zip(batch, outcomes) {
             switch outcome {
             case .stored(let message, let members):
-                stored += 1
                 let ack = RelayFrames.ack(id: send.clientID, seq: message.seq, ts: message.createdAt)
                 hub.publish(
                     .init(message: message, frame: RelayFrames.message(message), origin: send.connection, ack: ack),
@@ -145,10 +141,6 @@ final class MessageWriter: Sendable {
             case .refused(let error):
                 send.connection.send(RelayFrames.error(error, id: send.clientID))
             }
-        }
-        counters.withLock { counters in
-            counters.batches += 1
-            counters.messages += stored
         }
     }
 }

@@ -43,9 +43,6 @@ public final class Relay: Sendable {
             .take(now: now)
         }
     }
-
-    /// Messages stored and batches committed since start.
-    public var committed: (batches: Int, messages: Int) { writer.counters.withLock { $0 } }
 }
 
 /// A token bucket: `capacity` tokens, refilled at `rate` per second.

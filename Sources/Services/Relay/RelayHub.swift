@@ -121,20 +121,12 @@ public final class RelayHub: Sendable {
         }
     }
 
-    /// How many sockets are connected.
-    public var connectionCount: Int { registry.withLock { $0.byUser.values.reduce(0) { $0 + $1.count } } }
-
     func connections(of userIDs: some Sequence<Int64>) -> [RelayConnection] {
         registry.withLock { registry in userIDs.flatMap { registry.byUser[$0] ?? [] } }
     }
 
     private func connections(where predicate: (RelayConnection) -> Bool) -> [RelayConnection] {
         registry.withLock { registry in registry.byUser.values.flatMap { $0.filter(predicate) } }
-    }
-
-    /// Whether any device of the user is connected.
-    func isOnline(_ userID: Int64) -> Bool {
-        registry.withLock { $0.byUser[userID]?.isEmpty == false }
     }
 
     // MARK: Fan-out
