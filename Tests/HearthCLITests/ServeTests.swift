@@ -145,7 +145,7 @@ struct SocketWatcher {
         ]
         process.standardOutput = output
         try process.run()
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(30)
         while !FileManager.default.fileExists(atPath: ready.path), Date() < deadline, process.isRunning {
             Thread.sleep(forTimeInterval: 0.02)
         }

@@ -169,9 +169,9 @@ import FoundationNetworking
             _ = part.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
             try await Task.sleep(for: .milliseconds(300))
             close(fd)
-            // The server notices the aborted body and removes what it had stored (give it up to 10 s).
+            // The server notices the aborted body and removes what it had stored (give it up to 30 s).
             var left = (rows: -1, bytes: Int64(-1))
-            for _ in 0..<200 {
+            for _ in 0..<600 {
                 left = try await family.env.services.database.read { store in
                     (try store.attachmentCount(ownerID: 1), try store.attachmentBytes(ownerID: 1))
                 }

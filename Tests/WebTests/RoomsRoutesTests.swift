@@ -134,7 +134,7 @@ import Testing
         }
         let running = Task { try await group.run() }
         var port: Int?
-        for _ in 0..<500 where port == nil {
+        for _ in 0..<3000 where port == nil {
             try await Task.sleep(for: .milliseconds(10))
             port = portBox.withLock { $0 }
         }

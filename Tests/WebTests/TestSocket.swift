@@ -13,6 +13,8 @@ final class TestSocket: Sendable {
         let writer = Mutex<WebSocketOutboundWriter?>(nil)
         let gate = Mutex<CheckedContinuation<Void, Never>?>(nil)
         let paused: Mutex<Bool>
+        /// Why the connection ended before it opened, when it did.
+        let failure = Mutex<String?>(nil)
         init(paused: Bool) { self.paused = Mutex(paused) }
     }
 
@@ -29,24 +31,38 @@ final class TestSocket: Sendable {
         var fields = headers
         if let token { fields[.authorization] = "Bearer \(token)" }
         task = Task {
-            try await WebSocketClient.connect(
-                url: "ws://127.0.0.1:\(port)/api/v1/ws\(query)",
-                configuration: .init(maxFrameSize: 1 << 20, additionalHeaders: fields),
-                logger: Logger(label: "test-socket")
-            ) { inbound, outbound, _ in
-                shared.writer.withLock { $0 = outbound }
-                if shared.paused.withLock({ $0 }) {
-                    await withCheckedContinuation { continuation in shared.gate.withLock { $0 = continuation } }
-                }
-                for try await message in inbound.messages(maxSize: 1 << 22) {
-                    if case .text(let text) = message { shared.frames.withLock { $0.append(text) } }
-                }
+            defer { shared.failure.withLock { $0 = $0 ?? "connection ended" } }
+            do {
+                return try await Self.connect(port: port, query: query, fields: fields, shared: shared)
+            } catch {
+                shared.failure.withLock { $0 = "\(error)" }
+                throw error
             }
         }
-        let deadline = Date().addingTimeInterval(5)
+        // Generous: CI runs every suite at once on two cores.
+        let deadline = Date().addingTimeInterval(30)
         while shared.writer.withLock({ $0 == nil }) {
-            if Date() > deadline { throw SocketError("no connection") }
+            if let failure = shared.failure.withLock({ $0 }) { throw SocketError("no connection: \(failure)") }
+            if Date() > deadline { throw SocketError("no connection within 30 s") }
             try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    private static func connect(
+        port: Int, query: String, fields: HTTPFields, shared: Shared
+    ) async throws -> WebSocketCloseFrame? {
+        try await WebSocketClient.connect(
+            url: "ws://127.0.0.1:\(port)/api/v1/ws\(query)",
+            configuration: .init(maxFrameSize: 1 << 20, additionalHeaders: fields),
+            logger: Logger(label: "test-socket")
+        ) { inbound, outbound, _ in
+            shared.writer.withLock { $0 = outbound }
+            if shared.paused.withLock({ $0 }) {
+                await withCheckedContinuation { continuation in shared.gate.withLock { $0 = continuation } }
+            }
+            for try await message in inbound.messages(maxSize: 1 << 22) {
+                if case .text(let text) = message { shared.frames.withLock { $0.append(text) } }
+            }
         }
     }
 
@@ -74,7 +90,7 @@ final class TestSocket: Sendable {
     }
 
     /// The next frame (of `type`, when given), waiting up to `timeout` seconds.
-    func next(_ type: String? = nil, timeout: TimeInterval = 5) async throws -> [String: Any] {
+    func next(_ type: String? = nil, timeout: TimeInterval = 20) async throws -> [String: Any] {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             // The first frame of that type; frames of other types stay for later calls.
@@ -93,7 +109,7 @@ final class TestSocket: Sendable {
     }
 
     /// Every frame of `type` received until `count` of them have arrived.
-    func collect(_ type: String, count: Int, timeout: TimeInterval = 10) async throws -> [[String: Any]] {
+    func collect(_ type: String, count: Int, timeout: TimeInterval = 20) async throws -> [[String: Any]] {
         var result: [[String: Any]] = []
         while result.count < count { result.append(try await next(type, timeout: timeout)) }
         return result
@@ -103,7 +119,7 @@ final class TestSocket: Sendable {
     var pending: [String] { shared.frames.withLock { $0 } }
 
     /// Waits for the server to close the socket; returns the close code.
-    func closeCode(timeout: TimeInterval = 10) async throws -> Int? {
+    func closeCode(timeout: TimeInterval = 20) async throws -> Int? {
         let task = task
         return try await withThrowingTaskGroup(of: Int?.self) { group in
             group.addTask { (try await task.value)?.closeCode.code }
