@@ -139,8 +139,14 @@ public final class Accounts: Sendable {
     }
 
     /// Changes the registration mode.
-    public func setRegistrationMode(_ mode: RegistrationMode) async throws {
-        try await run { try await database.write { try $0.setSetting(Self.registrationModeKey, to: mode.rawValue) } }
+    public func setRegistrationMode(_ mode: RegistrationMode, by actor: AuditActor = .cli) async throws {
+        let now = self.now
+        try await run {
+            try await database.write { store in
+                try store.setSetting(Self.registrationModeKey, to: mode.rawValue)
+                try store.audit(actor, "setting_changed", target: "registration", detail: mode.rawValue, now: now)
+            }
+        }
         logger.info("registration mode changed", metadata: ["mode": "\(mode.rawValue)"])
     }
 
@@ -268,14 +274,19 @@ public final class Accounts: Sendable {
     // MARK: Account management (CLI and admin)
 
     /// Creates an account directly (`hearth user add`), whatever the registration mode.
-    public func createUser(username rawUsername: String, password: String, role: User.Role) async throws -> User {
+    public func createUser(
+        username rawUsername: String, password: String, role: User.Role, by actor: AuditActor = .cli
+    ) async throws -> User {
         let username = try rules.username(rawUsername)
         try rules.checkNewPassword(password, username: username)
         let hash = try await run { try await hasher.hash(password) }
         let now = self.now
         let user = try await run {
             try await database.write { store in
-                try Self.insertUser(store, User(username: username, passwordHash: hash, role: role, createdAt: now))
+                let user = try Self.insertUser(
+                    store, User(username: username, passwordHash: hash, role: role, createdAt: now))
+                try store.audit(actor, "user_created", target: user.username, detail: "role \(role.rawValue)", now: now)
+                return user
             }
         }
         logger.info("user created", metadata: ["user": "\(user.username)", "role": "\(role.rawValue)"])
@@ -296,9 +307,9 @@ public final class Accounts: Sendable {
 
     /// Disables an account and ends all its sessions at once; returns how many sessions ended.
     @discardableResult
-    public func disable(username: String) async throws -> Int {
+    public func disable(username: String, reason: String? = nil, by actor: AuditActor = .cli) async throws -> Int {
         let now = self.now
-        let (userID, ended) = try await modify(username) { store, user in
+        let (userID, ended) = try await modify(username, by: actor, "user_disabled", detail: reason) { store, user in
             try store.setDisabled(userID: user.id, true)
             return (user.id, try store.revokeDevices(userID: user.id, now: now))
         }
@@ -307,13 +318,25 @@ public final class Accounts: Sendable {
     }
 
     /// Enables a disabled account.
-    public func enable(username: String) async throws {
-        try await modify(username) { store, user in try store.setDisabled(userID: user.id, false) }
+    public func enable(username: String, by actor: AuditActor = .cli) async throws {
+        try await modify(username, by: actor, "user_enabled") { store, user in
+            try store.setDisabled(userID: user.id, false)
+        }
+    }
+
+    /// Gives an account another role. The last enabled admin cannot stop being one.
+    public func setRole(username: String, to role: User.Role, by actor: AuditActor = .cli) async throws {
+        try await modify(username, by: actor, "role_changed", detail: role.rawValue) { store, user in
+            if user.role == .admin, role != .admin, try store.adminCount() <= 1 {
+                throw ServiceError.invalidField("\(user.username) is the only admin; make someone else admin first.")
+            }
+            try store.setRole(userID: user.id, role)
+        }
     }
 
     /// Deletes an account and its devices.
-    public func delete(username: String) async throws {
-        let userID = try await modify(username) { store, user in
+    public func delete(username: String, by actor: AuditActor = .cli) async throws {
+        let userID = try await modify(username, by: actor, "user_deleted") { store, user in
             try store.deleteUser(id: user.id)
             return user.id
         }
@@ -322,12 +345,12 @@ public final class Accounts: Sendable {
     }
 
     /// Sets a new password and ends all of the account's sessions.
-    public func resetPassword(username: String, password: String) async throws {
+    public func resetPassword(username: String, password: String, by actor: AuditActor = .cli) async throws {
         let user = try await self.user(named: username)
         try rules.checkNewPassword(password, username: user.username)
         let hash = try await run { try await hasher.hash(password) }
         let now = self.now
-        try await modify(username) { store, user in
+        try await modify(username, by: actor, "password_reset") { store, user in
             try store.setPasswordHash(userID: user.id, to: hash)
             try store.revokeDevices(userID: user.id, now: now)
         }
@@ -335,19 +358,23 @@ public final class Accounts: Sendable {
         logger.info("password reset", metadata: ["user": "\(user.username)"])
     }
 
-    /// Runs `change` on a named user in one transaction.
+    /// Runs `change` on a named user in one transaction, with its audit entry.
     @discardableResult
     private func modify<T: Sendable>(
-        _ username: String, _ change: @escaping @Sendable (Store, User) throws -> T
+        _ username: String, by actor: AuditActor, _ action: String, detail: String? = nil,
+        _ change: @escaping @Sendable (Store, User) throws -> T
     )
         async throws -> T
     {
-        try await run {
+        let now = self.now
+        return try await run {
             try await database.write { store in
                 guard let user = try store.user(named: username) else {
                     throw ServiceError.notFound("User \(username)")
                 }
-                return try change(store, user)
+                let result = try change(store, user)
+                try store.audit(actor, action, target: user.username, detail: detail, now: now)
+                return result
             }
         }
     }

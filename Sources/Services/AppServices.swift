@@ -15,6 +15,7 @@ public final class AppServices: Sendable {
     public let linking: Linking
     public let backups: Backups
     public let attachments: Attachments
+    public let moderation: Moderation
     let logger: Logger
 
     static let publicURLKey = "public_url"
@@ -34,7 +35,11 @@ public final class AppServices: Sendable {
             database: database, hasher: hasher, throttle: throttle, hub: hub,
             configuration: configuration, clock: clock, logger: logger)
         invites = Invites(database: database, limits: configuration.limits, clock: clock, logger: logger)
-        relay = Relay(database: database, hub: hub, limits: configuration.relay, clock: clock, logger: logger)
+        moderation = try Moderation(
+            database: database, hub: hub, limits: configuration.moderation, clock: clock, logger: logger)
+        relay = Relay(
+            database: database, hub: hub, moderation: moderation, limits: configuration.relay, clock: clock,
+            logger: logger)
         rooms = Rooms(database: database, limits: configuration.relay, hub: hub, clock: clock, logger: logger)
         let database = database
         let explicitURL = configuration.publicURL

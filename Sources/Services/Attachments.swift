@@ -114,13 +114,14 @@ public final class Attachments: Sendable {
         return stored
     }
 
-    /// An attachment `user` may read (its uploader, or a member of the room it was shared in);
+    /// An attachment `user` may read (its uploader, a member of the room it was shared in, or a
+    /// moderator reviewing its message);
     /// ``ServiceError/notFound(_:)`` for everyone else, so ids reveal nothing.
     public func open(_ publicID: String, for user: User) async throws -> Attachment {
         try await run {
             try await database.read { store in
                 guard let attachment = try store.attachment(publicID: publicID), attachment.complete,
-                    try store.canRead(attachment: attachment, userID: user.id)
+                    try store.canRead(attachment: attachment, userID: user.id, moderator: user.role != .member)
                 else { throw ServiceError.notFound("Attachment") }
                 return attachment
             }

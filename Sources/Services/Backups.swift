@@ -46,7 +46,7 @@ public final class Backups: Sendable {
     /// failure nothing is left at the target. The run is recorded either way.
     @discardableResult
     public func create(
-        to target: URL, recipients: [AgeRecipient], kind: String = "manual"
+        to target: URL, recipients: [AgeRecipient], kind: String = "manual", by actor: AuditActor = .cli
     ) async throws
         -> BackupRecord
     {
@@ -77,6 +77,9 @@ public final class Backups: Sendable {
             try store.recordBackup(
                 kind: saved.kind, startedAt: saved.startedAt, durationMS: saved.durationMS, target: saved.target,
                 size: saved.size, error: saved.error)
+            try store.audit(
+                actor, saved.error == nil ? "backup_created" : "backup_failed", target: saved.target,
+                detail: saved.error ?? "\(saved.kind), \(saved.size ?? 0) bytes", now: saved.startedAt)
         }
         switch result {
         case .success(let size):
@@ -180,7 +183,7 @@ public final class Backups: Sendable {
     }
 
     /// Sets (or, with nil, turns off) the schedule. Checks the folder and the recipients first.
-    public func setSchedule(_ schedule: Schedule?) async throws {
+    public func setSchedule(_ schedule: Schedule?, by actor: AuditActor = .cli) async throws {
         if let schedule {
             guard schedule.interval >= 600 else {
                 throw ServiceError.invalidField("backups run at most every 10 minutes")
@@ -201,6 +204,7 @@ public final class Backups: Sendable {
                 isDirectory.boolValue, FileManager.default.isWritableFile(atPath: schedule.directory)
             else { throw ServiceError.invalidField("\(schedule.directory) is not a writable folder") }
         }
+        let now = self.now
         try await run {
             try await database.write { store in
                 if let schedule {
@@ -211,6 +215,10 @@ public final class Backups: Sendable {
                 } else {
                     try store.setSetting(Self.intervalKey, to: "0")
                 }
+                try store.audit(
+                    actor, "setting_changed", target: "backup schedule",
+                    detail: schedule.map { "every \(Int($0.interval / 60)) min to \($0.directory), keep \($0.keep)" }
+                        ?? "off", now: now)
             }
         }
     }
@@ -231,7 +239,7 @@ public final class Backups: Sendable {
         let directory = URL(fileURLWithPath: schedule.directory)
         let target = directory.appending(path: "hearth-\(formatter.string(from: now)).age")
         let recipients = schedule.recipients.compactMap { try? X25519Recipient($0) }.map { AgeRecipient.x25519($0) }
-        if (try? await create(to: target, recipients: recipients, kind: "scheduled")) != nil {
+        if (try? await create(to: target, recipients: recipients, kind: "scheduled", by: .server)) != nil {
             prune(directory, keep: schedule.keep)
         }
         return 60

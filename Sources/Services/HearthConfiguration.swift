@@ -23,6 +23,8 @@ public struct HearthConfiguration: Sendable {
     public var limits = Limits()
     /// Messaging limits.
     public var relay = RelayLimits()
+    /// Moderation limits.
+    public var moderation = ModerationLimits()
 
     /// A configuration with defaults for everything but the data dir.
     public init(dataDirectory: URL) {
@@ -100,6 +102,33 @@ public struct HearthConfiguration: Sendable {
         public var typingInterval: TimeInterval = 3
         /// Seconds between WebSocket pings; a client that misses a pong for this long is dropped.
         public var pingInterval: TimeInterval = 30
+
+        /// The defaults.
+        public init() {}
+    }
+
+    /// Named limits of moderation: rules, reports and the review queue.
+    public struct ModerationLimits: Sendable {
+        /// Rules the server may have.
+        public var maxRules = 5000
+        /// Longest `word`, `link` or `attachment_type` pattern, in characters.
+        public var patternMaxCharacters = 100
+        /// Longest `regex` pattern, in characters (longer ones cost more per message).
+        public var regexMaxCharacters = 200
+        /// Highest `N` of a `rate` rule `N/60s` (the window keeps N times per user).
+        public var rateMaxCount = 1000
+        /// Longest window of a `rate` rule, in seconds.
+        public var rateMaxWindow: TimeInterval = 86_400
+        /// Longest message a rule shows a blocked sender, in characters.
+        public var ruleMessageMaxCharacters = 200
+        /// Longest report reason or moderator note, in characters.
+        public var reasonMaxCharacters = 500
+        /// Longest mute, in seconds (30 days).
+        public var muteMaxDuration: TimeInterval = 30 * 86_400
+        /// Messages shown before and after a message in the review queue.
+        public var contextMessages = 3
+        /// Most items or audit entries one page returns.
+        public var pageMaxLimit = 200
 
         /// The defaults.
         public init() {}

@@ -28,7 +28,7 @@ public final class Invites: Sendable {
 
     /// Creates an invite for `uses` registrations, valid for `lifetime` seconds (default seven days).
     public func create(
-        uses: Int = 1, lifetime: TimeInterval? = nil, admin: Bool = false, createdBy: Int64? = nil
+        uses: Int = 1, lifetime: TimeInterval? = nil, admin: Bool = false, by actor: AuditActor = .cli
     )
         async throws -> Invite
     {
@@ -44,9 +44,14 @@ public final class Invites: Sendable {
         let code = SecretToken.generateCode()
         let invite = try await run {
             try await database.write { store in
-                try store.insertInvite(
-                    code: code, createdBy: createdBy, maxUses: uses, admin: admin,
+                let invite = try store.insertInvite(
+                    code: code, createdBy: actor.userID, maxUses: uses, admin: admin,
                     expiresAt: now + Int64(lifetime * 1000), now: now)
+                try store.audit(
+                    actor, "invite_created", target: "invite \(invite.id)",
+                    detail: "\(uses) use\(uses == 1 ? "" : "s"), \(Int(lifetime / 3600)) h\(admin ? ", admin" : "")",
+                    now: now)
+                return invite
             }
         }
         logger.info("invite created", metadata: ["invite": "\(invite.id)", "uses": "\(uses)", "admin": "\(admin)"])
@@ -59,13 +64,14 @@ public final class Invites: Sendable {
     }
 
     /// Revokes the invite with this code; ``ServiceError/notFound(_:)`` when there is none.
-    public func revoke(code: String) async throws {
+    public func revoke(code: String, by actor: AuditActor = .cli) async throws {
         let now = self.now
         let code = code.lowercased()
         try await run {
             try await database.write { store in
                 guard let invite = try store.invite(code: code) else { throw ServiceError.notFound("Invite \(code)") }
                 try store.revokeInvite(id: invite.id, now: now)
+                try store.audit(actor, "invite_revoked", target: "invite \(invite.id)", now: now)
             }
         }
         logger.info("invite revoked")

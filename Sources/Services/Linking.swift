@@ -81,7 +81,7 @@ public final class Linking: Sendable {
 
     /// Creates a single-use recovery sign-in link for a user who lost every device (`hearth user
     /// link`), and writes it to the audit log.
-    public func createRecovery(username: String, actor: String) async throws -> Code {
+    public func createRecovery(username: String, by actor: AuditActor) async throws -> Code {
         let user = try await run { try await database.read { try $0.user(named: username) } }
         guard let user, !user.disabled else { throw ServiceError.notFound("User \(username.lowercased())") }
         let code = try await makeCode(
@@ -90,8 +90,8 @@ public final class Linking: Sendable {
         try await run {
             try await database.write { store in
                 try store.audit(
-                    actorID: nil, actor: actor, action: "recovery_link_created", target: user.username,
-                    detail: "valid until \(code.expiresAt)", now: now)
+                    actor, "recovery_link_created", target: user.username, detail: "valid until \(code.expiresAt)",
+                    now: now)
             }
         }
         logger.notice("recovery link created", metadata: ["user": "\(user.username)"])

@@ -49,6 +49,13 @@ public enum ServiceError: Error, Equatable, Sendable {
     case rangeNotSatisfiable(size: Int64)
     case backupFailed(String)
     case restoreFailed(String)
+    case invalidRule(String)
+    /// A moderation rule blocked the message; the rule's own message, when it has one.
+    case blockedByRule(String?)
+    /// The sender is muted until the given time (milliseconds since the epoch).
+    case muted(until: Int64)
+    case alreadyReported
+    case invalidDecision(String)
     case `internal`(String)
 
     /// The snake_case code of SPEC §3 error bodies.
@@ -97,6 +104,11 @@ public enum ServiceError: Error, Equatable, Sendable {
         case .rangeNotSatisfiable: "range_not_satisfiable"
         case .backupFailed: "backup_failed"
         case .restoreFailed: "restore_failed"
+        case .invalidRule: "invalid_rule"
+        case .blockedByRule: "blocked_by_rule"
+        case .muted: "muted"
+        case .alreadyReported: "already_reported"
+        case .invalidDecision: "invalid_decision"
         case .internal: "internal_error"
         }
     }
@@ -147,6 +159,13 @@ public enum ServiceError: Error, Equatable, Sendable {
         case .rangeNotSatisfiable(let size): "That range is outside the file's \(size) bytes."
         case .backupFailed(let reason): "The backup failed: \(reason)."
         case .restoreFailed(let reason): "Nothing was restored: \(reason)."
+        case .invalidRule(let reason): "Invalid rule: \(reason)."
+        case .blockedByRule(let message): message ?? "This message was blocked by a rule of this server."
+        case .muted(let until):
+            "You are muted until \(Date(timeIntervalSince1970: Double(until) / 1000).formatted(.iso8601)); "
+                + "your messages are not sent until then."
+        case .alreadyReported: "You have already reported this message; a moderator will look at it."
+        case .invalidDecision(let reason): reason
         case .tooManyDevices(let limit):
             "You have \(limit) devices signed in, the most allowed; sign one out first (Devices, on another device)."
         case .internal: "Something went wrong on the server; it has been logged."

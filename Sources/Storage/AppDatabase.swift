@@ -112,6 +112,15 @@ public final class AppDatabase: Sendable {
         }
     }
 
+    /// Runs `body` on a read-only snapshot, blocking the calling thread: for start-up only.
+    public func readNow<T>(_ body: (Store) throws -> T) throws -> T {
+        do {
+            return try pool.read { db in try body(Store(db: db)) }
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+
     /// Succeeds when the database can be read and its write lock taken; writes nothing.
     public func checkHealth() async throws {
         do {

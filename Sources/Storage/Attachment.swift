@@ -118,15 +118,18 @@ extension Store {
         return changes
     }
 
-    /// Whether the user may read a message's attachments: they are in its room.
-    public func canRead(attachment: Attachment, userID: Int64) throws -> Bool {
+    /// Whether the user may read a message's attachments: they are in its room and the message is
+    /// not held for review (or is their own); a moderator may also read those of a message in the
+    /// review queue.
+    public func canRead(attachment: Attachment, userID: Int64, moderator: Bool) throws -> Bool {
         guard let messageID = attachment.messageID else { return attachment.ownerID == userID }
         return try Bool.fetchOne(
             db,
             sql: """
                 SELECT EXISTS (SELECT 1 FROM messages m JOIN room_members r ON r.room_id = m.room_id
-                WHERE m.id = ? AND r.user_id = ?)
+                               WHERE m.id = ?1 AND r.user_id = ?2 AND (m.held = 0 OR m.sender_id = ?2))
+                    OR (?3 AND EXISTS (SELECT 1 FROM review_items WHERE message_id = ?1))
                 """,
-            arguments: [messageID, userID]) ?? false
+            arguments: [messageID, userID, moderator]) ?? false
     }
 }

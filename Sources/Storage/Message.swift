@@ -10,6 +10,8 @@ public struct Message: Sendable, Equatable, Codable {
     public var senderName: String?
     public var body: String
     public var createdAt: Int64
+    /// Stored but held for a moderator's review: delivered to nobody until approved.
+    public var held = false
     /// The files the message shares.
     public var attachments: [AttachmentInfo] = []
 
@@ -56,5 +58,6 @@ extension Message: FetchableRecord {
         senderName = row["username"]
         body = row["body"]
         createdAt = row["created_at"]
+        held = row["held"] ?? false
     }
 }

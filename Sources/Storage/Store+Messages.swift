@@ -2,7 +2,7 @@ import GRDB
 
 extension Store {
     static let messageColumns =
-        "m.id, m.seq, m.room_id, m.sender_id, u.username, m.body, m.created_at"
+        "m.id, m.seq, m.room_id, m.sender_id, u.username, m.body, m.created_at, m.held"
 
     /// The last seq handed out (0 before the first message).
     public func lastSeq() throws -> Int64 {
@@ -14,25 +14,67 @@ extension Store {
         try db.execute(sql: "UPDATE counters SET value = ? WHERE name = 'seq'", arguments: [seq])
     }
 
-    /// Stores a message unless this device already sent one with this client id.
+    /// Stores a message (held for review when `held`) unless this device already sent one with
+    /// this client id.
     ///
-    /// Returns nil when the message was stored, or the earlier message's `(seq, createdAt)` when
-    /// it is a retry: then nothing is stored.
+    /// Returns nil when the message was stored, or the earlier message's `(seq, createdAt, body,
+    /// held)` when it is a retry: then nothing is stored.
     public func insertMessage(
-        seq: Int64, roomID: Int64, senderID: Int64, deviceID: Int64, clientID: String, body: String, now: Int64
-    ) throws -> (seq: Int64, createdAt: Int64)? {
+        seq: Int64, roomID: Int64, senderID: Int64, deviceID: Int64, clientID: String, body: String, held: Bool = false,
+        now: Int64
+    ) throws -> (seq: Int64, createdAt: Int64, body: String, held: Bool)? {
         try db.execute(
             sql: """
-                INSERT INTO messages (seq, room_id, sender_id, device_id, client_id, body, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id, client_id) DO NOTHING
+                INSERT INTO messages (seq, room_id, sender_id, device_id, client_id, body, held, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id, client_id) DO NOTHING
                 """,
-            arguments: [seq, roomID, senderID, deviceID, clientID, body, now])
+            arguments: [seq, roomID, senderID, deviceID, clientID, body, held, now])
         if changes > 0 { return nil }
         let row = try Row.fetchOne(
-            db, sql: "SELECT seq, created_at FROM messages WHERE device_id = ? AND client_id = ?",
+            db, sql: "SELECT seq, created_at, body, held FROM messages WHERE device_id = ? AND client_id = ?",
             arguments: [deviceID, clientID])
         guard let row else { throw StorageError.constraint("message insert ignored without a matching row") }
-        return (row["seq"], row["created_at"])
+        return (row["seq"], row["created_at"], row["body"], row["held"])
+    }
+
+    /// One message by id, held or not.
+    public func message(id: Int64) throws -> Message? {
+        try withAttachments(
+            Message.fetchAll(
+                db,
+                sql: """
+                    SELECT \(Self.messageColumns) FROM messages m LEFT JOIN users u ON u.id = m.sender_id
+                    WHERE m.id = ?
+                    """,
+                arguments: [id])
+        ).first
+    }
+
+    /// Up to `count` published messages of a room just before and just after `seq`, in seq order:
+    /// the context a moderator reads a message in.
+    public func context(roomID: Int64, around seq: Int64, count: Int) throws -> (before: [Message], after: [Message]) {
+        let before = try history(roomID: roomID, before: seq, limit: count).reversed()
+        let after = try withAttachments(
+            Message.fetchAll(
+                db,
+                sql: """
+                    SELECT \(Self.messageColumns) FROM messages m LEFT JOIN users u ON u.id = m.sender_id
+                    WHERE m.room_id = ? AND m.seq > ? AND m.held = 0 ORDER BY m.seq LIMIT ?
+                    """,
+                arguments: [roomID, seq, count]))
+        return (Array(before), after)
+    }
+
+    /// Publishes a held message at a new `seq`, so devices that synced past its old place get it.
+    public func publishHeldMessage(id: Int64, seq: Int64) throws {
+        try db.execute(sql: "UPDATE messages SET held = 0, seq = ? WHERE id = ? AND held = 1", arguments: [seq, id])
+    }
+
+    /// Deletes a message and, through the foreign keys, its attachments, reports and review item.
+    @discardableResult
+    public func deleteMessage(id: Int64) throws -> Bool {
+        try db.execute(sql: "DELETE FROM messages WHERE id = ?", arguments: [id])
+        return changes > 0
     }
 
     /// Fills in the attachments of messages that have any (one query for the lot).
@@ -58,7 +100,7 @@ extension Store {
                 db,
                 sql: """
                     SELECT \(Self.messageColumns) FROM messages m LEFT JOIN users u ON u.id = m.sender_id
-                    WHERE m.room_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?
+                    WHERE m.room_id = ? AND m.seq < ? AND m.held = 0 ORDER BY m.seq DESC LIMIT ?
                     """,
                 arguments: [roomID, before ?? Int64.max, limit]))
     }
@@ -70,7 +112,7 @@ extension Store {
                 db,
                 sql: """
                     SELECT \(Self.messageColumns) FROM messages m LEFT JOIN users u ON u.id = m.sender_id
-                    WHERE m.seq > ? AND m.room_id IN (SELECT room_id FROM room_members WHERE user_id = ?)
+                    WHERE m.seq > ? AND m.held = 0 AND m.room_id IN (SELECT room_id FROM room_members WHERE user_id = ?)
                     ORDER BY m.seq LIMIT ?
                     """,
                 arguments: [seq, userID, limit]))
@@ -91,7 +133,9 @@ extension Store {
     public func unreadCount(roomID: Int64, userID: Int64, after seq: Int64) throws -> Int {
         try Int.fetchOne(
             db,
-            sql: "SELECT count(*) FROM messages WHERE room_id = ? AND seq > ? AND coalesce(sender_id, 0) != ?",
+            sql: """
+                SELECT count(*) FROM messages WHERE room_id = ? AND seq > ? AND held = 0 AND coalesce(sender_id, 0) != ?
+                """,
             arguments: [roomID, seq, userID]) ?? 0
     }
 }

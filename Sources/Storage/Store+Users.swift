@@ -46,6 +46,16 @@ extension Store {
         return changes > 0
     }
 
+    /// Gives a user another role.
+    public func setRole(userID: Int64, _ role: User.Role) throws {
+        try db.execute(sql: "UPDATE users SET role = ? WHERE id = ?", arguments: [role.rawValue, userID])
+    }
+
+    /// How many enabled admins there are.
+    public func adminCount() throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0") ?? 0
+    }
+
     /// Deletes a user and, through the foreign keys, their devices.
     @discardableResult
     public func deleteUser(id: Int64) throws -> Bool {

@@ -16,6 +16,8 @@ public struct User: Sendable, Equatable, Codable {
     public var disabled: Bool
     /// Milliseconds since the epoch.
     public var createdAt: Int64
+    /// While in the future, the user's sends are refused with `muted` (milliseconds since the epoch).
+    public var mutedUntil: Int64?
 
     /// Creates a user value (not yet stored).
     public init(
@@ -38,5 +40,6 @@ extension User: FetchableRecord {
         role = Role(rawValue: row["role"]) ?? .member
         disabled = row["disabled"]
         createdAt = row["created_at"]
+        mutedUntil = row["muted_until"]
     }
 }

@@ -46,6 +46,9 @@ public struct APIError: HTTPResponseError, Sendable {
         case .inviteExpired, .inviteUsedUp, .inviteRevoked, .setupUnavailable: status = .gone
         case .invalidCredentials, .unauthorized: status = .unauthorized
         case .notFound: status = .notFound
+        case .invalidRule: status = .badRequest
+        case .blockedByRule, .muted: status = .forbidden
+        case .alreadyReported, .invalidDecision: status = .conflict
         case .rateLimited(let seconds):
             status = .tooManyRequests
             retryAfter = seconds

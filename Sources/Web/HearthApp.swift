@@ -41,6 +41,7 @@ public enum HearthApp {
         DevicesController(services: services, authenticator: authenticator).addRoutes(to: api)
         LinkController(services: services, authenticator: authenticator).addRoutes(to: api)
         AttachmentsController(services: services, authenticator: authenticator).addRoutes(to: api)
+        ModerationController(services: services, authenticator: authenticator).addRoutes(to: api)
         WebSocketEndpoint(services: services, authenticator: authenticator, originCheck: originCheck)
             .addRoute(to: router)
         return router

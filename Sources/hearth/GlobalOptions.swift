@@ -77,6 +77,15 @@ struct GlobalOptions: ParsableArguments {
             guard value >= 1 else { throw CLIError("$\(name) must be at least 1.") }
             configuration.limits[keyPath: limit] = value
         }
+        for (name, limit) in Self.moderationLimits {
+            guard let value: Int = try Environment.number(name) else { continue }
+            guard value >= 1 else { throw CLIError("$\(name) must be at least 1.") }
+            configuration.moderation[keyPath: limit] = value
+        }
+        if let days: Int = try Environment.number("HEARTH_MUTE_MAX_DAYS") {
+            guard days >= 1 else { throw CLIError("$HEARTH_MUTE_MAX_DAYS must be at least 1.") }
+            configuration.moderation.muteMaxDuration = TimeInterval(days) * 86_400
+        }
         if let quota: Int64 = try Environment.number("HEARTH_ATTACHMENT_QUOTA_BYTES") {
             configuration.limits.attachmentQuotaBytes = quota
         }
@@ -110,6 +119,18 @@ struct GlobalOptions: ParsableArguments {
             ("HEARTH_DEVICES_PER_USER", \.devicesPerUser),
             ("HEARTH_ATTACHMENT_MAX_BYTES", \.attachmentMaxBytes),
             ("HEARTH_AUTH_BODY_BYTES", \.authBodyBytes),
+        ]
+    }
+
+    /// The moderation limits that `HEARTH_*` variables set (docs/ADMIN.md).
+    static var moderationLimits: [(String, WritableKeyPath<HearthConfiguration.ModerationLimits, Int>)] {
+        [
+            ("HEARTH_MAX_RULES", \.maxRules),
+            ("HEARTH_RULE_PATTERN_MAX_CHARS", \.patternMaxCharacters),
+            ("HEARTH_RULE_REGEX_MAX_CHARS", \.regexMaxCharacters),
+            ("HEARTH_RULE_RATE_MAX_COUNT", \.rateMaxCount),
+            ("HEARTH_REPORT_REASON_MAX_CHARS", \.reasonMaxCharacters),
+            ("HEARTH_QUEUE_CONTEXT_MESSAGES", \.contextMessages),
         ]
     }
 

@@ -8,7 +8,7 @@ struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user", abstract: "Manage accounts.",
         subcommands: [
-            Add.self, List.self, Disable.self, Enable.self, Delete.self, ResetPassword.self, Link.self,
+            Add.self, List.self, Disable.self, Enable.self, Role.self, Delete.self, ResetPassword.self, Link.self,
         ])
 
     struct Add: AsyncParsableCommand {
@@ -77,6 +77,23 @@ struct UserCommand: AsyncParsableCommand {
         }
     }
 
+    struct Role: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Give an account another role: member, moderator (works the review queue) or admin.")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The username.") var name: String
+        @Argument(help: "member, moderator or admin.") var role: String
+
+        func run() async throws {
+            let services = try options.services()
+            guard let newRole = User.Role(rawValue: role.lowercased()) else {
+                throw CLIError("unknown role '\(role)': use member, moderator or admin")
+            }
+            try await command { try await services.accounts.setRole(username: name, to: newRole) }
+            print("\(name.lowercased()) is now \(newRole == .admin ? "an" : "a") \(newRole.rawValue).")
+        }
+    }
+
     struct Delete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Delete an account and its devices.")
         @OptionGroup var options: GlobalOptions
@@ -123,7 +140,7 @@ struct UserCommand: AsyncParsableCommand {
             let services = try options.services { configuration in
                 configuration.publicURL = publicURL ?? ProcessInfo.processInfo.environment["HEARTH_PUBLIC_URL"]
             }
-            let code = try await command { try await services.linking.createRecovery(username: name, actor: "cli") }
+            let code = try await command { try await services.linking.createRecovery(username: name, by: .cli) }
             print(code.url)
             print(try Format.qr(code.url), terminator: "")
             print("Signs one device in as \(name.lowercased()) until \(Format.date(code.expiresAt)); works once.")

@@ -10,25 +10,14 @@ import FoundationNetworking
 
 /// QR device linking over a live server: two clients, a signed-in laptop and a new phone.
 @Suite struct LinkTests {
-    /// Sends JSON over HTTP and returns the status and the decoded object.
     func call(
         _ family: Family, _ method: String, _ path: String, json: [String: Any]? = nil, token: String? = nil,
         userAgent: String? = nil
     ) async throws -> (status: Int, json: [String: Any], data: Data) {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(family.port)\(path)")!)
-        request.httpMethod = method
-        if let json {
-            request.httpBody = try JSONSerialization.data(withJSONObject: json)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        if let userAgent { request.setValue(userAgent, forHTTPHeaderField: "User-Agent") }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, object, data)
+        try await family.call(method, path, json: json, token: token, userAgent: userAgent)
     }
 
-    func errorCode(_ json: [String: Any]) -> String? { (json["error"] as? [String: Any])?["code"] as? String }
+    func errorCode(_ json: [String: Any]) -> String? { Family.errorCode(json) }
 
     @Test func approveSignsThePhoneInWithoutAPassword() async throws {
         try await withLiveApp { family in
@@ -203,7 +192,7 @@ import FoundationNetworking
     @Test func aRecoveryLinkSignsInOnceAndIsAudited() async throws {
         try await withLiveApp { family in
             _ = try await family.signIn("gran")
-            let recovery = try await family.env.services.linking.createRecovery(username: "gran", actor: "cli")
+            let recovery = try await family.env.services.linking.createRecovery(username: "gran", by: .cli)
             let claim = try await call(
                 family, "POST", "/api/v1/devices/link/\(recovery.code)/claim", json: ["deviceName": "New tablet"])
             #expect(claim.status == 200)
@@ -212,7 +201,9 @@ import FoundationNetworking
             #expect(try await call(family, "GET", "/api/v1/me", token: token).status == 200)
             let again = try await call(family, "POST", "/api/v1/devices/link/\(recovery.code)/claim", json: [:])
             #expect(again.status == 410)
-            let audit = try await family.env.services.database.read { try $0.auditEntries(limit: 10) }
+            let audit = try await family.env.services.database.read {
+                try $0.auditEntries(AuditFilter(action: "recovery_"), before: nil, limit: 10)
+            }
             #expect(audit.map(\.action) == ["recovery_link_used", "recovery_link_created"])
             #expect(audit.last?.actor == "cli" && audit.last?.target == "gran")
         }

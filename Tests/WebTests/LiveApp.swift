@@ -16,9 +16,9 @@ struct Family: Sendable {
     let port: Int
 
     /// Creates an account and returns a session token for a new device of it.
-    func signIn(_ username: String, device: String = "device") async throws -> String {
+    func signIn(_ username: String, device: String = "device", role: User.Role = .member) async throws -> String {
         if (try? await env.accounts.user(named: username)) == nil {
-            _ = try await env.accounts.createUser(username: username, password: TestServices.password, role: .member)
+            _ = try await env.accounts.createUser(username: username, password: TestServices.password, role: role)
         }
         return try await env.accounts.login(
             username: username, password: TestServices.password, deviceName: device,
@@ -42,6 +42,28 @@ struct Family: Sendable {
 
     func socket(_ token: String, paused: Bool = false, query: String = "") async throws -> TestSocket {
         try await TestSocket(port: port, token: token, query: query, paused: paused)
+    }
+
+    /// Sends JSON over HTTP and returns the status and the decoded object.
+    func call(
+        _ method: String, _ path: String, json: [String: Any]? = nil, token: String? = nil, userAgent: String? = nil
+    ) async throws -> (status: Int, json: [String: Any], data: Data) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = method
+        if let json, method != "GET" {
+            request.httpBody = try JSONSerialization.data(withJSONObject: json)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let userAgent { request.setValue(userAgent, forHTTPHeaderField: "User-Agent") }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, object, data)
+    }
+
+    /// `error.code` of an error body.
+    static func errorCode(_ json: [String: Any]) -> String? {
+        (json["error"] as? [String: Any])?["code"] as? String
     }
 
     /// A plain HTTP request to the live server.

@@ -16,9 +16,12 @@ final class MessageWriter: Sendable {
         let connection: RelayConnection
         let roomID: Int64
         let clientID: String
+        /// The text as the client sent it.
         let body: String
         /// Public ids of the sender's uploads the message shares.
         let attachments: [String]
+        /// What the text rules made of it (masked text, rules that fired, a refusal).
+        let screening: Screening
     }
 
     private struct Queue {
@@ -28,19 +31,25 @@ final class MessageWriter: Sendable {
 
     private enum Outcome: Sendable {
         case stored(Message, members: [Int64])
-        case retry(seq: Int64, createdAt: Int64)
+        case held(Message)
+        case retry(seq: Int64, createdAt: Int64, body: String, held: Bool)
         case refused(ServiceError)
     }
 
     let database: AppDatabase
     let hub: RelayHub
+    let moderation: Moderation
     let clock: @Sendable () -> Date
     let logger: Logger
     private let queue = Mutex(Queue())
 
-    init(database: AppDatabase, hub: RelayHub, clock: @escaping @Sendable () -> Date, logger: Logger) {
+    init(
+        database: AppDatabase, hub: RelayHub, moderation: Moderation, clock: @escaping @Sendable () -> Date,
+        logger: Logger
+    ) {
         self.database = database
         self.hub = hub
+        self.moderation = moderation
         self.clock = clock
         self.logger = logger
     }
@@ -105,20 +114,38 @@ final class MessageWriter: Sendable {
                             continue
                         }
                     }
+                    var screening = send.screening
+                    if !files.isEmpty {
+                        screening.add(
+                            attachmentHits: moderation.attachmentHits(
+                                files.map(\.contentType), roomID: send.roomID, sender: sender))
+                    }
+                    if let refusal = screening.refusal {
+                        try Moderation.record(
+                            screening, message: nil, sender: sender, roomID: send.roomID, store: store, now: now)
+                        outcomes.append(.refused(refusal))
+                        continue
+                    }
+                    let held = screening.outcome == .hold
                     if let earlier = try store.insertMessage(
                         seq: seq + 1, roomID: send.roomID, senderID: sender.userID, deviceID: sender.deviceID,
-                        clientID: send.clientID, body: send.body, now: now)
+                        clientID: send.clientID, body: screening.body, held: held, now: now)
                     {
-                        outcomes.append(.retry(seq: earlier.seq, createdAt: earlier.createdAt))
+                        outcomes.append(
+                            .retry(
+                                seq: earlier.seq, createdAt: earlier.createdAt, body: earlier.body, held: earlier.held))
                         continue
                     }
                     seq += 1
                     var message = Message(
                         id: store.lastInsertedRowID, seq: seq, roomID: send.roomID, senderID: sender.userID,
-                        senderName: sender.username, body: send.body, createdAt: now)
+                        senderName: sender.username, body: screening.body, createdAt: now)
+                    message.held = held
                     for file in files { try store.attach(attachmentID: file.id, toMessage: message.id) }
                     message.attachments = files.map(AttachmentInfo.init)
-                    outcomes.append(.stored(message, members: roomMembers))
+                    try Moderation.record(
+                        screening, message: message, sender: sender, roomID: send.roomID, store: store, now: now)
+                    outcomes.append(held ? .held(message) : .stored(message, members: roomMembers))
                 }
                 try store.setLastSeq(seq)
                 return outcomes
@@ -132,12 +159,21 @@ final class MessageWriter: Sendable {
         for (send, outcome) in zip(batch, outcomes) {
             switch outcome {
             case .stored(let message, let members):
-                let ack = RelayFrames.ack(id: send.clientID, seq: message.seq, ts: message.createdAt)
+                let ack = RelayFrames.ack(
+                    id: send.clientID, seq: message.seq, ts: message.createdAt,
+                    body: message.body == send.body ? nil : message.body)
                 hub.publish(
                     .init(message: message, frame: RelayFrames.message(message), origin: send.connection, ack: ack),
                     to: members)
-            case .retry(let seq, let createdAt):
-                send.connection.send(RelayFrames.ack(id: send.clientID, seq: seq, ts: createdAt))
+            case .held(let message):
+                send.connection.send(
+                    RelayFrames.ack(
+                        id: send.clientID, seq: message.seq, ts: message.createdAt,
+                        body: message.body == send.body ? nil : message.body, held: true))
+            case .retry(let seq, let createdAt, let body, let held):
+                send.connection.send(
+                    RelayFrames.ack(
+                        id: send.clientID, seq: seq, ts: createdAt, body: body == send.body ? nil : body, held: held))
             case .refused(let error):
                 send.connection.send(RelayFrames.error(error, id: send.clientID))
             }

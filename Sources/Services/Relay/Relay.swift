@@ -7,6 +7,7 @@ import Synchronization
 public final class Relay: Sendable {
     public let hub: RelayHub
     let writer: MessageWriter
+    let moderation: Moderation
     let database: AppDatabase
     let limits: HearthConfiguration.RelayLimits
     let clock: @Sendable () -> Date
@@ -14,15 +15,16 @@ public final class Relay: Sendable {
     private let sendBuckets = Mutex([Int64: TokenBucket]())
 
     init(
-        database: AppDatabase, hub: RelayHub, limits: HearthConfiguration.RelayLimits,
+        database: AppDatabase, hub: RelayHub, moderation: Moderation, limits: HearthConfiguration.RelayLimits,
         clock: @escaping @Sendable () -> Date, logger: Logger
     ) {
+        self.moderation = moderation
         self.database = database
         self.hub = hub
         self.limits = limits
         self.clock = clock
         self.logger = logger
-        writer = MessageWriter(database: database, hub: hub, clock: clock, logger: logger)
+        writer = MessageWriter(database: database, hub: hub, moderation: moderation, clock: clock, logger: logger)
     }
 
     /// Opens a relay session for an authenticated device's new socket; nil while shutting down.

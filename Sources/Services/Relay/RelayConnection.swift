@@ -12,6 +12,8 @@ public final class RelayConnection: Sendable, Hashable {
     public let userID: Int64
     public let username: String
     public let deviceID: Int64
+    /// When the account was created: `newAccountDays` rules look at it.
+    let accountCreatedAt: Int64
     public let outbox: Outbox
 
     private struct State {
@@ -25,13 +27,14 @@ public final class RelayConnection: Sendable, Hashable {
     let onOverflow: @Sendable (RelayConnection) -> Void
 
     init(
-        userID: Int64, username: String, deviceID: Int64, limits: HearthConfiguration.RelayLimits,
-        onOverflow: @escaping @Sendable (RelayConnection) -> Void
+        userID: Int64, username: String, deviceID: Int64, accountCreatedAt: Int64 = 0,
+        limits: HearthConfiguration.RelayLimits, onOverflow: @escaping @Sendable (RelayConnection) -> Void
     ) {
         id = UUID()
         self.userID = userID
         self.username = username
         self.deviceID = deviceID
+        self.accountCreatedAt = accountCreatedAt
         outbox = Outbox(maxFrames: limits.outboxFrames, maxBytes: limits.outboxBytes)
         self.onOverflow = onOverflow
     }

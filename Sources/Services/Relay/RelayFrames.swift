@@ -71,11 +71,25 @@ enum RelayFrames {
         return String(decoding: data, as: UTF8.self)
     }
 
-    static func ack(id: String, seq: Int64, ts: Int64) -> String {
-        var out = "{\"id\":"
+    /// The ack of a committed send. `body` is the stored text when rules masked part of it;
+    /// `held` says a moderator must approve the message before anyone else sees it.
+    static func ack(id: String, seq: Int64, ts: Int64, body: String? = nil, held: Bool = false) -> String {
+        var out = "{"
+        if let body {
+            out += "\"body\":"
+            appendString(body, to: &out)
+            out += ","
+        }
+        if held { out += "\"held\":true," }
+        out += "\"id\":"
         appendString(id, to: &out)
         out += ",\"seq\":\(seq),\"ts\":\(ts),\"type\":\"ack\"}"
         return out
+    }
+
+    /// A moderator deleted the message at `seq`: clients drop it.
+    static func deleted(room: Int64, seq: Int64) -> String {
+        "{\"room\":\(room),\"seq\":\(seq),\"type\":\"deleted\"}"
     }
 
     static func receipt(room: Int64, user: String, seq: Int64, kind: String) -> String {

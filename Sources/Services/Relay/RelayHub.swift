@@ -46,7 +46,8 @@ public final class RelayHub: Sendable {
     /// Registers a new socket of `session`'s device. Returns nil while the server shuts down.
     public func connect(_ session: Session) async -> RelayConnection? {
         let connection = RelayConnection(
-            userID: session.user.id, username: session.user.username, deviceID: session.device.id, limits: limits
+            userID: session.user.id, username: session.user.username, deviceID: session.device.id,
+            accountCreatedAt: session.user.createdAt, limits: limits
         ) { [weak self] connection in
             self?.disconnect(connection, reason: .tooSlow)
         }

@@ -90,8 +90,15 @@ public final class RelaySession: Sendable {
                 code: "rate_limited", message: "At most \(limits.messagesPerMinute) messages a minute; wait a moment.",
                 id: id)
         }
+        let screening = relay.moderation.screen(body: body, roomID: room, sender: connection)
+        if let refusal = screening.refusal, screening.hits.isEmpty {
+            // Muted, or a rate refusal already audited: nothing for the writer to record.
+            return reply(refusal, id: id)
+        }
         relay.writer.submit(
-            .init(connection: connection, roomID: room, clientID: id, body: body, attachments: attachments))
+            .init(
+                connection: connection, roomID: room, clientID: id, body: body, attachments: attachments,
+                screening: screening))
     }
 
     private func handleSync(_ frame: RelayFrames.Inbound) async {

@@ -1,0 +1,220 @@
+import Foundation
+import Storage
+
+extension Moderation {
+    /// One entry of the review queue: the message, why it is there, and what was said around it.
+    public struct QueueEntry: Sendable {
+        public let item: ReviewItem
+        public let message: Message
+        public let roomName: String?
+        public let reports: [Report]
+        public let before: [Message]
+        public let after: [Message]
+    }
+
+    /// What a moderator does with a queue item.
+    public enum Decision: String, Sendable, CaseIterable {
+        /// The message is fine: a held one is published (at a new seq), a flagged or reported one stays.
+        case approve
+        /// The message is removed for everyone; connected clients get a `deleted` event.
+        case delete
+        /// Nothing to do (flagged and reported items only).
+        case dismiss
+    }
+
+    // MARK: Reports
+
+    /// Reports a message (`POST /api/v1/reports`): any member of its room may, once while the
+    /// report is open. The message goes to the review queue.
+    public func report(
+        messageID: Int64, reason rawReason: String, by session: Session, ip: String?
+    ) async throws
+        -> Int64
+    {
+        let reason = rawReason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !reason.isEmpty, reason.count <= limits.reasonMaxCharacters else {
+            throw ServiceError.invalidField("A report needs a reason of 1 to \(limits.reasonMaxCharacters) characters.")
+        }
+        let now = self.now
+        let user = session.user
+        let actor = AuditActor(user: user, ip: ip)
+        do {
+            return try await database.write { store in
+                guard let message = try store.message(id: messageID),
+                    !message.held || message.senderID == user.id,
+                    try store.isMember(roomID: message.roomID, userID: user.id)
+                else { throw ServiceError.notFound("Message \(messageID)") }
+                let id = try store.insertReport(messageID: messageID, reporterID: user.id, reason: reason, now: now)
+                try store.openReviewItem(messageID: messageID, reason: .reported, rules: nil, now: now)
+                try store.audit(
+                    actor, "message_reported", target: "message \(messageID) in room \(message.roomID)",
+                    detail: reason, now: now)
+                return id
+            }
+        } catch StorageError.constraint {
+            // The one unique index a report can hit: one open report per user and message.
+            throw ServiceError.alreadyReported
+        } catch {
+            throw ServiceError.translating(error)
+        }
+    }
+
+    // MARK: Queue
+
+    /// Queue entries, newest first: open ones, or decided ones when `decided`.
+    public func queue(decided: Bool = false, before: Int64? = nil, limit: Int? = nil) async throws -> [QueueEntry] {
+        let limit = min(max(limit ?? 50, 1), limits.pageMaxLimit)
+        let contextCount = limits.contextMessages
+        return try await run {
+            try await database.read { store in
+                let states: [ReviewItem.State] = decided ? [.approved, .dismissed] : [.open]
+                return try store.reviewItems(states: states, before: before, limit: limit).compactMap { item in
+                    guard let message = try store.message(id: item.messageID) else { return nil }
+                    let context = try store.context(roomID: message.roomID, around: message.seq, count: contextCount)
+                    return QueueEntry(
+                        item: item, message: message, roomName: try store.room(id: message.roomID)?.name,
+                        reports: try store.reports(messageID: message.id), before: context.before,
+                        after: context.after)
+                }
+            }
+        }
+    }
+
+    /// How many items wait for a moderator.
+    public func openItemCount() async throws -> Int {
+        try await run { try await database.read { try $0.openReviewItemCount() } }
+    }
+
+    /// Carries out a moderator's decision on a queue item, and writes it to the audit log.
+    public func decide(itemID: Int64, _ decision: Decision, note: String?, by actor: AuditActor) async throws {
+        let note = try checkedNote(note)
+        let now = self.now
+        let outcome: (Message, [Int64])? = try await run {
+            try await database.write { store in
+                guard let item = try store.reviewItem(id: itemID), let message = try store.message(id: item.messageID)
+                else { throw ServiceError.notFound("Queue item \(itemID)") }
+                guard item.state == .open else {
+                    throw ServiceError.invalidDecision("That item was already decided (\(item.state.rawValue)).")
+                }
+                let target =
+                    "message \(message.id) by \(message.senderName ?? "a deleted user") in room \(message.roomID)"
+                try store.audit(actor, "message_\(decision.pastTense)", target: target, detail: note, now: now)
+                let members = try store.memberIDs(roomID: message.roomID)
+                switch decision {
+                case .approve:
+                    try store.decideReviewItem(id: itemID, state: .approved, by: actor.userID, note: note, now: now)
+                    guard message.held else { return nil }
+                    let seq = try store.lastSeq() + 1
+                    try store.setLastSeq(seq)
+                    try store.publishHeldMessage(id: message.id, seq: seq)
+                    var published = message
+                    published.seq = seq
+                    published.held = false
+                    return (published, members)
+                case .dismiss:
+                    guard !message.held else {
+                        throw ServiceError.invalidDecision(
+                            "A held message is approved or deleted; dismiss is for flagged and reported ones.")
+                    }
+                    try store.decideReviewItem(id: itemID, state: .dismissed, by: actor.userID, note: note, now: now)
+                    return nil
+                case .delete:
+                    try store.deleteMessage(id: message.id)
+                    // Only the sender's devices know a held message.
+                    return (message, message.held ? [message.senderID].compactMap { $0 } : members)
+                }
+            }
+        }
+        guard let (message, members) = outcome else { return }
+        switch decision {
+        case .approve:
+            hub.publish(
+                .init(message: message, frame: RelayFrames.message(message), origin: nil, ack: nil), to: members)
+        case .delete:
+            hub.broadcast(RelayFrames.deleted(room: message.roomID, seq: message.seq), to: members)
+        case .dismiss: break
+        }
+        logger.info("queue item decided", metadata: ["item": "\(itemID)", "decision": "\(decision.rawValue)"])
+    }
+
+    // MARK: Mutes
+
+    /// Mutes a user for `duration` seconds: their sends are refused with `muted` until then.
+    /// Moderators may mute members only; nobody mutes themselves.
+    @discardableResult
+    public func mute(
+        username: String, for duration: TimeInterval, reason: String?, by actor: AuditActor, role: User.Role
+    ) async throws -> Int64 {
+        guard duration >= 60, duration <= limits.muteMaxDuration else {
+            throw ServiceError.invalidField(
+                "A mute lasts 1 minute to \(Int(limits.muteMaxDuration / 86_400)) days.")
+        }
+        let note = try checkedNote(reason)
+        let now = self.now
+        let until = now + Int64(duration * 1000)
+        let userID = try await run {
+            try await database.write { store in
+                let user = try Self.moderatable(username, by: actor, role: role, store)
+                try store.setMutedUntil(userID: user.id, until)
+                try store.audit(
+                    actor, "user_muted", target: user.username,
+                    detail: "until \(Date(timeIntervalSince1970: Double(until) / 1000).formatted(.iso8601))"
+                        + (note.map { "; \($0)" } ?? ""), now: now)
+                return user.id
+            }
+        }
+        noteMute(userID: userID, until: until)
+        return until
+    }
+
+    /// Ends a user's mute.
+    public func unmute(username: String, by actor: AuditActor, role: User.Role) async throws {
+        let now = self.now
+        let userID = try await run {
+            try await database.write { store in
+                let user = try Self.moderatable(username, by: actor, role: role, store)
+                try store.setMutedUntil(userID: user.id, nil)
+                try store.audit(actor, "user_unmuted", target: user.username, now: now)
+                return user.id
+            }
+        }
+        noteMute(userID: userID, until: nil)
+    }
+
+    /// The user a moderator (`role`) may act on: a member (an admin may act on anyone), never themselves.
+    static func moderatable(_ username: String, by actor: AuditActor, role: User.Role, _ store: Store) throws -> User {
+        guard let user = try store.user(named: username) else { throw ServiceError.notFound("User \(username)") }
+        guard user.id != actor.userID else {
+            throw ServiceError.invalidDecision("You cannot do that to your own account.")
+        }
+        guard role == .admin || user.role == .member else { throw ServiceError.forbidden }
+        return user
+    }
+
+    private func checkedNote(_ note: String?) throws -> String? {
+        let note = note?.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let note, !note.isEmpty else { return nil }
+        guard note.count <= limits.reasonMaxCharacters else {
+            throw ServiceError.invalidField("A note may be at most \(limits.reasonMaxCharacters) characters.")
+        }
+        return note
+    }
+
+    // MARK: Audit log
+
+    /// Audit entries matching `filter`, newest first.
+    public func auditLog(_ filter: AuditFilter, before: Int64? = nil, limit: Int? = nil) async throws -> [AuditEntry] {
+        let limit = min(max(limit ?? 50, 1), limits.pageMaxLimit)
+        return try await run { try await database.read { try $0.auditEntries(filter, before: before, limit: limit) } }
+    }
+}
+
+extension Moderation.Decision {
+    var pastTense: String {
+        switch self {
+        case .approve: "approved"
+        case .delete: "deleted"
+        case .dismiss: "dismissed"
+        }
+    }
+}
