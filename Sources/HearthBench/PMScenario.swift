@@ -22,6 +22,10 @@ struct PMScenario: AsyncParsableCommand {
     var ballastMib = 0
     @Option(help: "Run `hearth backup` of the whole database during this step (1-based); 0 for none.")
     var backupAtStep = 0
+    @Flag(help: "Load 1,000 word rules and 50 regex rules (as `HearthBench rules` does) before sending.")
+    var rules = false
+    @Option(help: "Pad each message with this many bytes of ordinary words (the rules see them).")
+    var padding = 0
 
     func run() async throws {
         let stepRates = rates.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -44,6 +48,17 @@ struct PMScenario: AsyncParsableCommand {
         print("Setting up \(users) users and \(users * neighbours) direct rooms…")
         let tokens = try await server.registerUsers(users, prefix: "pm")
         let rooms = try await makeRooms(server: server, tokens: tokens)
+        if rules {
+            print("Loading 1,000 word rules and 50 regex rules…")
+            try server.hearth(["user", "role", "pm0", "admin"])
+            for draft in BenchRules.drafts(words: 1000, regexes: 50) {
+                _ = try await server.postJSON(
+                    "/api/v1/admin/rules", ["kind": draft.kind, "pattern": draft.pattern, "action": draft.action],
+                    token: tokens[0], expect: [201])
+            }
+        }
+        // Ordinary words before the payload; `|` is never in them.
+        let pad = padding > 0 ? BenchRules.text(bytes: padding, seed: 1) + "|" : ""
 
         let recorder = Recorder()
         var sockets: [BenchSocket] = []
@@ -86,7 +101,7 @@ struct PMScenario: AsyncParsableCommand {
                             let sent = DispatchTime.now().uptimeNanoseconds
                             let frame =
                                 "{\"type\":\"send\",\"id\":\"\(stepIndex)-\(user)-\(n)\",\"room\":\(room),"
-                                + "\"body\":\"\(stepIndex):\(user):\(n):\(sent)\"}"
+                                + "\"body\":\"\(pad)\(stepIndex):\(user):\(n):\(sent)\"}"
                             if (try? await socket.send(frame)) != nil { recorder.sent() }
                         }
                     }
@@ -124,7 +139,10 @@ struct PMScenario: AsyncParsableCommand {
             "Highest delivered rate with TTD p99 ≤ 50 ms and nothing lost: \(best.map { String(format: "%.0f/s", $0) } ?? "none")"
         )
         print("Server RSS: \(String(format: "%.1f", server.rssMiB())) MiB")
-        try options.save(["users": users, "neighbours": neighbours, "steps": steps, "best_delivered_per_s": best ?? 0])
+        try options.save([
+            "users": users, "neighbours": neighbours, "rules": rules ? 1050 : 0, "padding": padding, "steps": steps,
+            "best_delivered_per_s": best ?? 0,
+        ])
         for socket in sockets { await socket.close() }
     }
 
@@ -183,7 +201,8 @@ final class Recorder: Sendable {
             state.withLock { $0.acked += 1 }
             return
         }
-        guard frame.contains("\"type\":\"message\""), let body = FrameFields.string("body", in: frame) else { return }
+        guard frame.contains("\"type\":\"message\""), let text = FrameFields.string("body", in: frame) else { return }
+        let body = text.split(separator: "|").last ?? Substring(text)
         let parts = body.split(separator: ":")
         guard parts.count == 4, let sent = UInt64(parts[3]) else { return }
         let key = body.dropLast(parts[3].count)

@@ -119,3 +119,40 @@ import Testing
         #expect(try RateLimit(parsing: "3 / 2h", limits: Self.limits).description == "3/7200s")
     }
 }
+
+/// The literal each regex requires, which decides whether it runs at all.
+@Suite struct RegexPrefilterTests {
+    func literal(_ pattern: String) -> String? {
+        RegexPrefilter.requiredLiteral(pattern).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    @Test func theLongestRequiredTextIsFound() {
+        #expect(literal("\\b(?:free|cheap)\\s+prize7\\d*\\b") == "prize7")
+        #expect(literal("Casino.*bonus") == "casino")
+        #expect(literal("win\\s+\\$?4200\\b") == "4200")
+        #expect(literal("colou?r scheme") == "r scheme")
+        #expect(literal("ab+cde") == "cde")
+        #expect(literal("https?://bit\\.ly/") == "://bit.ly/")
+        #expect(literal("[a-z]+@evil\\.org") == "@evil.org")
+        #expect(literal("x{0,3}yzw") == "yzw")
+    }
+
+    @Test func patternsWithoutOneAlwaysRun() {
+        #expect(literal("spam|scam") == nil)
+        #expect(literal("\\d{6,}") == nil)
+        #expect(literal("a.b.c") == nil)
+        #expect(literal("(?x) s p a m") == nil)
+        #expect(literal("grüß") == nil)
+    }
+
+    @Test func candidatesAreTheRegexesWhoseTextIsThere() {
+        let filter = RegexPrefilter(patterns: ["prize\\d+", "spam|scam", "casino.*bonus", "strasse", "final"])
+        #expect(filter.candidates(in: "You won a PRIZE!", count: 5) == [0, 1])
+        #expect(filter.candidates(in: "dinner at seven", count: 5) == [1])
+        #expect(filter.candidates(in: "Casino", count: 5) == [1, 2])
+        #expect(filter.candidates(in: "grün 🎉", count: 5) == [1])
+        // Characters whose case folding has ASCII letters are folded before the scan.
+        #expect(filter.candidates(in: "Die STRAẞE", count: 5) == [1, 3])
+        #expect(filter.candidates(in: "the ﬁnal one", count: 5) == [1, 4])
+    }
+}

@@ -6,8 +6,8 @@ import Storage
 ///
 /// - `word` rules go into one table keyed by their first normalized word, so a message costs one
 ///   lookup per word however many rules there are;
-/// - `regex` rules are tried together first, as one alternation, and one by one only when that
-///   finds something (most messages match nothing);
+/// - `regex` rules run only when the text has the plain text they require (``RegexPrefilter``:
+///   one pass over the message for all of them), so most messages run none;
 /// - `link`, `attachment_type` and `rate` rules are short lists checked in turn.
 final class RuleSet: Sendable {
     /// A rule that matched, and (for text rules) where in the message.
@@ -23,8 +23,10 @@ final class RuleSet: Sendable {
         let now: Int64
     }
 
+    /// A word rule: its normalized words and their hashes.
     private struct Phrase: Sendable {
-        let rest: [String]
+        let keys: [String]
+        let hashes: [UInt64]
         let rule: Int
     }
 
@@ -35,9 +37,10 @@ final class RuleSet: Sendable {
     }
 
     let rules: [Rule]
-    private let phrases: [String: [Phrase]]
+    /// Word rules by the hash of their first word.
+    private let phrases: [UInt64: [Phrase]]
     private let regexes: [CompiledRegex]
-    private let regexFilter: CompiledRegex?
+    private let prefilter: RegexPrefilter
     private let links: [Int]
     private let attachmentTypes: [Int]
     let rates: [(rule: Rule, limit: RateLimit)]
@@ -45,7 +48,7 @@ final class RuleSet: Sendable {
     /// Compiles `rules`; a rule that no longer compiles (stored by an older version) is skipped.
     init(rules: [Rule], limits: HearthConfiguration.ModerationLimits) {
         self.rules = rules
-        var phrases: [String: [Phrase]] = [:]
+        var phrases: [UInt64: [Phrase]] = [:]
         var regexes: [CompiledRegex] = []
         var links: [Int] = []
         var attachmentTypes: [Int] = []
@@ -54,8 +57,9 @@ final class RuleSet: Sendable {
             switch rule.kind {
             case .word:
                 let keys = WordScanner.keys(of: rule.pattern)
-                guard let first = keys.first else { continue }
-                phrases[first, default: []].append(Phrase(rest: Array(keys.dropFirst()), rule: index))
+                let hashes = keys.map(WordScanner.hash)
+                guard let first = hashes.first else { continue }
+                phrases[first, default: []].append(Phrase(keys: keys, hashes: hashes, rule: index))
             case .regex:
                 if let regex = try? NSRegularExpression(pattern: rule.pattern, options: [.caseInsensitive]) {
                     regexes.append(CompiledRegex(regex: regex, rule: index))
@@ -68,12 +72,7 @@ final class RuleSet: Sendable {
         }
         self.phrases = phrases
         self.regexes = regexes
-        let alternation = regexes.map { "(?:\(rules[$0.rule].pattern))" }.joined(separator: "|")
-        regexFilter =
-            regexes.count > 1
-            ? (try? NSRegularExpression(pattern: alternation, options: [.caseInsensitive])).map {
-                CompiledRegex(regex: $0, rule: -1)
-            } : nil
+        prefilter = RegexPrefilter(patterns: regexes.map { rules[$0.rule].pattern })
         self.links = links
         self.attachmentTypes = attachmentTypes
         self.rates = rates
@@ -96,29 +95,34 @@ final class RuleSet: Sendable {
         if !phrases.isEmpty {
             let words = WordScanner.words(in: text)
             for (position, word) in words.enumerated() {
-                guard let candidates = phrases[word.key] else { continue }
-                for phrase in candidates where position + phrase.rest.count < words.count {
+                guard let candidates = phrases[word.hash] else { continue }
+                for phrase in candidates where position + phrase.keys.count <= words.count {
                     var matches = true
-                    for (offset, key) in phrase.rest.enumerated() where words[position + 1 + offset].key != key {
-                        matches = false
-                        break
+                    for offset in 0..<phrase.keys.count {
+                        let candidate = words[position + offset]
+                        // The hash finds candidates; the text decides.
+                        guard candidate.hash == phrase.hashes[offset],
+                            WordScanner.key(of: candidate, in: text) == phrase.keys[offset]
+                        else {
+                            matches = false
+                            break
+                        }
                     }
                     guard matches, Self.applies(rules[phrase.rule], in: context) else { continue }
-                    let end = words[position + phrase.rest.count].range.upperBound
-                    hits[phrase.rule, default: []].append(word.range.lowerBound..<end)
+                    let utf8 = text.utf8
+                    let start = utf8.index(utf8.startIndex, offsetBy: word.start)
+                    let end = utf8.index(utf8.startIndex, offsetBy: words[position + phrase.keys.count - 1].end)
+                    hits[phrase.rule, default: []].append(start..<end)
                 }
             }
         }
         if !regexes.isEmpty {
             let whole = NSRange(text.startIndex..., in: text)
-            let worthTrying = regexFilter.map { $0.regex.firstMatch(in: text, range: whole) != nil } ?? true
-            if worthTrying {
-                for compiled in regexes where Self.applies(rules[compiled.rule], in: context) {
-                    let ranges = compiled.regex.matches(in: text, range: whole).compactMap {
-                        Range($0.range, in: text)
-                    }
-                    if !ranges.isEmpty { hits[compiled.rule, default: []].append(contentsOf: ranges) }
-                }
+            for candidate in prefilter.candidates(in: text, count: regexes.count) {
+                let compiled = regexes[candidate]
+                guard Self.applies(rules[compiled.rule], in: context) else { continue }
+                let ranges = compiled.regex.matches(in: text, range: whole).compactMap { Range($0.range, in: text) }
+                if !ranges.isEmpty { hits[compiled.rule, default: []].append(contentsOf: ranges) }
             }
         }
         if !links.isEmpty {
