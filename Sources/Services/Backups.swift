@@ -320,6 +320,12 @@ public final class Backups: Sendable {
         do {
             let restored = try AppDatabase(url: current)
             let migrations = try restored.appliedMigrations()
+            try restored.writeNow { store in
+                try store.audit(
+                    .cli, "backup_restored", target: file.path,
+                    detail: previous.map { "previous database kept as \($0.lastPathComponent)" },
+                    now: now.epochMilliseconds)
+            }
             try restored.close()
             return Restored(previous: previous, migrations: migrations)
         } catch {

@@ -121,6 +121,15 @@ public final class AppDatabase: Sendable {
         }
     }
 
+    /// Runs `body` in one transaction, blocking the calling thread: for command-line tools only.
+    public func writeNow<T>(_ body: (Store) throws -> T) throws -> T {
+        do {
+            return try pool.write { db in try body(Store(db: db)) }
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+
     /// Succeeds when the database can be read and its write lock taken; writes nothing.
     public func checkHealth() async throws {
         do {

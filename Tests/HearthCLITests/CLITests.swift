@@ -26,6 +26,13 @@ import Testing
         #expect(try hearth(["user", "disable", "kid", "--data", temp.data]).stdout.hasPrefix("Disabled kid"))
         #expect(try hearth(["user", "list", "--data", temp.data]).stdout.contains("disabled"))
         #expect(try hearth(["user", "enable", "kid", "--data", temp.data]).status == 0)
+        #expect(
+            try hearth(["user", "role", "kid", "moderator", "--data", temp.data]).stdout == "kid is now a moderator.\n")
+        #expect(try hearth(["user", "list", "--data", temp.data]).stdout.contains("moderator"))
+        let badRole = try hearth(["user", "role", "kid", "boss", "--data", temp.data])
+        #expect(badRole.status != 0 && badRole.stderr.contains("unknown role 'boss'"))
+        let lastAdmin = try hearth(["user", "role", "mum", "member", "--data", temp.data])
+        #expect(lastAdmin.status != 0 && lastAdmin.stderr.contains("only admin"))
         let newPassword = try temp.file("pw2", "another long password")
         let reset = try hearth(["user", "reset-password", "kid", "--password-file", newPassword, "--data", temp.data])
         #expect(reset.status == 0, "\(reset.stderr)")
@@ -134,7 +141,8 @@ import Testing
     @Test func everyCommandHasHelp() throws {
         for command in [
             [], ["serve"], ["user"], ["user", "add"], ["user", "list"], ["user", "disable"], ["user", "enable"],
-            ["user", "delete"], ["user", "reset-password"], ["user", "link"], ["invite"], ["invite", "create"],
+            ["user", "delete"], ["user", "reset-password"], ["user", "link"], ["user", "role"], ["invite"],
+            ["invite", "create"],
             ["invite", "list"],
             ["invite", "revoke"], ["registration"], ["backup"], ["restore"], ["backup-schedule"], ["keygen"],
             ["decrypt"],

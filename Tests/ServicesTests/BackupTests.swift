@@ -59,6 +59,9 @@ import Testing
         let mum = try await env.accounts.user(named: "mum")
         let uploaded = try await env.services.attachments.upload(
             owner: mum, contentType: "image/gif", filename: "cat.gif", declaredLength: nil, body: stream)
+        // And the moderation rules.
+        _ = try await env.services.moderation.createRule(
+            RuleDraft(kind: "word", pattern: "darn", action: "mask"), by: .cli)
         let target = folder.appending(path: "hearth-2026-11-29.age")
         let record = try await env.services.backups.create(to: target, recipients: [.x25519(identity.recipient)])
         #expect(record.error == nil && (record.size ?? 0) > 0)
@@ -84,6 +87,11 @@ import Testing
         var bytes: [UInt8] = []
         try await services.attachments.read(restoredPhoto) { bytes += $0 }
         #expect(bytes == photo)
+        #expect(try await services.moderation.rules().map(\.pattern) == ["darn"])
+        #expect(services.moderation.test(body: "darn", roomID: 1, contentTypes: []).body == "***")
+        // The restore itself is in the restored database's audit log.
+        let audit = try await services.moderation.auditLog(AuditFilter(action: "backup_restored"))
+        #expect(audit.first?.actor == "cli" && audit.first?.target == target.path)
         _ = try await services.accounts.login(
             username: "mum", password: TestServices.password, deviceName: nil, client: TestServices.home)
         let history = try await env.services.backups.history()
