@@ -27,6 +27,7 @@ public final class Accounts: Sendable {
     let rules: AccountRules
     let policies: HearthConfiguration.ThrottlePolicies
     let devicesPerUser: Int
+    let passwordResetLifetime: TimeInterval
     let clock: @Sendable () -> Date
     let logger: Logger
 
@@ -41,6 +42,7 @@ public final class Accounts: Sendable {
         self.rules = AccountRules(limits: configuration.limits)
         self.policies = configuration.throttles
         self.devicesPerUser = configuration.limits.devicesPerUser
+        self.passwordResetLifetime = configuration.passwordResetLifetime
         self.clock = clock
         self.logger = logger
     }
@@ -271,6 +273,23 @@ public final class Accounts: Sendable {
         logger.info("device revoked", metadata: ["device": "\(deviceID)"])
     }
 
+    /// Signs out any user's device, as an admin does from the admin panel; written to the audit log.
+    public func revokeDevice(_ deviceID: Int64, by actor: AuditActor) async throws {
+        let now = self.now
+        try await run {
+            try await database.write { store in
+                guard let device = try store.device(id: deviceID), device.revokedAt == nil,
+                    let owner = try store.user(id: device.userID)
+                else { throw ServiceError.notFound("Device \(deviceID)") }
+                try store.revokeDevice(id: deviceID, now: now)
+                try store.audit(
+                    actor, "device_revoked", target: owner.username, detail: "\(device.name) (#\(deviceID))", now: now)
+            }
+        }
+        hub.disconnect(deviceID: deviceID)
+        logger.info("device revoked", metadata: ["device": "\(deviceID)"])
+    }
+
     // MARK: Account management (CLI and admin)
 
     /// Creates an account directly (`hearth user add`), whatever the registration mode.
@@ -356,6 +375,68 @@ public final class Accounts: Sendable {
         }
         hub.disconnect(userID: user.id)
         logger.info("password reset", metadata: ["user": "\(user.username)"])
+    }
+
+    // MARK: Password reset links
+
+    /// Creates a one-time link code with which `username` chooses a new password (the admin
+    /// panel's "reset password"); only its hash is stored. Returns the code and its expiry.
+    public func createPasswordReset(
+        username: String, by actor: AuditActor
+    ) async throws -> (
+        code: String, expiresAt: Int64
+    ) {
+        let code = SecretToken.generate()
+        let now = self.now
+        let expiresAt = now + Int64(passwordResetLifetime * 1000)
+        try await modify(username, by: actor, "password_reset_link_created") { store, user in
+            try store.insertPasswordReset(
+                codeHash: SecretToken.digest(code), userID: user.id, createdBy: actor.userID, now: now,
+                expiresAt: expiresAt)
+        }
+        return (code, expiresAt)
+    }
+
+    /// The account a reset code is for; ``ServiceError/linkInvalid`` for an unknown code,
+    /// ``ServiceError/linkExpired`` for a used or expired one.
+    public func passwordResetUser(code: String) async throws -> User {
+        let now = self.now
+        return try await run {
+            try await database.read { store in
+                guard code.utf8.count <= 128,
+                    let reset = try store.passwordReset(codeHash: SecretToken.digest(code), now: now),
+                    let user = try store.user(id: reset.userID)
+                else { throw ServiceError.linkInvalid }
+                guard reset.usable, !user.disabled else { throw ServiceError.linkExpired }
+                return user
+            }
+        }
+    }
+
+    /// Sets a new password with a reset code: checks the password rules, ends every session of the
+    /// account, burns the code and writes the audit log.
+    public func resetPassword(code: String, password: String, client: Client) async throws -> User {
+        let user = try await passwordResetUser(code: code)
+        try rules.checkNewPassword(password, username: user.username)
+        let hash = try await run { try await hasher.hash(password) }
+        let now = self.now
+        let digest = SecretToken.digest(code)
+        try await run {
+            try await database.write { store in
+                // Checked again inside the transaction: two tabs cannot both use the code.
+                guard let reset = try store.passwordReset(codeHash: digest, now: now), reset.usable else {
+                    throw ServiceError.linkExpired
+                }
+                try store.usePasswordReset(codeHash: digest, now: now)
+                try store.setPasswordHash(userID: user.id, to: hash)
+                try store.revokeDevices(userID: user.id, now: now)
+                try store.audit(
+                    AuditActor(user: user, ip: client.ip), "password_reset_link_used", target: user.username, now: now)
+            }
+        }
+        hub.disconnect(userID: user.id)
+        logger.info("password reset with a link", metadata: ["user": "\(user.username)"])
+        return user
     }
 
     /// Runs `change` on a named user in one transaction, with its audit entry.

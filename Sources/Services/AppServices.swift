@@ -16,6 +16,9 @@ public final class AppServices: Sendable {
     public let backups: Backups
     public let attachments: Attachments
     public let moderation: Moderation
+    /// When these services were built: the server's start.
+    public let startedAt: Date
+    let clock: @Sendable () -> Date
     let logger: Logger
 
     static let publicURLKey = "public_url"
@@ -27,6 +30,8 @@ public final class AppServices: Sendable {
     ) throws {
         self.configuration = configuration
         self.logger = logger
+        self.clock = clock
+        startedAt = clock()
         database = try AppDatabase.open(dataDirectory: configuration.dataDirectory)
         let hasher = try PasswordHasher(configuration: configuration.hashing)
         let hub = RelayHub(database: database, limits: configuration.relay, clock: clock, logger: logger)
@@ -52,6 +57,9 @@ public final class AppServices: Sendable {
         attachments = Attachments(database: database, limits: configuration.limits, clock: clock, logger: logger)
     }
 
+    /// The services' clock (a test clock in tests).
+    public func now() -> Date { clock() }
+
     /// The URL people reach the server at: the configured one, else the one the last `serve`
     /// recorded, else `http://localhost:8080`. Without a trailing slash.
     public func publicURL() async -> String {
@@ -64,9 +72,16 @@ public final class AppServices: Sendable {
         return (stored ?? nil).map(trimmed) ?? "http://localhost:8080"
     }
 
-    /// Records the URL a running server is reached at, so CLI commands print working links.
-    public func recordPublicURL(_ url: String) async throws {
-        try await run { try await database.write { try $0.setSetting(Self.publicURLKey, to: Self.trimmed(url)) } }
+    /// Records the URL a running server is reached at, so CLI commands print working links; an
+    /// admin who sets it is written to the audit log.
+    public func recordPublicURL(_ url: String, by actor: AuditActor? = nil) async throws {
+        let now = clock().epochMilliseconds
+        try await run {
+            try await database.write { store in
+                try store.setSetting(Self.publicURLKey, to: Self.trimmed(url))
+                if let actor { try store.audit(actor, "setting_changed", target: "public URL", detail: url, now: now) }
+            }
+        }
     }
 
     /// The URL an invite code is used at.

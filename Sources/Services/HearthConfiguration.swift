@@ -25,6 +25,12 @@ public struct HearthConfiguration: Sendable {
     public var relay = RelayLimits()
     /// Moderation limits.
     public var moderation = ModerationLimits()
+    /// Past this age (seconds) the dashboard warns that the last good backup is old (two days).
+    public var backupWarningAge: TimeInterval = 2 * 86_400
+    /// An admin panel session ends after this many seconds without a request (30 minutes).
+    public var adminIdleTimeout: TimeInterval = 30 * 60
+    /// How long a password reset link made in the admin panel works, in seconds (a day).
+    public var passwordResetLifetime: TimeInterval = 86_400
 
     /// A configuration with defaults for everything but the data dir.
     public init(dataDirectory: URL) {

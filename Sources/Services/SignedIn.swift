@@ -12,4 +12,9 @@ public struct SignedIn: Sendable {
 public struct Session: Sendable, Equatable {
     public let user: User
     public let device: Device
+
+    public init(user: User, device: Device) {
+        self.user = user
+        self.device = device
+    }
 }

@@ -35,6 +35,10 @@ public enum HearthApp {
         }
         router.get("setup") { request, _ in try page404(assets.response(for: "setup.html", request: request)) }
 
+        AdminController(
+            services: services, secure: configuration.publicURL?.lowercased().hasPrefix("https://") == true
+        ).addRoutes(to: router)
+
         let api = router.group("api/v1")
         AuthController(services: services, authenticator: authenticator).addRoutes(to: api)
         RoomsController(services: services, authenticator: authenticator).addRoutes(to: api)

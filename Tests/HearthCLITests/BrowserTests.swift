@@ -30,6 +30,37 @@ import Testing
         #expect(text.hasSuffix("OK\n"), "\(text)")
     }
 
+    @Test func runningTheServerFromTheAdminPanel() async throws {
+        let temp = try TempDirectory()
+        defer { temp.remove() }
+        let password = try temp.file("pw", "a long family password")
+        for (name, flags) in [("mum", ["--admin"]), ("kid", [])] {
+            #expect(
+                try hearth(["user", "add", name, "--password-file", password, "--data", temp.data] + flags).status == 0)
+        }
+        let backups = temp.url.appending(path: "usb")
+        try FileManager.default.createDirectory(at: backups, withIntermediateDirectories: true)
+        let key = temp.url.appending(path: "key.txt").path
+        let recipient = try hearth(["keygen", "--out", key]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let server = try ServerProcess(data: temp.data)
+        defer { server.stop() }
+        // Screenshots go to $HEARTH_SCREENSHOTS when set, to look at; else they are thrown away.
+        let shots =
+            ProcessInfo.processInfo.environment["HEARTH_SCREENSHOTS"] ?? temp.url.appending(path: "screens").path
+        let text = try Self.runScript(
+            "admin_panel.py", [server.url, "mum", "a long family password", backups.path, recipient, shots])
+        #expect(text.hasSuffix("OK\n"), "\(text)")
+        // The backup the panel made opens with the key.
+        let files = try FileManager.default.contentsOfDirectory(atPath: backups.path).filter { $0.hasSuffix(".age") }
+        #expect(files.count == 1)
+        let restored = try hearth(
+            [
+                "restore", backups.appending(path: files.first ?? "").path, "--identity", key, "--data",
+                temp.url.appending(path: "restored").path,
+            ])
+        #expect(restored.status == 0, "\(restored.stderr)")
+    }
+
     /// Runs a Selenium script from Tests/Browser and returns what it printed.
     static func runScript(_ name: String, _ arguments: [String]) throws -> String {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

@@ -122,6 +122,11 @@ public final class RelayHub: Sendable {
         }
     }
 
+    /// How many users and devices have a socket open now.
+    public func onlineCounts() -> (users: Int, devices: Int) {
+        registry.withLock { registry in (registry.byUser.count, registry.byUser.values.reduce(0) { $0 + $1.count }) }
+    }
+
     func connections(of userIDs: some Sequence<Int64>) -> [RelayConnection] {
         registry.withLock { registry in userIDs.flatMap { registry.byUser[$0] ?? [] } }
     }

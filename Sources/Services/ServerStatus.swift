@@ -1,0 +1,78 @@
+import Foundation
+import Storage
+
+/// What the admin dashboard shows at a glance.
+public struct ServerStatus: Sendable {
+    public let users: Int
+    public let disabledUsers: Int
+    public let devicesSignedIn: Int
+    public let devicesOnline: Int
+    public let usersOnline: Int
+    public let messagesLastDay: Int
+    public let messagesLastWeek: Int
+    public let openQueueItems: Int
+    public let databaseBytes: Int64
+    public let freeDiskBytes: Int64?
+    public let lastGoodBackup: BackupRecord?
+    public let lastBackupFailed: Bool
+    /// Past this age (seconds) the last good backup is shown as a warning.
+    public let backupWarningAge: TimeInterval
+    public let version: String
+    public let startedAt: Date
+    public let now: Date
+
+    /// The last good backup's age in seconds, nil when there is none.
+    public var backupAge: TimeInterval? {
+        lastGoodBackup.map { now.timeIntervalSince1970 - Double($0.startedAt) / 1000 }
+    }
+
+    /// Whether the dashboard should warn about backups: none yet, too old, or the last run failed.
+    public var backupNeedsAttention: Bool {
+        guard let age = backupAge else { return true }
+        return age > backupWarningAge || lastBackupFailed
+    }
+}
+
+extension AppServices {
+    /// This build's version.
+    public static let version = "0.3.0"
+
+    /// The dashboard's figures, from a handful of indexed queries.
+    public func status() async throws -> ServerStatus {
+        let now = clock()
+        let millis = now.epochMilliseconds
+        let (counts, signedIn, day, week, queue, lastGood, lastRun) = try await run {
+            try await database.read { store in
+                (
+                    try store.userCounts(), try store.activeDeviceCount(),
+                    try store.messageCount(since: millis - 86_400_000),
+                    try store.messageCount(since: millis - 7 * 86_400_000), try store.openReviewItemCount(),
+                    try store.lastGoodBackup(), try store.backups(before: nil, limit: 1).first
+                )
+            }
+        }
+        let online = relay.hub.onlineCounts()
+        return ServerStatus(
+            users: counts.all, disabledUsers: counts.disabled, devicesSignedIn: signedIn, devicesOnline: online.devices,
+            usersOnline: online.users, messagesLastDay: day, messagesLastWeek: week, openQueueItems: queue,
+            databaseBytes: databaseBytes(), freeDiskBytes: freeDiskBytes(), lastGoodBackup: lastGood,
+            lastBackupFailed: lastRun?.error != nil, backupWarningAge: configuration.backupWarningAge,
+            version: Self.version, startedAt: startedAt, now: now)
+    }
+
+    /// The database file and its WAL, in bytes.
+    func databaseBytes() -> Int64 {
+        let file = configuration.dataDirectory.appending(path: AppDatabase.fileName)
+        return ["", "-wal"].reduce(0) { total, suffix in
+            let size = (try? FileManager.default.attributesOfItem(atPath: file.path + suffix)[.size] as? Int64) ?? nil
+            return total + (size ?? 0)
+        }
+    }
+
+    /// Free bytes on the data dir's file system.
+    func freeDiskBytes() -> Int64? {
+        var stats = statvfs()
+        guard statvfs(configuration.dataDirectory.path, &stats) == 0 else { return nil }
+        return Int64(stats.f_bavail) * Int64(stats.f_frsize)
+    }
+}

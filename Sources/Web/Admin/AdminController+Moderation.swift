@@ -1,0 +1,262 @@
+import Foundation
+import Hummingbird
+import Services
+import Storage
+
+/// Rules, the review queue and the audit log.
+extension AdminController {
+    func addModerationRoutes(to router: Router<AppRequestContext>) {
+        router.get("admin/rules", use: rules)
+        router.post("admin/rules", use: createRule)
+        router.post("admin/rules/test", use: testRule)
+        router.get("admin/rules/{id}", use: rule)
+        router.post("admin/rules/{id}", use: updateRule)
+        router.get("admin/rules/{id}/delete", use: confirmDeleteRule)
+        router.post("admin/rules/{id}/delete", use: deleteRule)
+        router.get("admin/reports", use: reports)
+        router.get("admin/reports/{id}/delete", use: confirmDeleteMessage)
+        // One route per decision: a parameter beside the literal `delete` above would never match.
+        for decision in Moderation.Decision.allCases {
+            router.post(RouterPath("admin/reports/{id}/\(decision.rawValue)")) { request, context in
+                try await decide(request, context: context, decision: decision)
+            }
+        }
+        router.get("admin/audit", use: audit)
+    }
+
+    // MARK: Rules
+
+    static let kindLabels: [(Rule.Kind, String)] = [
+        (.word, "Word or phrase"), (.regex, "Regular expression"), (.link, "Link to a domain (* for any)"),
+        (.attachmentType, "Attachment type"), (.rate, "Rate (N/60s)"),
+    ]
+    static let actionLabels: [(Rule.Action, String)] = [
+        (.block, "Block it"), (.hold, "Hold for review"), (.flag, "Deliver and flag for review"),
+        (.mask, "Mask the match with ***"),
+    ]
+
+    /// The rule form's context: the choices, and the values to show.
+    func ruleForm(_ fields: [String: String], heading: String, action: String, button: String) -> [String: Any] {
+        [
+            "formHeading": heading, "formAction": action, "formButton": button, "form": fields,
+            "kinds": Self.kindLabels.map {
+                ["value": $0.0.rawValue, "label": $0.1, "selected": fields["kind"] == $0.0.rawValue]
+            },
+            "actions": Self.actionLabels.map {
+                ["value": $0.0.rawValue, "label": $0.1, "selected": fields["action"] == $0.0.rawValue]
+            },
+        ]
+    }
+
+    /// `GET /admin/rules` — every rule, the tester, and the form for a new rule.
+    @Sendable func rules(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await page(request, context, role: .admin) { user in
+            try await rulesPage(user, request: request, test: nil, testFields: [:])
+        }
+    }
+
+    func rulesPage(
+        _ user: AdminUser, request: Request, test: RuleTest?, testFields: [String: String]
+    ) async throws
+        -> Response
+    {
+        let all = try await services.moderation.rules()
+        var page = base(user, "Rules", request: request)
+        page.merge(ruleForm([:], heading: "Add a rule", action: "/admin/rules", button: "Add rule")) { $1 }
+        // Mustache shows a section for any value that is present, even an empty string: optional
+        // values are left out instead.
+        page["rules"] = all.map { rule in
+            var row: [String: Any] = [
+                "id": rule.id, "kind": rule.kind.rawValue, "pattern": rule.pattern, "action": rule.action.rawValue,
+                "scope": rule.roomID.map { "room \($0)" } ?? "every room",
+            ]
+            row["newAccountDays"] = rule.newAccountDays
+            return row
+        }
+        page["testBody"] = testFields["body"] ?? ""
+        page["testTypes"] = testFields["types"] ?? ""
+        if let test {
+            var result: [String: Any] = [
+                "outcome": test.outcome, "matched": test.matched.map { ["summary": $0.summary] },
+            ]
+            result["body"] = test.body
+            result["error"] = test.error?.message
+            page["test"] = result
+        }
+        return templates.page("rules", page)
+    }
+
+    static func draft(_ form: AdminForm) throws -> RuleDraft {
+        RuleDraft(
+            kind: form.text("kind") ?? "", pattern: form["pattern"] ?? "", action: form.text("action") ?? "",
+            scope: try form.number("scope", label: "The room").map(Int64.init), message: form.text("message"),
+            newAccountDays: try form.number("newAccountDays", label: "The account age"))
+    }
+
+    /// `POST /admin/rules` — adds a rule.
+    @Sendable func createRule(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await act(request, context, role: .admin, back: "/admin/rules") { user, form in
+            let rule = try await services.moderation.createRule(try Self.draft(form), by: user.actor)
+            return redirect("/admin/rules", notice: "Rule #\(rule.id) added: \(rule.summary).", for: user)
+        }
+    }
+
+    /// `POST /admin/rules/test` (`body`, `types`) — the dry run, shown on the rules page.
+    @Sendable func testRule(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await act(request, context, role: .admin, back: "/admin/rules") { user, form in
+            let types = (form["types"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty }
+            let result = services.moderation.test(body: form["body"] ?? "", roomID: nil, contentTypes: types)
+            return try await rulesPage(user, request: request, test: result, testFields: form.fields)
+        }
+    }
+
+    /// `GET /admin/rules/{id}` — the edit form.
+    @Sendable func rule(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await page(request, context, role: .admin) { user in
+            let rule = try await services.moderation.rule(id: context.parameters.get("id").flatMap(Int64.init) ?? 0)
+            var page = base(user, "Rule #\(rule.id)", request: request)
+            page["ruleID"] = rule.id
+            let fields = [
+                "kind": rule.kind.rawValue, "pattern": rule.pattern, "action": rule.action.rawValue,
+                "scope": rule.roomID.map(String.init) ?? "",
+                "newAccountDays": rule.newAccountDays.map(String.init) ?? "",
+                "message": rule.message ?? "",
+            ]
+            page.merge(ruleForm(fields, heading: "Change the rule", action: "/admin/rules/\(rule.id)", button: "Save"))
+            {
+                $1
+            }
+            return templates.page("rule", page)
+        }
+    }
+
+    /// `POST /admin/rules/{id}` — replaces a rule.
+    @Sendable func updateRule(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = context.parameters.get("id").flatMap(Int64.init) ?? 0
+        return try await act(request, context, role: .admin, back: "/admin/rules/\(id)") { user, form in
+            let rule = try await services.moderation.updateRule(id: id, try Self.draft(form), by: user.actor)
+            return redirect("/admin/rules", notice: "Rule #\(rule.id) saved: \(rule.summary).", for: user)
+        }
+    }
+
+    /// `GET /admin/rules/{id}/delete` — asks first.
+    @Sendable func confirmDeleteRule(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await page(request, context, role: .admin) { user in
+            let rule = try await services.moderation.rule(id: context.parameters.get("id").flatMap(Int64.init) ?? 0)
+            var page = base(user, "Delete rule", request: request)
+            page["heading"] = "Delete rule #\(rule.id)?"
+            page["explanation"] = "\(rule.summary). Messages are no longer checked against it."
+            page["button"] = "Delete rule"
+            page["action"] = "/admin/rules/\(rule.id)/delete"
+            page["back"] = "/admin/rules"
+            return templates.page("confirm", page)
+        }
+    }
+
+    /// `POST /admin/rules/{id}/delete`.
+    @Sendable func deleteRule(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await act(request, context, role: .admin, back: "/admin/rules") { user, _ in
+            let id = context.parameters.get("id").flatMap(Int64.init) ?? 0
+            try await services.moderation.deleteRule(id: id, by: user.actor)
+            return redirect("/admin/rules", notice: "Rule #\(id) deleted.", for: user)
+        }
+    }
+
+    // MARK: Review queue
+
+    /// `GET /admin/reports?decided=true&before=` — held, flagged and reported messages in context.
+    @Sendable func reports(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await page(request, context, role: .moderator) { user in
+            let decided = request.uri.queryParameters.get("decided") == "true"
+            let entries = try await services.moderation.queue(
+                decided: decided, before: cursor(request), limit: Self.pageSize)
+            func line(_ message: Message) -> [String: Any] {
+                [
+                    "from": message.senderName ?? "(deleted user)", "body": message.body,
+                    "attachments": message.attachments.map { "\($0.name ?? "file"), \($0.contentType)" },
+                ]
+            }
+            var page = base(user, "Review queue", request: request)
+            page["decided"] = decided
+            page["items"] = entries.map { entry -> [String: Any] in
+                var item = line(entry.message)
+                item["id"] = entry.item.id
+                item["reason"] = entry.item.reason.rawValue.capitalized
+                item["roomName"] = entry.roomName ?? "a direct chat"
+                item["when"] = AdminFormat.date(entry.message.createdAt)
+                item["rules"] = entry.item.rules?.split(separator: "\n").map(String.init) ?? []
+                item["reports"] = entry.reports.map { ["by": $0.reporter, "reason": $0.reason] }
+                item["before"] = entry.before.map(line)
+                item["after"] = entry.after.map(line)
+                item["open"] = entry.item.state == .open
+                item["held"] = entry.message.held
+                item["approveLabel"] = entry.message.held ? "Approve and deliver" : "Keep it"
+                item["sender"] = entry.message.senderName
+                item["state"] = entry.item.state.rawValue.capitalized
+                item["decidedBy"] = entry.item.decidedBy ?? "someone"
+                item["note"] = entry.item.note
+                return item
+            }
+            page["next"] = nextLink(
+                "/admin/reports", count: entries.count, cursor: entries.last.map { String($0.item.id) },
+                extra: decided ? ["decided": "true"] : [:])
+            return templates.page("reports", page)
+        }
+    }
+
+    /// `GET /admin/reports/{id}/delete` — asks before deleting a message.
+    @Sendable func confirmDeleteMessage(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await page(request, context, role: .moderator) { user in
+            let id = context.parameters.get("id") ?? ""
+            var page = base(user, "Delete message", request: request)
+            page["heading"] = "Delete this message?"
+            page["explanation"] = "It disappears for everyone in the room, with its attachments. This cannot be undone."
+            page["button"] = "Delete message"
+            page["action"] = "/admin/reports/\(id)/delete"
+            page["back"] = "/admin/reports"
+            page["askReason"] = true
+            return templates.page("confirm", page)
+        }
+    }
+
+    /// `POST /admin/reports/{id}/approve|delete|dismiss`.
+    func decide(_ request: Request, context: AppRequestContext, decision: Moderation.Decision) async throws -> Response
+    {
+        try await act(request, context, role: .moderator, back: "/admin/reports") { user, form in
+            let id = context.parameters.get("id").flatMap(Int64.init) ?? 0
+            try await services.moderation.decide(itemID: id, decision, note: form.text("reason"), by: user.actor)
+            let done = ["approve": "Approved.", "delete": "Message deleted.", "dismiss": "Dismissed."]
+            return redirect("/admin/reports", notice: done[decision.rawValue], for: user)
+        }
+    }
+
+    // MARK: Audit log
+
+    /// `GET /admin/audit?action=&actor=&target=&before=` — the audit log, newest first.
+    @Sendable func audit(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await page(request, context, role: .admin) { user in
+            let query = request.uri.queryParameters
+            let fields = [
+                "action": query.get("action") ?? "", "actor": query.get("actor") ?? "",
+                "target": query.get("target") ?? "",
+            ]
+            let filter = AuditFilter(
+                action: fields["action"].flatMap { $0.isEmpty ? nil : $0 },
+                actor: fields["actor"].flatMap { $0.isEmpty ? nil : $0 },
+                target: fields["target"].flatMap { $0.isEmpty ? nil : $0 })
+            let entries = try await services.moderation.auditLog(filter, before: cursor(request), limit: Self.pageSize)
+            var page = base(user, "Audit log", request: request)
+            page["filter"] = fields
+            page["entries"] = entries.map { entry in
+                [
+                    "when": AdminFormat.date(entry.at), "actor": entry.actor, "action": entry.action,
+                    "target": entry.target ?? "", "detail": entry.detail ?? "", "ip": entry.ip ?? "",
+                ]
+            }
+            page["next"] = nextLink(
+                "/admin/audit", count: entries.count, cursor: entries.last.map { String($0.id) }, extra: fields)
+            return templates.page("audit", page)
+        }
+    }
+}

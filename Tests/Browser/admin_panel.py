@@ -1,0 +1,147 @@
+"""The admin panel in a real browser: sign in, invite (and scan its QR), add and dry-run a rule,
+disable a user, schedule and run a backup; a screenshot of every page.
+
+Usage: admin_panel.py BASE_URL USERNAME PASSWORD BACKUP_DIR RECIPIENT SCREENSHOT_DIR
+Drives headless Chromium through Selenium; run by Tests/HearthCLITests/BrowserTests.swift.
+Exits non-zero with a message on the first thing that does not work as an admin would expect.
+"""
+
+import base64
+import os
+import subprocess
+import sys
+import tempfile
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+
+def browser():
+    options = webdriver.ChromeOptions()
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                 "--window-size=1280,900"):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def wait_for(driver, css):
+    return WebDriverWait(driver, 30).until(EC.visibility_of_element_located((By.CSS_SELECTOR, css)))
+
+
+def notice(driver):
+    return wait_for(driver, ".notice").text
+
+
+def submit(driver, form_action):
+    driver.find_element(By.CSS_SELECTOR, f'form[action="{form_action}"] button[type=submit]').click()
+
+
+def scan(data_url):
+    """Reads a QR code from an <img> data URL (SVG) the way a phone would: rendered, then decoded."""
+    svg = base64.b64decode(data_url.split(",", 1)[1])
+    with tempfile.TemporaryDirectory() as folder:
+        svg_path, png_path = os.path.join(folder, "qr.svg"), os.path.join(folder, "qr.png")
+        with open(svg_path, "wb") as handle:
+            handle.write(svg)
+        subprocess.run(["rsvg-convert", "-w", "400", "-o", png_path, svg_path], check=True)
+        out = subprocess.run(["zbarimg", "--quiet", "--raw", png_path], check=True, capture_output=True, text=True)
+        return out.stdout.strip()
+
+
+def main(base, username, password, backup_dir, recipient, shots):
+    os.makedirs(shots, exist_ok=True)
+    driver = browser()
+
+    def shot(name):
+        driver.save_screenshot(os.path.join(shots, f"{name}.png"))
+
+    try:
+        driver.get(f"{base}/admin")
+        wait_for(driver, "#username").send_keys(username)
+        driver.find_element(By.ID, "password").send_keys(password)
+        shot("01-sign-in")
+        submit(driver, "/admin/login")
+        wait_for(driver, ".tiles")
+        assert "Dashboard" in driver.title, driver.title
+        shot("02-dashboard")
+
+        # An invite, and its QR code scans to the link shown beside it.
+        driver.get(f"{base}/admin/invites")
+        uses = wait_for(driver, "#uses")
+        uses.clear()
+        uses.send_keys("2")
+        submit(driver, "/admin/invites")
+        link = wait_for(driver, "#secret-link").get_attribute("value")
+        assert "/invite/" in link, link
+        scanned = scan(driver.find_element(By.CSS_SELECTOR, "img.qr").get_attribute("src"))
+        assert scanned == link, f"the QR code says {scanned!r}, the page says {link!r}"
+        shot("03-invite-created")
+        driver.get(f"{base}/admin/invites")
+        assert "0 of 2" in wait_for(driver, "table").text
+        shot("04-invites")
+
+        # A rule, and the dry run shows what it does.
+        driver.get(f"{base}/admin/rules")
+        wait_for(driver, "#pattern").send_keys("darn")
+        driver.find_element(By.CSS_SELECTOR, '#action option[value="mask"]').click()
+        submit(driver, "/admin/rules")
+        assert "Rule #1 added" in notice(driver), notice(driver)
+        wait_for(driver, "#test-body").send_keys("Oh DARN it")
+        submit(driver, "/admin/rules/test")
+        result = wait_for(driver, ".result").text
+        assert "masked" in result and "Oh *** it" in result, result
+        shot("05-rules")
+
+        # Disable a user, through the confirmation page.
+        driver.get(f"{base}/admin/users/kid")
+        wait_for(driver, 'a[href="/admin/users/kid/disable"]').click()
+        wait_for(driver, "#reason").send_keys("lost phone")
+        shot("06-confirm-disable")
+        submit(driver, "/admin/users/kid/disable")
+        assert "Disabled kid" in notice(driver), notice(driver)
+        shot("07-user")
+
+        # Schedule backups, then back up now.
+        driver.get(f"{base}/admin/backups")
+        directory = wait_for(driver, "#directory")
+        directory.clear()
+        directory.send_keys(backup_dir)
+        driver.find_element(By.ID, "recipients").send_keys(recipient)
+        submit(driver, "/admin/backups/schedule")
+        assert "Schedule saved" in notice(driver), notice(driver)
+        submit(driver, "/admin/backups/run")
+        assert "Backup written" in notice(driver), notice(driver)
+        files = [name for name in os.listdir(backup_dir) if name.endswith(".age")]
+        assert len(files) == 1, files
+        shot("08-backups")
+
+        for name, path in [("09-users", "/admin/users"), ("10-devices", "/admin/devices"),
+                           ("11-rooms", "/admin/rooms"), ("12-queue", "/admin/reports"),
+                           ("13-audit", "/admin/audit"), ("14-settings", "/admin/settings")]:
+            driver.get(base + path)
+            wait_for(driver, "h1")
+            shot(name)
+        driver.get(f"{base}/admin/audit")
+        audit = wait_for(driver, "table").text
+        for action in ("invite_created", "rule_created", "user_disabled", "backup_created"):
+            assert action in audit, f"{action} missing from the audit log"
+
+        # A phone-sized screen.
+        driver.set_window_size(390, 844)
+        driver.get(f"{base}/admin")
+        wait_for(driver, ".tiles")
+        shot("15-dashboard-phone")
+
+        # Signing out ends the panel session.
+        submit(driver, "/admin/logout")
+        wait_for(driver, "#username")
+        print("OK")
+    finally:
+        driver.quit()
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:7])

@@ -1,0 +1,322 @@
+import Foundation
+import HTTPTypes
+import HearthTestSupport
+import Hummingbird
+import HummingbirdTesting
+import Services
+import Storage
+import Testing
+
+@testable import Web
+
+/// The admin panel through the router: sign-in, roles, CSRF, escaping, and every page and action.
+@Suite struct AdminPanelTests {
+    /// A browser of the panel: keeps the session cookie and reads the CSRF token off pages.
+    struct Browser {
+        let api: APIClient
+        var cookie = ""
+        var csrf = ""
+
+        func get(_ path: String) async throws -> APIResponse {
+            try await api.send(.get, path, headers: cookie.isEmpty ? [:] : [.cookie: cookie])
+        }
+
+        func post(_ path: String, _ fields: [String: String], csrf token: String? = nil) async throws -> APIResponse {
+            var fields = fields
+            fields["_csrf"] = token ?? csrf
+            let body = fields.map { key, value in
+                "\(key)=\(value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"
+            }.joined(separator: "&")
+            var headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+            if !cookie.isEmpty { headers[.cookie] = cookie }
+            return try await api.send(.post, path, raw: body, headers: headers)
+        }
+
+        /// Signs in through the form; keeps the cookie and the page's CSRF token.
+        mutating func signIn(_ username: String) async throws -> APIResponse {
+            let answer = try await post("/admin/login", ["username": username, "password": TestServices.password])
+            if let setCookie = answer.headers[.setCookie], setCookie.hasPrefix("hearth_admin=") {
+                cookie = String(setCookie.split(separator: ";")[0])
+                let page = try await get("/admin")
+                csrf = Self.csrf(in: page.text) ?? ""
+            }
+            return answer
+        }
+
+        static func csrf(in html: String) -> String? {
+            guard let range = html.range(of: "name=\"_csrf\" value=\"") else { return nil }
+            return String(html[range.upperBound...].prefix { $0 != "\"" })
+        }
+
+        /// Follows a 303 and returns the page it leads to.
+        func follow(_ answer: APIResponse) async throws -> APIResponse {
+            guard answer.status == .seeOther, let location = answer.headers[.location] else { return answer }
+            return try await get(location)
+        }
+    }
+
+    func withPanel(
+        _ body: @escaping @Sendable (inout Browser, TestServices) async throws -> Void
+    ) async throws {
+        try await withApp { api, env in
+            for (name, role) in [("mum", User.Role.admin), ("moe", .moderator), ("kid", .member), ("dad", .member)] {
+                _ = try await env.accounts.createUser(username: name, password: TestServices.password, role: role)
+            }
+            var browser = Browser(api: api)
+            try await body(&browser, env)
+        }
+    }
+
+    @Test func signingInShowsTheDashboardAndMembersGet403() async throws {
+        try await withPanel { browser, _ in
+            let form = try await browser.get("/admin")
+            #expect(
+                form.status == .ok && form.text.contains("name=\"username\"") && form.text.contains("name=\"password\"")
+            )
+            #expect(try await browser.get("/admin/users").status == .seeOther)
+            let wrong = try await browser.post("/admin/login", ["username": "mum", "password": "not it at all"])
+            #expect(wrong.status == .unauthorized && wrong.text.contains("Wrong username or password"))
+            var member = browser
+            #expect(try await member.signIn("kid").status == .forbidden)
+            #expect(member.cookie.isEmpty)
+
+            let signedIn = try await browser.signIn("mum")
+            #expect(signedIn.status == .seeOther)
+            #expect(signedIn.headers[.setCookie]?.contains("HttpOnly") == true)
+            #expect(signedIn.headers[.setCookie]?.contains("SameSite=Strict") == true)
+            let dashboard = try await browser.get("/admin")
+            #expect(dashboard.text.contains("Last good backup") && dashboard.text.contains("Never"))
+            #expect(dashboard.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'none'") == true)
+            #expect(dashboard.headers[.contentSecurityPolicy]?.contains("unsafe-inline") == false)
+            #expect(dashboard.headers[.xContentTypeOptions] == "nosniff")
+            #expect(!browser.csrf.isEmpty)
+        }
+    }
+
+    @Test func everyPageRendersForAnAdmin() async throws {
+        try await withPanel { browser, env in
+            _ = try await browser.signIn("mum")
+            let room = try await env.services.rooms.create(
+                by: try await env.accounts.user(named: "mum"), name: "Kitchen", usernames: ["kid"], direct: false)
+            _ = try await env.services.moderation.createRule(
+                RuleDraft(kind: "word", pattern: "darn", action: "flag"), by: .cli)
+            _ = room
+            for path in [
+                "/admin", "/admin/users", "/admin/users/kid", "/admin/invites", "/admin/devices", "/admin/rooms",
+                "/admin/rules", "/admin/rules/1", "/admin/reports", "/admin/reports?decided=true", "/admin/backups",
+                "/admin/audit", "/admin/audit?action=user_&actor=cli", "/admin/settings", "/admin/users/kid/delete",
+                "/admin/users/kid/disable", "/admin/rules/1/delete",
+            ] {
+                let page = try await browser.get(path)
+                #expect(page.status == .ok, "\(path)")
+                #expect(page.text.hasPrefix("<!doctype html>") && page.text.contains("</html>"), "\(path)")
+                #expect(page.headers[.cacheControl] == "no-store", "\(path)")
+            }
+            #expect(try await browser.get("/admin/rooms").text.contains("Kitchen"))
+            #expect(try await browser.get("/admin/users/nobody").status == .notFound)
+        }
+    }
+
+    @Test func postsWithoutTheRightCSRFTokenAreRefused() async throws {
+        try await withPanel { browser, env in
+            _ = try await browser.signIn("mum")
+            for token in ["", "0123", String(repeating: "a", count: 64)] {
+                let answer = try await browser.post("/admin/users/kid/disable", [:], csrf: token)
+                #expect(answer.status == .forbidden)
+            }
+            #expect(try await env.accounts.user(named: "kid").disabled == false)
+            // Another session's token does not work either.
+            var other = Browser(api: browser.api)
+            _ = try await other.signIn("moe")
+            #expect(try await browser.post("/admin/users/kid/disable", [:], csrf: other.csrf).status == .forbidden)
+            let done = try await browser.follow(try await browser.post("/admin/users/kid/disable", ["reason": "test"]))
+            #expect(done.text.contains("Disabled kid"))
+            #expect(try await env.accounts.user(named: "kid").disabled)
+        }
+    }
+
+    @Test func valuesAreEscaped() async throws {
+        try await withPanel { browser, env in
+            _ = try await browser.signIn("mum")
+            // Usernames cannot hold markup; room names, device names and rule patterns can.
+            _ = try await env.services.rooms.create(
+                by: try await env.accounts.user(named: "mum"), name: "<script>alert(1)</script>", usernames: [],
+                direct: false)
+            _ = try await env.accounts.login(
+                username: "kid", password: TestServices.password, deviceName: "<img src=x onerror=alert(2)>",
+                client: TestServices.home)
+            _ = try await env.services.moderation.createRule(
+                RuleDraft(kind: "regex", pattern: "<b>\"x\"</b>", action: "flag"), by: .cli)
+            let rooms = try await browser.get("/admin/rooms").text
+            #expect(
+                !rooms.contains("<script>alert(1)</script>") && rooms.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
+            let devices = try await browser.get("/admin/devices").text
+            #expect(!devices.contains("<img src=x") && devices.contains("&lt;img src=x onerror=alert(2)&gt;"))
+            let rules = try await browser.get("/admin/rules").text
+            #expect(!rules.contains("<b>\"x\"</b>") && rules.contains("&lt;b&gt;&quot;x&quot;&lt;/b&gt;"))
+        }
+    }
+
+    @Test func moderatorsWorkTheQueueButNotTheServer() async throws {
+        try await withPanel { browser, env in
+            _ = try await browser.signIn("moe")
+            for path in ["/admin/invites", "/admin/rules", "/admin/backups", "/admin/audit", "/admin/settings"] {
+                #expect(try await browser.get(path).status == .forbidden, "\(path)")
+            }
+            for path in ["/admin", "/admin/users", "/admin/users/kid", "/admin/reports"] {
+                #expect(try await browser.get(path).status == .ok, "\(path)")
+            }
+            #expect(
+                try await browser.post("/admin/rules", ["kind": "word", "pattern": "x", "action": "block"]).status
+                    == .forbidden)
+            let mute = try await browser.follow(try await browser.post("/admin/users/kid/mute", ["minutes": "30"]))
+            #expect(mute.text.contains("kid is muted until"))
+            let admin = try await browser.follow(try await browser.post("/admin/users/mum/mute", ["minutes": "30"]))
+            #expect(admin.text.contains("You are not allowed to do that."))
+            #expect(try await env.accounts.user(named: "mum").mutedUntil == nil)
+        }
+    }
+
+    @Test func theQueueIsWorkedFromThePanel() async throws {
+        try await withPanel { browser, env in
+            _ = try await browser.signIn("moe")
+            let mum = try await env.accounts.user(named: "mum")
+            let (info, _) = try await env.services.rooms.create(
+                by: mum, name: "Kitchen", usernames: ["kid"], direct: false)
+            let phone = try await env.accounts.login(
+                username: "mum", password: TestServices.password, deviceName: nil, client: TestServices.home)
+            let message = try await env.services.database.write { store in
+                _ = try store.insertMessage(
+                    seq: 1, roomID: info.room.id, senderID: mum.id, deviceID: phone.device.id, clientID: "c1",
+                    body: "hello <there>", now: 1)
+                try store.setLastSeq(1)
+                return store.lastInsertedRowID
+            }
+            let kid = try await env.accounts.login(
+                username: "kid", password: TestServices.password, deviceName: nil, client: TestServices.home)
+            _ = try await env.services.moderation.report(
+                messageID: message, reason: "rude", by: Session(user: kid.user, device: kid.device), ip: nil)
+            let queue = try await browser.get("/admin/reports")
+            #expect(queue.text.contains("Reported by kid") && queue.text.contains("hello &lt;there&gt;"))
+            #expect(try await browser.get("/admin/reports/1/delete").text.contains("Delete this message?"))
+            let deleted = try await browser.follow(
+                try await browser.post("/admin/reports/1/delete", ["reason": "rude"]))
+            #expect(deleted.text.contains("Message deleted."))
+            #expect(try await env.services.database.read { try $0.message(id: message) } == nil)
+        }
+    }
+
+    @Test func adminActionsChangeTheServerAndTheAuditLog() async throws {
+        try await withPanel { browser, env in
+            _ = try await browser.signIn("mum")
+            // Invites: the link and its QR code are shown once.
+            let invite = try await browser.post("/admin/invites", ["uses": "3", "days": "2"])
+            #expect(
+                invite.status == .ok && invite.text.contains("/invite/")
+                    && invite.text.contains("data:image/svg+xml;base64,"))
+            #expect(try await env.invites.list().first?.maxUses == 3)
+            let bad = try await browser.follow(try await browser.post("/admin/invites", ["uses": "0", "days": "2"]))
+            #expect(bad.text.contains("class=\"problem\""))
+            // People: add, change role, reset link, delete.
+            let added = try await browser.follow(
+                try await browser.post(
+                    "/admin/users", ["username": "gran", "password": TestServices.password, "role": "member"]))
+            #expect(added.text.contains("Added gran."))
+            _ = try await browser.post("/admin/users/gran/role", ["role": "moderator"])
+            #expect(try await env.accounts.user(named: "gran").role == .moderator)
+            let reset = try await browser.post("/admin/users/gran/reset", [:])
+            let link = try #require(
+                reset.text.range(of: "/reset/").map { reset.text[$0.upperBound...].prefix { $0 != "\"" } })
+            // The link lets gran choose a password once.
+            let form = try await browser.api.send(.get, "/reset/\(link)")
+            #expect(form.status == .ok && form.text.contains("A new password for gran"))
+            let short = try await browser.api.send(
+                .post, "/reset/\(link)", raw: "password=short",
+                headers: [.contentType: "application/x-www-form-urlencoded"])
+            #expect(short.status == .badRequest && short.text.contains("at least 10"))
+            let set = try await browser.api.send(
+                .post, "/reset/\(link)", raw: "password=a+brand+new+passphrase",
+                headers: [.contentType: "application/x-www-form-urlencoded"])
+            #expect(set.status == .ok && set.text.contains("Your new password is set"))
+            #expect(try await browser.api.send(.get, "/reset/\(link)").status == .gone)
+            _ = try await env.accounts.login(
+                username: "gran", password: "a brand new passphrase", deviceName: nil, client: TestServices.home)
+            _ = try await browser.post("/admin/users/gran/delete", [:])
+            #expect((try? await env.accounts.user(named: "gran")) == nil)
+            // Rules and the dry run.
+            let rule = try await browser.follow(
+                try await browser.post("/admin/rules", ["kind": "word", "pattern": "heck", "action": "mask"]))
+            #expect(rule.text.contains("Rule #1 added"))
+            let badRule = try await browser.follow(
+                try await browser.post("/admin/rules", ["kind": "regex", "pattern": "(a+)+", "action": "block"]))
+            #expect(badRule.text.contains("repetition inside repetition"))
+            let test = try await browser.post("/admin/rules/test", ["body": "what the HECK"])
+            #expect(test.text.contains("masked") && test.text.contains("what the ***"))
+            // Settings.
+            let settings = try await browser.follow(
+                try await browser.post(
+                    "/admin/settings", ["registration": "closed", "publicURL": "http://hearth.lan:8080"]))
+            #expect(settings.text.contains("Settings saved."))
+            #expect(try await env.accounts.registrationMode() == .closed)
+            #expect(await env.services.publicURL() == "http://hearth.lan:8080")
+
+            let audit = try await browser.get("/admin/audit?actor=mum").text
+            for action in [
+                "invite_created", "user_created", "role_changed", "password_reset_link_created", "user_deleted",
+                "rule_created", "setting_changed",
+            ] {
+                #expect(audit.contains(action), "\(action)")
+            }
+            #expect(try await browser.get("/admin/audit").text.contains("password_reset_link_used"))
+        }
+    }
+
+    @Test func aBackupKeyIsOfferedOnceAndBackupsRunFromThePanel() async throws {
+        try await withPanel { browser, env in
+            _ = try await browser.signIn("mum")
+            let folder = env.directory.appending(path: "usb")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let noSchedule = try await browser.follow(try await browser.post("/admin/backups/run", [:]))
+            #expect(noSchedule.text.contains("Set a schedule first"))
+            let recipient = "age1eqa5v055memx93lyjm02ss2z07jhdj2pkg2putstuz96ecasz3vsj25hyk"
+            let saved = try await browser.follow(
+                try await browser.post(
+                    "/admin/backups/schedule",
+                    ["hours": "24", "directory": folder.path, "keep": "3", "recipients": recipient]))
+            #expect(saved.text.contains("Schedule saved."))
+            let key = try await browser.post("/admin/backups/key", [:])
+            let token = try #require(
+                key.text.range(of: "/admin/backups/key/").map { key.text[$0.upperBound...].prefix { $0 != "\"" } })
+            let file = try await browser.get("/admin/backups/key/\(token)")
+            #expect(file.status == .ok && file.text.contains("AGE-SECRET-KEY-1"))
+            #expect(file.headers[.contentDisposition]?.contains("attachment") == true)
+            #expect(try await browser.get("/admin/backups/key/\(token)").status == .notFound)
+            #expect(try await env.services.backups.schedule()?.recipients.count == 2)
+            let ran = try await browser.follow(try await browser.post("/admin/backups/run", [:]))
+            #expect(ran.text.contains("Backup written"))
+            #expect(
+                try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".age") }.count
+                    == 1)
+            #expect(try await browser.get("/admin").text.contains("manual"))
+        }
+    }
+
+    @Test func anIdleSessionEnds() async throws {
+        try await withPanel { browser, env in
+            _ = try await browser.signIn("mum")
+            #expect(try await browser.get("/admin/users").status == .ok)
+            env.clock.advance(31 * 60)
+            let page = try await browser.get("/admin")
+            #expect(page.text.contains("signed out after 30 minutes"))
+            #expect(try await browser.get("/admin/users").status == .seeOther)
+            // Signing out from the panel ends the session too.
+            _ = try await browser.signIn("mum")
+            _ = try await browser.post("/admin/logout", [:])
+            #expect(try await browser.get("/admin/users").status == .seeOther)
+        }
+    }
+}
+
+extension APIResponse {
+    var text: String { String(decoding: body, as: UTF8.self) }
+}
