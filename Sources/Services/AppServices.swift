@@ -18,6 +18,7 @@ public final class AppServices: Sendable {
     public let moderation: Moderation
     /// When these services were built: the server's start.
     public let startedAt: Date
+    let statusCache = StatusCache()
     let clock: @Sendable () -> Date
     let logger: Logger
 

@@ -1,5 +1,6 @@
 import Foundation
 import Storage
+import Synchronization
 
 /// What the admin dashboard shows at a glance.
 public struct ServerStatus: Sendable {
@@ -33,27 +34,64 @@ public struct ServerStatus: Sendable {
     }
 }
 
+/// The dashboard's expensive counts, kept for a short while.
+final class StatusCache: Sendable {
+    struct Counts: Sendable {
+        let users: (all: Int, disabled: Int)
+        let messagesLastDay: Int
+        let messagesLastWeek: Int
+    }
+
+    /// How long the counts are reused, in seconds.
+    static let lifetime: TimeInterval = 30
+
+    private let state = Mutex<(Date, Counts)?>(nil)
+
+    func counts(at now: Date) -> Counts? {
+        state.withLock { state in
+            guard let (time, counts) = state, now.timeIntervalSince(time) < Self.lifetime, now >= time else {
+                return nil
+            }
+            return counts
+        }
+    }
+
+    func store(_ counts: Counts, at now: Date) {
+        state.withLock { $0 = (now, counts) }
+    }
+}
+
 extension AppServices {
     /// This build's version.
     public static let version = "0.3.0"
 
-    /// The dashboard's figures, from a handful of indexed queries.
+    /// The dashboard's figures. The counts that read many rows (people, messages in a day and a
+    /// week: a few milliseconds on a million messages) are kept for ``StatusCache/lifetime``; the
+    /// rest is read each time.
     public func status() async throws -> ServerStatus {
         let now = clock()
         let millis = now.epochMilliseconds
-        let (counts, signedIn, day, week, queue, lastGood, lastRun) = try await run {
+        let cached = statusCache.counts(at: now)
+        let (counts, signedIn, queue, lastGood, lastRun) = try await run {
             try await database.read { store in
-                (
-                    try store.userCounts(), try store.activeDeviceCount(),
-                    try store.messageCount(since: millis - 86_400_000),
-                    try store.messageCount(since: millis - 7 * 86_400_000), try store.openReviewItemCount(),
-                    try store.lastGoodBackup(), try store.backups(before: nil, limit: 1).first
+                let counts =
+                    try cached
+                    ?? StatusCache.Counts(
+                        users: try store.userCounts(),
+                        messagesLastDay: try store.messageCount(since: millis - 86_400_000),
+                        messagesLastWeek: try store.messageCount(since: millis - 7 * 86_400_000))
+                return (
+                    counts, try store.activeDeviceCount(), try store.openReviewItemCount(), try store.lastGoodBackup(),
+                    try store.backups(before: nil, limit: 1).first
                 )
             }
         }
+        if cached == nil { statusCache.store(counts, at: now) }
+        let (day, week) = (counts.messagesLastDay, counts.messagesLastWeek)
         let online = relay.hub.onlineCounts()
         return ServerStatus(
-            users: counts.all, disabledUsers: counts.disabled, devicesSignedIn: signedIn, devicesOnline: online.devices,
+            users: counts.users.all, disabledUsers: counts.users.disabled, devicesSignedIn: signedIn,
+            devicesOnline: online.devices,
             usersOnline: online.users, messagesLastDay: day, messagesLastWeek: week, openQueueItems: queue,
             databaseBytes: databaseBytes(), freeDiskBytes: freeDiskBytes(), lastGoodBackup: lastGood,
             lastBackupFailed: lastRun?.error != nil, backupWarningAge: configuration.backupWarningAge,

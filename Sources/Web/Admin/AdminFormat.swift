@@ -2,12 +2,15 @@ import Foundation
 
 /// How the admin panel writes times, sizes and durations.
 enum AdminFormat {
-    /// `2026-11-29 18:53` in the server's time zone.
+    /// `2026-11-29 18:53` in the server's time zone. (A `DateFormatter` per call cost more than
+    /// the rest of a 50-row page.)
     static func date(_ milliseconds: Int64) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm"
-        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+        var seconds = time_t(milliseconds / 1000)
+        var parts = tm()
+        guard localtime_r(&seconds, &parts) != nil else { return "?" }
+        return String(
+            format: "%04d-%02d-%02d %02d:%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+            Int(parts.tm_hour), Int(parts.tm_min))
     }
 
     /// `512 B`, `3.4 KiB`, `12.0 MiB`, `1.2 GiB`.
