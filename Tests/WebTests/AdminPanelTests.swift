@@ -301,6 +301,67 @@ import Testing
         }
     }
 
+    @Test func theRemainingActionsWorkToo() async throws {
+        try await withPanel { browser, env in
+            _ = try await browser.signIn("mum")
+            // Disable, then enable; mute, then unmute.
+            _ = try await browser.post("/admin/users/kid/disable", [:])
+            let enabled = try await browser.follow(try await browser.post("/admin/users/kid/enable", [:]))
+            #expect(enabled.text.contains("Enabled kid."))
+            #expect(try await env.accounts.user(named: "kid").disabled == false)
+            _ = try await browser.post("/admin/users/kid/mute", ["minutes": "10"])
+            #expect(try await browser.get("/admin/users/kid").text.contains("muted until"))
+            _ = try await browser.post("/admin/users/kid/unmute", [:])
+            #expect(try await env.accounts.user(named: "kid").mutedUntil == nil)
+            // A sign-in link for a new device, with its QR code.
+            let recovery = try await browser.post("/admin/users/kid/recovery", [:])
+            #expect(recovery.text.contains("/link/") && recovery.text.contains("data:image/svg+xml;base64,"))
+            // Sign out one of kid's devices, through the confirmation page.
+            let phone = try await env.accounts.login(
+                username: "kid", password: TestServices.password, deviceName: "Kid's phone", client: TestServices.home)
+            #expect(try await browser.get("/admin/devices").text.contains("Kid&#39;s phone"))
+            #expect(try await browser.get("/admin/devices/\(phone.device.id)/revoke").text.contains("Sign it out"))
+            let revoked = try await browser.follow(
+                try await browser.post("/admin/devices/\(phone.device.id)/revoke", [:]))
+            #expect(revoked.text.contains("Device signed out."))
+            await #expect(throws: ServiceError.unauthorized) {
+                try await env.accounts.authenticate(token: phone.token, client: TestServices.home)
+            }
+            // Revoke an invite, through the confirmation page.
+            let invite = try await env.invites.create()
+            #expect(try await browser.get("/admin/invites/\(invite.code)/revoke").text.contains("Revoke this invite?"))
+            _ = try await browser.post("/admin/invites/\(invite.code)/revoke", [:])
+            #expect(try await env.invites.list().first?.revokedAt != nil)
+            // Edit a rule, then delete it.
+            _ = try await browser.post("/admin/rules", ["kind": "word", "pattern": "darn", "action": "flag"])
+            let edited = try await browser.follow(
+                try await browser.post("/admin/rules/1", ["kind": "link", "pattern": "example.com", "action": "hold"]))
+            #expect(edited.text.contains("Rule #1 saved"))
+            #expect(try await env.services.moderation.rule(id: 1).kind == .link)
+            _ = try await browser.post("/admin/rules/1/delete", [:])
+            #expect(try await env.services.moderation.rules().isEmpty)
+            // Turn scheduled backups off.
+            let folder = env.directory.appending(path: "usb")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            _ = try await browser.post(
+                "/admin/backups/schedule",
+                [
+                    "hours": "12", "directory": folder.path, "keep": "2",
+                    "recipients": "age1eqa5v055memx93lyjm02ss2z07jhdj2pkg2putstuz96ecasz3vsj25hyk",
+                ])
+            #expect(try await env.services.backups.schedule()?.keep == 2)
+            _ = try await browser.post("/admin/backups/schedule/off", [:])
+            #expect(try await env.services.backups.schedule() == nil)
+            let actions = try await browser.get("/admin/audit?actor=mum").text
+            for action in [
+                "user_enabled", "user_unmuted", "recovery_link_created", "device_revoked", "invite_revoked",
+                "rule_updated", "rule_deleted",
+            ] {
+                #expect(actions.contains(action), "\(action)")
+            }
+        }
+    }
+
     @Test func anIdleSessionEnds() async throws {
         try await withPanel { browser, env in
             _ = try await browser.signIn("mum")
