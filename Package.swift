@@ -118,7 +118,7 @@ let package = Package(
                 .product(name: "NIOWebSocket", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "HearthCLITests", dependencies: ["hearth"]),
+        .testTarget(name: "HearthCLITests", dependencies: ["hearth", "Credentials"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -30,6 +30,25 @@ export async function api(method, path, body) {
   return data;
 }
 
+/** Uploads a file as a raw body; returns `{attachment}`. */
+export async function upload(file, name) {
+  let response;
+  try {
+    response = await fetch(`/api/v1/attachments?name=${encodeURIComponent(name || file.name || 'file')}`, {
+      method: 'POST', credentials: 'same-origin',
+      headers: { 'Content-Type': file.type || 'application/octet-stream' }, body: file,
+    });
+  } catch {
+    throw new ApiError(0, 'offline', 'Cannot reach the server to upload; try again when online.');
+  }
+  const data = await response.json().catch(() => null);
+  if (!response.ok) {
+    const error = data && data.error ? data.error : { code: 'http_' + response.status, message: response.statusText };
+    throw new ApiError(response.status, error.code, error.message);
+  }
+  return data;
+}
+
 export const deviceName = () => {
   const agent = navigator.userAgent;
   const browser = /Edg\//.test(agent) ? 'Edge' : /Firefox\//.test(agent) ? 'Firefox'

@@ -1,9 +1,12 @@
+// The page: signed out (sign in, register), the /link/<code> page, or the chat.
 import { api, deviceName, showError } from './api.js';
-import { initLinking, showLinkPage, startLinking, stopLinking } from './link.js';
+import { Chat } from './chat.js';
+import { initLinking, showLinkPage } from './link.js';
 
 const $ = (id) => document.getElementById(id);
 const loginForm = $('login-form');
 const registerForm = $('register-form');
+let chat = null;
 
 function selectTab(register) {
   loginForm.hidden = register;
@@ -12,15 +15,16 @@ function selectTab(register) {
   $('tab-register').setAttribute('aria-selected', String(register));
 }
 
-function showSignedIn(me) {
+async function showSignedIn(me) {
   $('loading').hidden = true;
   $('signed-out').hidden = true;
   $('link-page').hidden = true;
   $('signed-in').hidden = false;
   $('me-username').textContent = me.user.username;
+  $('me-username-2').textContent = me.user.username;
   $('me-device').textContent = me.device.name;
-  startLinking();
-  loadDevices();
+  chat = new Chat(me, { onSignedOut: () => signOut(false) });
+  await chat.start();
 }
 
 async function loadDevices() {
@@ -36,7 +40,7 @@ async function loadDevices() {
       if (!device.current) {
         const revoke = document.createElement('button');
         revoke.type = 'button';
-        revoke.className = 'secondary';
+        revoke.className = 'secondary small';
         revoke.textContent = 'Sign out';
         revoke.dataset.testid = 'device-revoke';
         revoke.addEventListener('click', async () => {
@@ -56,11 +60,26 @@ function showSignedOut() {
   $('loading').hidden = true;
   $('signed-in').hidden = true;
   $('signed-out').hidden = false;
+  document.title = 'Hearth';
   const invite = location.pathname.match(/^\/invite\/([A-Za-z0-9]+)$/);
   if (invite) {
     registerForm.invite.value = invite[1];
     selectTab(true);
   }
+}
+
+async function signOut(callServer) {
+  if (chat) chat.stop();
+  chat = null;
+  $('settings').hidden = true;
+  if (callServer) {
+    try {
+      await api('POST', '/logout');
+    } catch {
+      // Signed out locally either way.
+    }
+  }
+  showSignedOut();
 }
 
 async function start() {
@@ -70,11 +89,14 @@ async function start() {
     showLinkPage(link[1]);
     return;
   }
+  let me;
   try {
-    showSignedIn(await api('GET', '/me'));
+    me = await api('GET', '/me');
   } catch {
     showSignedOut();
+    return;
   }
+  await showSignedIn(me);
 }
 
 async function submit(form, errorBox, path, extra) {
@@ -91,7 +113,7 @@ async function submit(form, errorBox, path, extra) {
     });
     form.password.value = '';
     if (location.pathname !== '/') history.replaceState(null, '', '/');
-    showSignedIn(await api('GET', '/me'));
+    await showSignedIn(await api('GET', '/me'));
   } catch (error) {
     showError(errorBox, error);
   } finally {
@@ -110,12 +132,34 @@ registerForm.addEventListener('submit', (event) => {
   const invite = registerForm.invite.value.trim();
   submit(registerForm, $('register-error'), '/register', invite ? { invite } : {});
 });
-$('logout').addEventListener('click', async () => {
+$('logout').addEventListener('click', () => signOut(true));
+$('open-settings').addEventListener('click', () => {
+  $('settings').hidden = false;
+  loadDevices();
+  $('link-device').focus();
+});
+$('close-settings').addEventListener('click', () => {
+  $('settings').hidden = true;
+  $('open-settings').focus();
+});
+document.addEventListener('keydown', (event) => {
+  if (event.key === 'Escape') $('settings').hidden = true;
+});
+$('new-chat-focus').addEventListener('click', () => $('new-chat-username').focus());
+$('new-chat-username').addEventListener('input', (event) => {
+  $('new-chat-name').hidden = event.target.value.split(/[\s,]+/).filter(Boolean).length < 2;
+});
+$('new-chat-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const error = $('new-chat-error');
+  error.hidden = true;
   try {
-    stopLinking();
-    await api('POST', '/logout');
-  } finally {
-    showSignedOut();
+    await chat.startChat($('new-chat-username').value, $('new-chat-name').value.trim());
+    $('new-chat-username').value = '';
+    $('new-chat-name').value = '';
+    $('new-chat-name').hidden = true;
+  } catch (failure) {
+    showError(error, failure);
   }
 });
 

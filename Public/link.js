@@ -6,7 +6,6 @@ const $ = (id) => document.getElementById(id);
 
 // ---- The signed-in device -------------------------------------------------------------------
 
-let socket = null;
 let pendingCode = null;
 
 /** Wires the buttons; call once. */
@@ -29,31 +28,14 @@ export function initLinking(onDevicesChanged) {
   $('link-deny').addEventListener('click', () => decide(false, onDevicesChanged));
 }
 
-/** Listens for link requests while signed in. */
-export function startLinking() {
-  if (!socket) connect();
-}
-
-export function stopLinking() {
-  if (socket) socket.close();
-  socket = null;
-}
-
-function connect() {
-  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-  socket = new WebSocket(`${scheme}://${location.host}/api/v1/ws`);
-  socket.addEventListener('message', (event) => {
-    const frame = JSON.parse(event.data);
-    if (frame.type !== 'link_request') return;
-    pendingCode = frame.code;
-    const details = [frame.userAgent, frame.ip].filter(Boolean).join(', ');
-    $('link-question').textContent = `Approve ${frame.deviceName}${details ? ` (${details})` : ''}?`;
-    $('link-request').hidden = false;
-    $('link-panel').hidden = true;
-  });
-  socket.addEventListener('close', (event) => {
-    if (socket && event.code !== 4001) setTimeout(connect, 2000 + Math.random() * 2000);
-  });
+/** A `link_request` frame from the chat's socket: ask this user whether to approve. */
+export function handleLinkRequest(frame) {
+  pendingCode = frame.code;
+  const details = [frame.userAgent, frame.ip].filter(Boolean).join(', ');
+  $('link-question').textContent = `Approve ${frame.deviceName}${details ? ` (${details})` : ''}?`;
+  $('link-request').hidden = false;
+  $('link-panel').hidden = true;
+  $('link-approve').focus();
 }
 
 async function decide(approve, onDevicesChanged) {

@@ -62,6 +62,7 @@ def main(base, token, invite_url):
         # The session survives a reload (HttpOnly cookie), then ends on sign-out.
         driver.refresh()
         signed_in_as(driver, "kid")
+        driver.find_element(By.ID, "open-settings").click()
         by_testid(driver, "logout").click()
         by_testid(driver, "login-username")
 

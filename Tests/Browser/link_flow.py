@@ -21,6 +21,8 @@ def main(base, username, password):
         by_testid(laptop, "login-submit").click()
         signed_in_as(laptop, username)
 
+        # "Link a device" is in the devices panel, behind the gear.
+        laptop.find_element(By.ID, "open-settings").click()
         by_testid(laptop, "link-device").click()
         qr = by_testid(laptop, "link-qr")
         WebDriverWait(laptop, 30).until(lambda d: d.execute_script(

@@ -1,3 +1,4 @@
+import Credentials
 import Foundation
 import Testing
 
@@ -28,6 +29,25 @@ import Testing
         defer { server.stop() }
         let text = try Self.runScript("link_flow.py", [server.url, "mum", "a long family password"])
         #expect(text.hasSuffix("OK\n"), "\(text)")
+    }
+
+    @Test func twoPeopleChatThroughCutsAndReloads() async throws {
+        let temp = try TempDirectory()
+        defer { temp.remove() }
+        let password = try temp.file("pw", "a long family password")
+        for name in ["mum", "dad"] {
+            #expect(try hearth(["user", "add", name, "--password-file", password, "--data", temp.data]).status == 0)
+        }
+        let image = temp.url.appending(path: "photo.png")
+        try Data(try QRCode("a photo of the garden").png(scale: 12)).write(to: image)
+        let server = try ServerProcess(data: temp.data)
+        defer { server.stop() }
+        let shots =
+            ProcessInfo.processInfo.environment["HEARTH_SCREENSHOTS"] ?? temp.url.appending(path: "screens").path
+        let text = try Self.runScript(
+            "chat.py", [server.url, "a long family password", image.path, shots, temp.data])
+        #expect(text.hasSuffix("OK\n"), "\(text)")
+        print(text)
     }
 
     @Test func runningTheServerFromTheAdminPanel() async throws {

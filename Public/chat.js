@@ -1,0 +1,485 @@
+// The chat itself: rooms, messages, sending with an outbox, receipts, typing, presence,
+// attachments and notifications, over one Connection.
+import { api, upload } from './api.js';
+import { Connection } from './socket.js';
+import { Store } from './store.js';
+import { $, bubble, dayKey, daySeparator, el, roomItem, roomTitle } from './views.js';
+import { handleLinkRequest } from './link.js';
+import { prepareImage } from './images.js';
+
+const PAGE = 50;
+/** Refusals worth retrying later; any other error is final and shown on the bubble. */
+const TRANSIENT = new Set(['storage_full', 'busy', 'internal_error']);
+
+export class Chat {
+  constructor(me, { onSignedOut }) {
+    this.me = me.user;
+    this.onSignedOut = onSignedOut;
+    this.store = new Store(this.me.id);
+    this.rooms = new Map();
+    /** roomId → { list: [message], loadedAll, loading } */
+    this.histories = new Map();
+    /** roomId → { delivered, read } from the other members' receipts. */
+    this.receipts = new Map();
+    this.online = new Set();
+    this.typing = new Map();
+    this.current = null;
+    this.lastTypingSent = 0;
+    this.readSent = new Map();
+    this.connection = new Connection({
+      onFrame: (frame) => this.onFrame(frame),
+      onOpen: () => this.onOpen(),
+      onStatus: (status) => this.setStatus(status),
+      onRefused: () => this.onSignedOut(),
+      onCheckSession: () => this.checkSession(),
+    });
+  }
+
+  async start() {
+    this.wire();
+    await this.loadRooms();
+    if (this.store.read('cursor', null) === null) {
+      // A new device starts from what the room list already shows; history fills in the past.
+      const newest = Math.max(0, ...[...this.rooms.values()].map((room) => room.lastMessage?.seq || 0));
+      this.store.write('cursor', newest);
+    }
+    this.connection.start();
+    const wanted = Number(new URLSearchParams(location.hash.slice(1)).get('room'));
+    if (wanted && this.rooms.has(wanted)) this.open(wanted);
+    window.hearthDebug = { drop: () => this.connection.drop(), chat: this };
+  }
+
+  stop() {
+    this.connection.stop();
+  }
+
+  // ---- Rooms ---------------------------------------------------------------------------------
+
+  async loadRooms() {
+    const { rooms } = await api('GET', '/rooms');
+    for (const room of rooms) this.addRoom(room);
+    this.renderRooms();
+  }
+
+  addRoom(room) {
+    const known = this.rooms.get(room.id);
+    this.rooms.set(room.id, { ...known, ...room, unread: room.unread ?? known?.unread ?? 0 });
+    const read = Math.max(0, ...room.members.filter((m) => m.username !== this.me.username).map((m) => m.lastReadSeq || 0));
+    const receipts = this.receipts.get(room.id) || { delivered: 0, read: 0 };
+    receipts.read = Math.max(receipts.read, read);
+    receipts.delivered = Math.max(receipts.delivered, read);
+    this.receipts.set(room.id, receipts);
+  }
+
+  sortedRooms() {
+    return [...this.rooms.values()].sort((a, b) => (b.lastMessage?.seq || 0) - (a.lastMessage?.seq || 0) || b.id - a.id);
+  }
+
+  renderRooms() {
+    const list = $('room-list');
+    list.replaceChildren(...this.sortedRooms().map((room) => roomItem(room, this.me.username, this.online, room.id === this.current)));
+    $('no-rooms').hidden = this.rooms.size > 0;
+    if (!this.listShown) {
+      this.listShown = true;
+      performance.mark('hearth-rooms-shown');
+    }
+    const unread = [...this.rooms.values()].reduce((sum, room) => sum + (room.unread || 0), 0);
+    document.title = unread > 0 ? `(${unread}) Hearth` : 'Hearth';
+  }
+
+  async startChat(text, groupName) {
+    const usernames = text.split(/[\s,]+/).map((name) => name.trim().toLowerCase()).filter(Boolean);
+    if (usernames.length === 0) return;
+    const direct = usernames.length === 1;
+    const body = direct ? { members: usernames, direct: true } : { members: usernames, name: groupName || usernames.join(', ') };
+    const { room } = await api('POST', '/rooms', body);
+    this.addRoom(room);
+    this.renderRooms();
+    this.open(room.id);
+  }
+
+  // ---- The open room -------------------------------------------------------------------------
+
+  async open(roomId) {
+    this.current = roomId;
+    history.replaceState(null, '', `#room=${roomId}`);
+    document.body.classList.add('chat-open');
+    $('chat').hidden = false;
+    $('empty').hidden = true;
+    const room = this.rooms.get(roomId);
+    $('chat-title').textContent = roomTitle(room, this.me.username);
+    this.renderHeader();
+    this.renderRooms();
+    $('messages').replaceChildren();
+    if (!this.histories.has(roomId)) {
+      this.histories.set(roomId, { list: [], loadedAll: false, loading: false });
+      await this.loadOlder(roomId);
+    }
+    this.renderMessages({ toBottom: true });
+    performance.mark('hearth-room-shown');
+    this.markRead();
+    $('composer').focus();
+  }
+
+  close() {
+    this.current = null;
+    history.replaceState(null, '', location.pathname);
+    document.body.classList.remove('chat-open');
+    $('chat').hidden = true;
+    $('empty').hidden = false;
+    this.renderRooms();
+  }
+
+  renderHeader() {
+    const room = this.rooms.get(this.current);
+    if (!room) return;
+    const people = room.members.map((member) => member.username + (this.online.has(member.username) ? ' ●' : ''));
+    $('chat-members').textContent = room.kind === 'group'
+      ? `${room.members.length} members: ${people.join(', ')}`
+      : (room.members.some((m) => m.username !== this.me.username && this.online.has(m.username)) ? 'online' : '');
+  }
+
+  async loadOlder(roomId) {
+    const history = this.histories.get(roomId);
+    if (!history || history.loading || history.loadedAll) return;
+    history.loading = true;
+    try {
+      const oldest = history.list.find((message) => message.seq)?.seq;
+      const query = oldest ? `?before=${oldest}&limit=${PAGE}` : `?limit=${PAGE}`;
+      const { messages } = await api('GET', `/rooms/${roomId}/messages${query}`);
+      const older = messages.reverse().filter((message) => !history.list.some((m) => m.seq === message.seq));
+      history.list = [...older, ...history.list];
+      if (messages.length < PAGE) history.loadedAll = true;
+      if (!oldest) {
+        // The outbox's messages for this room go below the history, still pending.
+        for (const entry of this.store.outbox.filter((e) => e.room === roomId)) this.insert(roomId, this.pending(entry));
+      }
+    } finally {
+      history.loading = false;
+    }
+  }
+
+  pending(entry) {
+    return {
+      clientId: entry.id, room: entry.room, body: entry.body, attachments: entry.files || [], ts: entry.ts,
+      from: { id: this.me.id, username: this.me.username }, status: 'pending',
+    };
+  }
+
+  /** Adds or replaces a message in a room's loaded history, keeping seq order (pending last). */
+  insert(roomId, message) {
+    const history = this.histories.get(roomId);
+    if (!history) return;
+    const same = (m) => (message.seq && m.seq === message.seq)
+      || (message.clientId && m.clientId === message.clientId) || (message.id && m.id === message.id);
+    const existing = history.list.filter(same);
+    if (existing.length > 0) {
+      // One message, however it came (history, the outbox, an ack, a retry's ack): merge them.
+      history.list = history.list.filter((m) => !same(m));
+      history.list.push(Object.assign({}, ...existing, message));
+    } else {
+      const last = history.list.at(-1);
+      history.list.push(message);
+      // Live messages arrive in seq order: only an out-of-order one needs a sort.
+      if (!last || !message.seq || !last.seq || last.seq < message.seq) return;
+    }
+    history.list.sort((a, b) => (a.seq || Infinity) - (b.seq || Infinity) || a.ts - b.ts);
+  }
+
+  statusOf(message) {
+    if (message.status === 'pending' || message.status === 'failed' || message.status === 'held') return message.status;
+    const receipts = this.receipts.get(message.room) || { delivered: 0, read: 0 };
+    if (receipts.read >= message.seq) return 'read';
+    if (receipts.delivered >= message.seq) return 'delivered';
+    return 'sent';
+  }
+
+  /** Renders the open room once per frame however many events arrive (a sync brings hundreds). */
+  scheduleRender() {
+    if (this.renderPending) return;
+    this.renderPending = true;
+    requestAnimationFrame(() => {
+      this.renderPending = false;
+      this.renderMessages();
+    });
+  }
+
+  renderMessages({ toBottom = false, keepOffset = null } = {}) {
+    const box = $('messages');
+    const history = this.histories.get(this.current);
+    if (!history) return;
+    const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+    const room = this.rooms.get(this.current);
+    const nodes = [];
+    if (history.loadedAll) nodes.push(el('p', 'hint center', 'The beginning of this chat.'));
+    let day = null;
+    for (const message of history.list) {
+      if (dayKey(message.ts) !== day) {
+        day = dayKey(message.ts);
+        nodes.push(daySeparator(message.ts));
+      }
+      const mine = message.from && message.from.id === this.me.id;
+      nodes.push(bubble(message, {
+        mine, showSender: room.kind === 'group', status: mine ? this.statusOf(message) : undefined, error: message.error,
+      }));
+    }
+    box.replaceChildren(...nodes);
+    if (keepOffset !== null) box.scrollTop = box.scrollHeight - keepOffset;
+    else if (toBottom || atBottom) box.scrollTop = box.scrollHeight;
+  }
+
+  markRead() {
+    if (!this.current || document.hidden) return;
+    const room = this.rooms.get(this.current);
+    const history = this.histories.get(this.current);
+    const newest = Math.max(0, ...(history?.list || []).filter((m) => m.seq).map((m) => m.seq));
+    if (room.unread) {
+      room.unread = 0;
+      this.renderRooms();
+    }
+    if (newest > (this.readSent.get(this.current) || 0) && this.connection.send({ type: 'read', room: this.current, seq: newest })) {
+      this.readSent.set(this.current, newest);
+    }
+  }
+
+  // ---- Sending -------------------------------------------------------------------------------
+
+  send(body, files = []) {
+    const roomId = this.current;
+    if (!roomId || (!body.trim() && files.length === 0)) return;
+    const entry = {
+      id: crypto.randomUUID(), room: roomId, body, attachments: files.map((file) => file.id), files, ts: Date.now(),
+    };
+    this.store.enqueue(entry);
+    this.insert(roomId, this.pending(entry));
+    this.renderMessages({ toBottom: true });
+    this.transmit(entry);
+  }
+
+  transmit(entry) {
+    const frame = { type: 'send', id: entry.id, room: entry.room, body: entry.body };
+    if (entry.attachments.length) frame.attachments = entry.attachments;
+    this.connection.send(frame);
+  }
+
+  async attach(fileList) {
+    const status = $('attach-status');
+    const uploaded = [];
+    try {
+      for (const original of fileList) {
+        status.textContent = `Uploading ${original.name}…`;
+        const file = await prepareImage(original);
+        const { attachment } = await upload(file, original.name);
+        uploaded.push({ ...attachment, name: original.name });
+      }
+      status.textContent = '';
+      this.send($('composer').value, uploaded);
+      $('composer').value = '';
+    } catch (error) {
+      status.textContent = error.message;
+    }
+  }
+
+  // ---- The connection ------------------------------------------------------------------------
+
+  onOpen() {
+    this.connection.send({ type: 'sync', after: this.store.cursor });
+    for (const entry of this.store.outbox) this.transmit(entry);
+    this.markRead();
+  }
+
+  setStatus(status) {
+    const node = $('connection-status');
+    node.textContent = status;
+    node.className = 'status ' + status;
+  }
+
+  async checkSession() {
+    try {
+      await api('GET', '/me');
+    } catch (error) {
+      if (error.status === 401) this.onSignedOut();
+    }
+  }
+
+  onFrame(frame) {
+    if (typeof frame.seq === 'number' && ['message', 'ack', 'synced'].includes(frame.type)) this.store.advance(frame.seq);
+    switch (frame.type) {
+      case 'message': return this.onMessage(frame);
+      case 'ack': return this.onAck(frame);
+      case 'error': return this.onError(frame);
+      case 'receipt': return this.onReceipt(frame);
+      case 'typing': return this.onTyping(frame);
+      case 'presence': return this.onPresence(frame);
+      case 'deleted': return this.onDeleted(frame);
+      case 'link_request': return handleLinkRequest(frame);
+      default: return undefined;
+    }
+  }
+
+  async onMessage(frame) {
+    if (!this.rooms.has(frame.room)) {
+      try {
+        const { room } = await api('GET', `/rooms/${frame.room}`);
+        this.addRoom(room);
+      } catch {
+        return;
+      }
+    }
+    const room = this.rooms.get(frame.room);
+    const mine = frame.from.id === this.me.id;
+    room.lastMessage = frame;
+    this.insert(frame.room, { ...frame });
+    this.typing.get(frame.room)?.delete(frame.from.username);
+    const visible = this.current === frame.room && !document.hidden;
+    if (!mine && !visible) room.unread = (room.unread || 0) + 1;
+    this.renderRooms();
+    if (this.current === frame.room) {
+      this.scheduleRender();
+      this.renderTyping();
+      this.markRead();
+    }
+    if (!mine && document.hidden) this.notify(room, frame);
+  }
+
+  onAck(frame) {
+    const entry = this.store.outbox.find((e) => e.id === frame.id);
+    this.store.settle(frame.id);
+    if (!entry) return;
+    const message = {
+      ...this.pending(entry), seq: frame.seq, ts: frame.ts, status: frame.held ? 'held' : 'sent',
+      body: frame.body ?? entry.body,
+    };
+    this.insert(entry.room, message);
+    const room = this.rooms.get(entry.room);
+    if (room && !frame.held) {
+      room.lastMessage = { ...message, from: { id: this.me.id, username: this.me.username } };
+      this.renderRooms();
+    }
+    if (this.current === entry.room) this.scheduleRender();
+  }
+
+  onError(frame) {
+    if (!frame.id) return;
+    const entry = this.store.outbox.find((e) => e.id === frame.id);
+    if (!entry) return;
+    if (TRANSIENT.has(frame.code)) {
+      setTimeout(() => this.transmit(entry), 5000);
+      return;
+    }
+    this.store.settle(frame.id);
+    this.insert(entry.room, { ...this.pending(entry), status: 'failed', error: frame.message });
+    if (this.current === entry.room) this.renderMessages();
+  }
+
+  onReceipt(frame) {
+    if (frame.user === this.me.username) return;
+    const receipts = this.receipts.get(frame.room) || { delivered: 0, read: 0 };
+    receipts.delivered = Math.max(receipts.delivered, frame.seq);
+    if (frame.kind === 'read') receipts.read = Math.max(receipts.read, frame.seq);
+    this.receipts.set(frame.room, receipts);
+    if (this.current === frame.room) this.scheduleRender();
+  }
+
+  onTyping(frame) {
+    if (frame.user === this.me.username) return;
+    const room = this.typing.get(frame.room) || new Map();
+    clearTimeout(room.get(frame.user));
+    room.set(frame.user, setTimeout(() => {
+      room.delete(frame.user);
+      this.renderTyping();
+    }, 5000));
+    this.typing.set(frame.room, room);
+    this.renderTyping();
+  }
+
+  renderTyping() {
+    const names = [...(this.typing.get(this.current)?.keys() || [])];
+    $('typing').textContent = names.length === 0 ? '' : `${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} typing…`;
+  }
+
+  onPresence(frame) {
+    if (frame.online) this.online.add(frame.user);
+    else this.online.delete(frame.user);
+    this.renderRooms();
+    this.renderHeader();
+  }
+
+  onDeleted(frame) {
+    const history = this.histories.get(frame.room);
+    if (history) history.list = history.list.filter((message) => message.seq !== frame.seq);
+    const room = this.rooms.get(frame.room);
+    if (room?.lastMessage?.seq === frame.seq) room.lastMessage = history?.list.filter((m) => m.seq).at(-1) || null;
+    this.renderRooms();
+    if (this.current === frame.room) this.renderMessages();
+  }
+
+  notify(room, message) {
+    if (!('Notification' in window) || Notification.permission !== 'granted') return;
+    const title = room.kind === 'group' ? `${message.from.username} in ${roomTitle(room, this.me.username)}` : message.from.username;
+    const notification = new Notification(title, { body: message.body || 'Sent a file', tag: `room-${room.id}` });
+    notification.addEventListener('click', () => {
+      window.focus();
+      this.open(room.id);
+    });
+  }
+
+  // ---- The page ------------------------------------------------------------------------------
+
+  wire() {
+    $('room-list').addEventListener('click', (event) => {
+      const button = event.target.closest('[data-room-id]');
+      if (button) this.open(Number(button.dataset.roomId));
+    });
+    $('back').addEventListener('click', () => this.close());
+    $('composer-form').addEventListener('submit', (event) => {
+      event.preventDefault();
+      const composer = $('composer');
+      this.send(composer.value);
+      composer.value = '';
+      composer.focus();
+    });
+    $('composer').addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        $('composer-form').requestSubmit();
+      }
+    });
+    $('composer').addEventListener('input', () => {
+      if (this.current && Date.now() - this.lastTypingSent > 3000) {
+        this.lastTypingSent = Date.now();
+        this.connection.send({ type: 'typing', room: this.current });
+      }
+    });
+    $('attach').addEventListener('change', (event) => {
+      const files = [...event.target.files];
+      event.target.value = '';
+      if (files.length) this.attach(files);
+    });
+    const chat = $('chat');
+    chat.addEventListener('dragover', (event) => event.preventDefault());
+    chat.addEventListener('drop', (event) => {
+      event.preventDefault();
+      if (event.dataTransfer?.files.length) this.attach([...event.dataTransfer.files]);
+    });
+    $('messages').addEventListener('scroll', async () => {
+      const box = $('messages');
+      if (box.scrollTop > 80 || !this.current) return;
+      const history = this.histories.get(this.current);
+      if (!history || history.loadedAll || history.loading) return;
+      const offset = box.scrollHeight - box.scrollTop;
+      await this.loadOlder(this.current);
+      this.renderMessages({ keepOffset: offset });
+    });
+    document.addEventListener('visibilitychange', () => this.markRead());
+    window.addEventListener('focus', () => this.markRead());
+    const button = $('enable-notifications');
+    if ('Notification' in window && Notification.permission === 'default') {
+      button.hidden = false;
+      button.addEventListener('click', async () => {
+        await Notification.requestPermission();
+        button.hidden = true;
+      });
+    }
+  }
+}

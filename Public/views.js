@@ -1,0 +1,127 @@
+// Building the DOM for rooms and messages. Text always goes in through textContent, never as HTML.
+
+export const $ = (id) => document.getElementById(id);
+
+export function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long' });
+
+export const time = (ms) => timeFormat.format(new Date(ms));
+export const dayKey = (ms) => new Date(ms).toDateString();
+
+/** "Today", "Yesterday", or the date. */
+export function dayLabel(ms) {
+  const today = new Date().toDateString();
+  const yesterday = new Date(Date.now() - 86400000).toDateString();
+  const key = dayKey(ms);
+  return key === today ? 'Today' : key === yesterday ? 'Yesterday' : dayFormat.format(new Date(ms));
+}
+
+/** The name a room shows: the group's name, or the other person's. */
+export function roomTitle(room, me) {
+  if (room.kind === 'group') return room.name || 'Group';
+  const other = room.members.find((member) => member.username !== me);
+  return other ? other.username : me;
+}
+
+/** One entry of the room list. */
+export function roomItem(room, me, online, active) {
+  const item = el('li');
+  const button = el('button', 'room' + (active ? ' active' : ''));
+  button.type = 'button';
+  button.dataset.testid = 'room-item';
+  button.dataset.roomId = String(room.id);
+  if (active) button.setAttribute('aria-current', 'true');
+  const other = room.kind === 'direct' ? room.members.find((member) => member.username !== me) : null;
+  const dot = el('span', 'dot' + (other && online.has(other.username) ? ' on' : ''));
+  dot.setAttribute('aria-hidden', 'true');
+  const text = el('span', 'room-text');
+  text.append(el('span', 'room-name', roomTitle(room, me)));
+  const last = room.lastMessage;
+  const summary = last
+    ? `${room.kind === 'group' && last.from.username ? last.from.username + ': ' : ''}${preview(last)}`
+    : 'No messages yet';
+  text.append(el('span', 'room-last', summary));
+  button.append(dot, text);
+  if (room.unread > 0) {
+    const badge = el('span', 'badge', String(room.unread));
+    badge.setAttribute('aria-label', `${room.unread} unread`);
+    button.append(badge);
+  }
+  item.append(button);
+  return item;
+}
+
+function preview(message) {
+  if (message.body) return message.body;
+  if (message.attachments && message.attachments.length) return message.attachments[0].contentType.startsWith('image/') ? 'Photo' : 'File';
+  return '';
+}
+
+const ticks = { pending: '🕓', sent: '✓', delivered: '✓✓', read: '✓✓', held: '⏸', failed: '!' };
+const tickLabels = { pending: 'Sending', sent: 'Sent', delivered: 'Delivered', read: 'Read', held: 'Waiting for a moderator', failed: 'Not sent' };
+
+/** One message bubble. `mine` bubbles carry a status; others the sender's name in groups. */
+export function bubble(message, { mine, showSender, status, error }) {
+  const node = el('div', 'msg ' + (mine ? 'mine' : 'theirs'));
+  node.dataset.testid = 'message';
+  node.dataset.id = message.clientId || String(message.id || '');
+  if (message.seq) node.dataset.seq = String(message.seq);
+  if (mine) node.dataset.status = status;
+  if (showSender && !mine) node.append(el('span', 'sender', message.from.username || 'someone'));
+  for (const file of message.attachments || []) node.append(attachmentView(file));
+  if (message.body) node.append(el('span', 'body', message.body));
+  const meta = el('span', 'meta', time(message.ts));
+  if (mine) {
+    const tick = el('span', 'tick ' + status, ticks[status] || '');
+    tick.title = tickLabels[status] || '';
+    tick.setAttribute('aria-label', tickLabels[status] || '');
+    meta.append(' ', tick);
+  }
+  node.append(meta);
+  if (error) node.append(el('span', 'failure', error));
+  return node;
+}
+
+function attachmentView(file) {
+  const url = `/api/v1/attachments/${encodeURIComponent(file.id)}`;
+  if (file.contentType.startsWith('image/')) {
+    const link = el('a', 'photo');
+    link.href = url;
+    link.target = '_blank';
+    link.rel = 'noopener';
+    const image = el('img');
+    image.src = url;
+    image.alt = file.name || 'Photo';
+    image.loading = 'lazy';
+    if (file.width && file.height) {
+      image.width = Math.min(280, file.width);
+      image.height = Math.round(image.width * file.height / file.width);
+    }
+    link.append(image);
+    return link;
+  }
+  if (file.contentType.startsWith('audio/')) {
+    const audio = el('audio');
+    audio.controls = true;
+    audio.src = url;
+    return audio;
+  }
+  const link = el('a', 'file', `📄 ${file.name || 'file'} (${Math.ceil(file.size / 1024)} KiB)`);
+  link.href = url;
+  link.download = file.name || '';
+  return link;
+}
+
+export function daySeparator(ms) {
+  const node = el('div', 'day', dayLabel(ms));
+  node.dataset.day = dayKey(ms);
+  node.setAttribute('role', 'separator');
+  return node;
+}
