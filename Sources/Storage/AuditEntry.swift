@@ -56,11 +56,6 @@ extension Store {
             arguments: [now, actorID, actor, action, target, detail, ip])
     }
 
-    /// The newest audit entries first.
-    public func auditEntries(limit: Int) throws -> [AuditEntry] {
-        try auditEntries(AuditFilter(), before: nil, limit: limit)
-    }
-
     /// Audit entries that match `filter`, newest first, with ids below `before`, at most `limit`.
     public func auditEntries(_ filter: AuditFilter, before: Int64?, limit: Int) throws -> [AuditEntry] {
         var conditions = ["id < ?"]

@@ -1,8 +1,9 @@
 import Foundation
 import Hummingbird
 
-/// Refuses state-changing API requests that a browser sent from another site: an `Origin`
-/// header must name this server (its `Host`, or the configured public URL).
+/// Refuses state-changing requests that a browser sent from another site — to the API, the admin
+/// panel's forms and the password reset page: an `Origin` header must name this server (its
+/// `Host`, or the configured public URL).
 struct OriginCheckMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
@@ -14,7 +15,9 @@ struct OriginCheckMiddleware: RouterMiddleware {
     )
         async throws -> Response
     {
-        if [.post, .put, .patch, .delete].contains(request.method), request.uri.path.hasPrefix("/api/"),
+        let path = request.uri.path
+        if [.post, .put, .patch, .delete].contains(request.method),
+            path.hasPrefix("/api/") || path.hasPrefix("/admin") || path.hasPrefix("/reset/"),
             let origin = request.headers[.origin], !isSameOrigin(origin, request: request)
         {
             throw APIError(

@@ -117,6 +117,27 @@ import Testing
         }
     }
 
+    @Test func longListsArePaged() async throws {
+        try await withPanel { browser, env in
+            _ = try await browser.signIn("mum")
+            for index in 1...60 {
+                _ = try await env.services.moderation.createRule(
+                    RuleDraft(kind: "word", pattern: "word\(index)", action: "flag"), by: .cli)
+                _ = try await env.invites.create()
+            }
+            let rules = try await browser.get("/admin/rules").text
+            #expect(rules.contains("word50") && !rules.contains("word51<"))
+            #expect(rules.contains("href=\"/admin/rules?after=50\""))
+            #expect(try await browser.get("/admin/rules?after=50").text.contains("word60"))
+            let invites = try await browser.get("/admin/invites").text
+            let next = try #require(
+                invites.range(of: "/admin/invites?before=").map { invites[$0.lowerBound...].prefix { $0 != "\"" } })
+            #expect(try await browser.get(String(next)).text.contains("<td>"))
+            let audit = try await browser.get("/admin/audit").text
+            #expect(audit.contains("/admin/audit?before="))
+        }
+    }
+
     @Test func postsWithoutTheRightCSRFTokenAreRefused() async throws {
         try await withPanel { browser, env in
             _ = try await browser.signIn("mum")
@@ -124,6 +145,19 @@ import Testing
                 let answer = try await browser.post("/admin/users/kid/disable", [:], csrf: token)
                 #expect(answer.status == .forbidden)
             }
+            #expect(try await env.accounts.user(named: "kid").disabled == false)
+            // A form posted from another site is refused whatever it carries.
+            var headers: HTTPFields = [
+                .contentType: "application/x-www-form-urlencoded", .cookie: browser.cookie,
+                .origin: "https://evil.example",
+            ]
+            let crossSite = try await browser.api.send(
+                .post, "/admin/users/kid/disable", raw: "_csrf=\(browser.csrf)", headers: headers)
+            #expect(crossSite.status == .forbidden)
+            headers[.cookie] = nil
+            let crossSiteLogin = try await browser.api.send(
+                .post, "/admin/login", raw: "username=mum&password=x", headers: headers)
+            #expect(crossSiteLogin.status == .forbidden)
             #expect(try await env.accounts.user(named: "kid").disabled == false)
             // Another session's token does not work either.
             var other = Browser(api: browser.api)

@@ -80,11 +80,6 @@ extension Moderation {
         }
     }
 
-    /// How many items wait for a moderator.
-    public func openItemCount() async throws -> Int {
-        try await run { try await database.read { try $0.openReviewItemCount() } }
-    }
-
     /// Carries out a moderator's decision on a queue item, and writes it to the audit log.
     public func decide(itemID: Int64, _ decision: Decision, note: String?, by actor: AuditActor) async throws {
         let note = try checkedNote(note)

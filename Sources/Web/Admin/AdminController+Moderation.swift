@@ -60,8 +60,10 @@ extension AdminController {
     ) async throws
         -> Response
     {
-        let all = try await services.moderation.rules()
+        let after = cursor(request, "after") ?? 0
+        let all = Array(try await services.moderation.rules().filter { $0.id > after }.prefix(Self.pageSize))
         var page = base(user, "Rules", request: request)
+        page["next"] = nextLink("/admin/rules", count: all.count, cursor: all.last.map { String($0.id) }, name: "after")
         page.merge(ruleForm([:], heading: "Add a rule", action: "/admin/rules", button: "Add rule")) { $1 }
         // Mustache shows a section for any value that is present, even an empty string: optional
         // values are left out instead.
