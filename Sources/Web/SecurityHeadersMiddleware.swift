@@ -2,7 +2,7 @@ import HTTPTypes
 import Hummingbird
 
 /// Headers every response carries: a strict Content-Security-Policy (no inline scripts or
-/// styles, no framing), `nosniff`, no referrer, and `no-store` on API answers.
+/// styles, no framing), `nosniff`, no referrer to other sites, and `no-store` on API answers.
 struct SecurityHeadersMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
@@ -19,7 +19,9 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
         var response = try await next(request, context)
         response.headers[.contentSecurityPolicy] = Self.contentSecurityPolicy
         response.headers[.xContentTypeOptions] = "nosniff"
-        response.headers[.referrerPolicy] = "no-referrer"
+        // Nothing leaves for other sites; same-origin form posts keep their real `Origin` (under
+        // `no-referrer` browsers send `Origin: null`, which the origin check must refuse).
+        response.headers[.referrerPolicy] = "same-origin"
         response.headers[.xFrameOptions] = "DENY"
         if request.uri.path.hasPrefix("/api/"), response.headers[.cacheControl] == nil {
             response.headers[.cacheControl] = "no-store"
