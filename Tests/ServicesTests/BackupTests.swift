@@ -233,15 +233,6 @@ import Testing
         #expect(failure.error?.contains("cannot write") == true)
     }
 
-    func shell(_ command: String) -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        guard (try? process.run()) != nil else { return -1 }
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
-
     @Test func scheduledBackupsRunWhenDueAndKeepTheLastN() async throws {
         let env = try await populated()
         defer { env.remove() }

@@ -8,15 +8,6 @@ import Testing
 /// nothing is acked that is not stored, the server stays up, and it recovers when space is freed.
 /// Needs root to mount a small tmpfs (CI runs as root).
 @Suite struct DiskFullTests {
-    func shell(_ command: String) -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        guard (try? process.run()) != nil else { return -1 }
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
-
     @Test(.enabled(if: getuid() == 0)) func aFullDiskRefusesSendsAndRecovers() async throws {
         let mountPoint = FileManager.default.temporaryDirectory.appending(path: "hearth-full-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: mountPoint, withIntermediateDirectories: true)

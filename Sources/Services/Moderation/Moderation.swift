@@ -59,13 +59,7 @@ public final class Moderation: Sendable {
         }
         guard !rules.isEmpty else { return Screening(body: body) }
         let context = RuleSet.Context(roomID: roomID, accountCreatedAt: sender.accountCreatedAt, now: now)
-        let textHits = rules.textHits(body, in: context)
-        var screening = Screening(
-            body: RuleSet.masking(body, ranges: textHits.filter { $0.rule.action == .mask }.flatMap(\.ranges)),
-            hits: textHits.map(\.rule))
-        if let block = textHits.first(where: { $0.rule.action == .block }) {
-            screening.refusal = .blockedByRule(block.rule.message)
-        }
+        var screening = Screening(body, textHits: rules.textHits(body, in: context))
         let rates = rules.rates.filter { RuleSet.applies($0.rule, in: context) }
         guard !rates.isEmpty else { return screening }
         state.withLock { state in
@@ -202,13 +196,7 @@ public final class Moderation: Sendable {
         let rules = state.withLock { $0.rules }
         // A room-less test assumes a brand-new account in a room no scoped rule names.
         let context = RuleSet.Context(roomID: roomID ?? 0, accountCreatedAt: now, now: now)
-        let textHits = rules.textHits(body, in: context)
-        var screening = Screening(
-            body: RuleSet.masking(body, ranges: textHits.filter { $0.rule.action == .mask }.flatMap(\.ranges)),
-            hits: textHits.map(\.rule))
-        if let block = textHits.first(where: { $0.rule.action == .block }) {
-            screening.refusal = .blockedByRule(block.rule.message)
-        }
+        var screening = Screening(body, textHits: rules.textHits(body, in: context))
         screening.add(attachmentHits: rules.attachmentHits(contentTypes, in: context))
         let outcome: String
         switch screening.outcome {

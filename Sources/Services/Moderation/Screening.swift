@@ -11,6 +11,21 @@ struct Screening: Sendable {
     /// Why the send is refused (a `block` rule, a `rate` rule, a mute); nil when it goes through.
     var refusal: ServiceError?
 
+    init(body: String, hits: [Rule] = [], refusal: ServiceError? = nil) {
+        self.body = body
+        self.hits = hits
+        self.refusal = refusal
+    }
+
+    /// What the text rules that fired make of `body`: every mask applied, refused when one blocks.
+    init(_ body: String, textHits: [RuleSet.Hit]) {
+        self.body = RuleSet.masking(body, ranges: textHits.filter { $0.rule.action == .mask }.flatMap(\.ranges))
+        hits = textHits.map(\.rule)
+        if let block = textHits.first(where: { $0.rule.action == .block }) {
+            refusal = .blockedByRule(block.rule.message)
+        }
+    }
+
     /// The strictest action of the rules that fired, masks aside: `block`, `hold`, `flag` or nil.
     var outcome: Rule.Action? {
         hits.map(\.action).filter { $0 != .mask }.max()

@@ -146,13 +146,10 @@ extension AdminController {
     @Sendable func confirmDeleteRule(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await page(request, context, role: .admin) { user in
             let rule = try await services.moderation.rule(id: context.parameters.get("id").flatMap(Int64.init) ?? 0)
-            var page = base(user, "Delete rule", request: request)
-            page["heading"] = "Delete rule #\(rule.id)?"
-            page["explanation"] = "\(rule.summary). Messages are no longer checked against it."
-            page["button"] = "Delete rule"
-            page["action"] = "/admin/rules/\(rule.id)/delete"
-            page["back"] = "/admin/rules"
-            return templates.page("confirm", page)
+            return confirmation(
+                user, request: request, heading: "Delete rule #\(rule.id)?",
+                explanation: "\(rule.summary). Messages are no longer checked against it.", button: "Delete rule",
+                action: "/admin/rules/\(rule.id)/delete", back: "/admin/rules")
         }
     }
 
@@ -211,14 +208,11 @@ extension AdminController {
     @Sendable func confirmDeleteMessage(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await page(request, context, role: .moderator) { user in
             let id = context.parameters.get("id") ?? ""
-            var page = base(user, "Delete message", request: request)
-            page["heading"] = "Delete this message?"
-            page["explanation"] = "It disappears for everyone in the room, with its attachments. This cannot be undone."
-            page["button"] = "Delete message"
-            page["action"] = "/admin/reports/\(id)/delete"
-            page["back"] = "/admin/reports"
-            page["askReason"] = true
-            return templates.page("confirm", page)
+            return confirmation(
+                user, request: request, heading: "Delete this message?",
+                explanation: "It disappears for everyone in the room, with its attachments. This cannot be undone.",
+                button: "Delete message", action: "/admin/reports/\(id)/delete", back: "/admin/reports",
+                askReason: true)
         }
     }
 

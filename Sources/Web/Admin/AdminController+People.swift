@@ -106,14 +106,9 @@ extension AdminController {
         }
         return try await page(request, context, role: role) { admin in
             _ = try await services.accounts.user(named: name)
-            var page = base(admin, heading, request: request)
-            page["heading"] = heading
-            page["explanation"] = explanation
-            page["button"] = button
-            page["action"] = "/admin/users/\(name)/\(action)"
-            page["back"] = "/admin/users/\(name)"
-            page["askReason"] = true
-            return templates.page("confirm", page)
+            return confirmation(
+                admin, request: request, heading: heading, explanation: explanation, button: button,
+                action: "/admin/users/\(name)/\(action)", back: "/admin/users/\(name)", askReason: true)
         }
     }
 
@@ -239,13 +234,10 @@ extension AdminController {
     @Sendable func confirmRevokeInvite(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await page(request, context, role: .admin) { user in
             let code = context.parameters.get("code") ?? ""
-            var page = base(user, "Revoke invite", request: request)
-            page["heading"] = "Revoke this invite?"
-            page["explanation"] = "Nobody can register with it afterwards. Accounts already made with it stay."
-            page["button"] = "Revoke invite"
-            page["action"] = "/admin/invites/\(code)/revoke"
-            page["back"] = "/admin/invites"
-            return templates.page("confirm", page)
+            return confirmation(
+                user, request: request, heading: "Revoke this invite?",
+                explanation: "Nobody can register with it afterwards. Accounts already made with it stay.",
+                button: "Revoke invite", action: "/admin/invites/\(code)/revoke", back: "/admin/invites")
         }
     }
 
@@ -283,14 +275,10 @@ extension AdminController {
             let id = context.parameters.get("id").flatMap(Int64.init) ?? 0
             guard let device = try await services.database.read({ try $0.device(id: id) }), device.revokedAt == nil
             else { throw ServiceError.notFound("Device") }
-            var page = base(user, "Sign out a device", request: request)
-            page["heading"] = "Sign out “\(device.name)”?"
-            page["explanation"] =
-                "It is signed out at once and its connection closes. Whoever holds it must sign in again."
-            page["button"] = "Sign it out"
-            page["action"] = "/admin/devices/\(id)/revoke"
-            page["back"] = "/admin/devices"
-            return templates.page("confirm", page)
+            return confirmation(
+                user, request: request, heading: "Sign out “\(device.name)”?",
+                explanation: "It is signed out at once and its connection closes. Whoever holds it must sign in again.",
+                button: "Sign it out", action: "/admin/devices/\(id)/revoke", back: "/admin/devices")
         }
     }
 

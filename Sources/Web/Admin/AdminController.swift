@@ -72,12 +72,10 @@ struct AdminController: Sendable {
             return templates.page("denied", ["title": "Not for you"], status: .forbidden)
         }
         guard AdminAuth.checkCSRF(form, user) else {
-            return templates.page(
-                "confirm",
-                base(user, "Form expired").merging([
-                    "heading": "That form had expired",
-                    "explanation": "Nothing was changed. Go back, reload the page and try again.", "back": "/admin",
-                ]) { $1 }, status: .forbidden)
+            return confirmation(
+                user, heading: "That form had expired",
+                explanation: "Nothing was changed. Go back, reload the page and try again.", back: "/admin",
+                status: .forbidden)
         }
         guard role != .admin || user.isAdmin else { return denied(user) }
         do {
@@ -97,11 +95,25 @@ struct AdminController: Sendable {
     }
 
     func denied(_ user: AdminUser) -> Response {
-        templates.page(
-            "confirm",
-            base(user, "Admins only").merging([
-                "heading": "Admins only", "explanation": "This page is for the server's admins.", "back": "/admin",
-            ]) { $1 }, status: .forbidden)
+        confirmation(
+            user, heading: "Admins only", explanation: "This page is for the server's admins.", back: "/admin",
+            status: .forbidden)
+    }
+
+    /// The page that asks before a destructive action (or, without `action`, just explains):
+    /// what happens, a button that posts to `action`, and a way back.
+    func confirmation(
+        _ user: AdminUser, request: Request? = nil, heading: String, explanation: String, button: String? = nil,
+        action: String? = nil, back: String, askReason: Bool = false, status: HTTPResponse.Status = .ok
+    ) -> Response {
+        var page = base(user, heading, request: request)
+        page["heading"] = heading
+        page["explanation"] = explanation
+        page["button"] = button
+        page["action"] = action
+        page["back"] = back
+        page["askReason"] = askReason
+        return templates.page("confirm", page, status: status)
     }
 
     /// What every page of a signed-in user shows: the navigation, the user, the CSRF token, and
