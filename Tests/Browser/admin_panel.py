@@ -31,8 +31,14 @@ def wait_for(driver, css):
     return WebDriverWait(driver, 30).until(EC.visibility_of_element_located((By.CSS_SELECTOR, css)))
 
 
-def notice(driver):
-    return wait_for(driver, ".notice").text
+def expect_notice(driver, text):
+    """Waits for the page an action leads to, with `text` in its notice: read through JavaScript,
+    since the page that held the form may still be the one showing."""
+    script = "const n = document.querySelector('.notice'); return n ? n.textContent : ''"
+    try:
+        WebDriverWait(driver, 30).until(lambda d: text in d.execute_script(script))
+    except Exception:
+        raise AssertionError(f"no notice {text!r}; the page says {driver.execute_script(script)!r}")
 
 
 def submit(driver, form_action):
@@ -88,7 +94,7 @@ def main(base, username, password, backup_dir, recipient, shots):
         wait_for(driver, "#pattern").send_keys("darn")
         driver.find_element(By.CSS_SELECTOR, '#action option[value="mask"]').click()
         submit(driver, "/admin/rules")
-        assert "Rule #1 added" in notice(driver), notice(driver)
+        expect_notice(driver, "Rule #1 added")
         wait_for(driver, "#test-body").send_keys("Oh DARN it")
         submit(driver, "/admin/rules/test")
         result = wait_for(driver, ".result").text
@@ -101,7 +107,7 @@ def main(base, username, password, backup_dir, recipient, shots):
         wait_for(driver, "#reason").send_keys("lost phone")
         shot("06-confirm-disable")
         submit(driver, "/admin/users/kid/disable")
-        assert "Disabled kid" in notice(driver), notice(driver)
+        expect_notice(driver, "Disabled kid")
         shot("07-user")
 
         # Schedule backups, then back up now.
@@ -111,9 +117,9 @@ def main(base, username, password, backup_dir, recipient, shots):
         directory.send_keys(backup_dir)
         driver.find_element(By.ID, "recipients").send_keys(recipient)
         submit(driver, "/admin/backups/schedule")
-        assert "Schedule saved" in notice(driver), notice(driver)
+        expect_notice(driver, "Schedule saved")
         submit(driver, "/admin/backups/run")
-        assert "Backup written" in notice(driver), notice(driver)
+        expect_notice(driver, "Backup written")
         files = [name for name in os.listdir(backup_dir) if name.endswith(".age")]
         assert len(files) == 1, files
         shot("08-backups")
