@@ -190,10 +190,12 @@ import FoundationNetworking
             let request =
                 "POST /api/v1/attachments HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
                 + "Content-Type: text/plain\r\nContent-Length: 10\r\n\r\n0123456789EXTRA BYTES THAT ARE NOT PART OF IT"
-            _ = request.withCString { send(fd, $0, strlen($0), 0) }
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            let count = recv(fd, &buffer, buffer.count, 0)
-            let response = String(decoding: buffer.prefix(max(0, count)), as: UTF8.self)
+            let response = try await onOwnThread {
+                _ = request.withCString { send(fd, $0, strlen($0), 0) }
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                let count = recv(fd, &buffer, buffer.count, 0)
+                return String(decoding: buffer.prefix(max(0, count)), as: UTF8.self)
+            }
             #expect(response.hasPrefix("HTTP/1.1 201"))
             #expect(response.contains("\"size\":10"))
             #expect(try await family.env.services.database.read { try $0.attachmentBytes(ownerID: 1) } == 10)

@@ -313,13 +313,15 @@ import Testing
             // A refused upgrade gets no socket (hummingbird-websocket answers 400 to any refused upgrade).
             let cookie = "hearth_session=\(token)"
             let port = family.port
-            #expect(try upgradeStatus(port: port, headers: ["Cookie": cookie]) == 400)
+            #expect(try await upgradeStatus(port: port, headers: ["Cookie": cookie]) == 400)
             #expect(
-                try upgradeStatus(port: port, headers: ["Cookie": cookie, "Origin": "https://evil.example"]) == 400)
+                try await upgradeStatus(port: port, headers: ["Cookie": cookie, "Origin": "https://evil.example"])
+                    == 400)
             #expect(
-                try upgradeStatus(port: port, headers: ["Cookie": cookie, "Origin": "http://127.0.0.1:\(port)"]) == 101)
-            #expect(try upgradeStatus(port: port, headers: ["Authorization": "Bearer \(token)"]) == 101)
-            #expect(try upgradeStatus(port: port, headers: ["Authorization": "Bearer nope"]) == 400)
+                try await upgradeStatus(port: port, headers: ["Cookie": cookie, "Origin": "http://127.0.0.1:\(port)"])
+                    == 101)
+            #expect(try await upgradeStatus(port: port, headers: ["Authorization": "Bearer \(token)"]) == 101)
+            #expect(try await upgradeStatus(port: port, headers: ["Authorization": "Bearer nope"]) == 400)
             // Without an upgrade, the same route answers with the reason in JSON.
             let client = try await family.http("GET", "/api/v1/ws")
             #expect(client.status == 401)

@@ -182,12 +182,28 @@ func rawConnection(port: Int) throws -> Int32 {
         close(fd)
         throw SocketError("connect() failed")
     }
+    // A read that never gets an answer fails after 30 s instead of hanging the test run.
+    var timeout = timeval(tv_sec: 30, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     return fd
+}
+
+/// Runs blocking socket code on a thread of its own. On the cooperative pool (two threads on a
+/// two-core machine) a blocking read that waits for the in-process server could hold a thread the
+/// server needs to answer it: with two such reads at once, the whole test run stalls.
+func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
 }
 
 /// Sends a WebSocket upgrade request over a plain TCP socket and returns the response's status
 /// code: for checking exactly which headers the server accepts before the upgrade.
-func upgradeStatus(port: Int, headers: [String: String]) throws -> Int {
+func upgradeStatus(port: Int, headers: [String: String]) async throws -> Int {
+    try await onOwnThread { try blockingUpgradeStatus(port: port, headers: headers) }
+}
+
+private func blockingUpgradeStatus(port: Int, headers: [String: String]) throws -> Int {
     let fd = try rawConnection(port: port)
     defer { close(fd) }
     var request = "GET /api/v1/ws HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\n"
