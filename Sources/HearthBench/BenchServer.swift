@@ -50,14 +50,18 @@ final class BenchServer: @unchecked Sendable {
     }
 
     /// A server for load scenarios: cheap Argon2 (accounts are set up by the hundred), open
-    /// registration, and the registration throttle lifted; `environment` adds more settings.
+    /// registration, and the registration throttle and the per-address connection limit lifted
+    /// (every simulated client is 127.0.0.1); `environment` adds more settings.
     static func forLoad(
         binary: String, environment: [String: String] = [:], arguments: [String] = []
     ) throws
         -> BenchServer
     {
         let server = try BenchServer(
-            binary: binary, environment: environment.merging(["HEARTH_THROTTLE_REGISTER": "1000000"]) { $1 },
+            binary: binary,
+            environment: environment.merging([
+                "HEARTH_THROTTLE_REGISTER": "1000000", "HEARTH_MAX_CONNECTIONS_PER_ADDRESS": "1000000",
+            ]) { $1 },
             arguments: ["--argon2-memory", "1024", "--argon2-iterations", "1"] + arguments)
         try server.hearth(["registration", "open"])
         return server

@@ -28,6 +28,7 @@ public final class Accounts: Sendable {
     let policies: HearthConfiguration.ThrottlePolicies
     let devicesPerUser: Int
     let passwordResetLifetime: TimeInterval
+    let sessionLimits: HearthConfiguration.SessionLimits
     let clock: @Sendable () -> Date
     let logger: Logger
 
@@ -43,6 +44,7 @@ public final class Accounts: Sendable {
         self.policies = configuration.throttles
         self.devicesPerUser = configuration.limits.devicesPerUser
         self.passwordResetLifetime = configuration.passwordResetLifetime
+        self.sessionLimits = configuration.sessions
         self.clock = clock
         self.logger = logger
     }
@@ -216,17 +218,46 @@ public final class Accounts: Sendable {
     }
 
     /// The user and device a session token belongs to; ``ServiceError/unauthorized`` when it is
-    /// unknown, signed out, revoked, or its user is disabled.
+    /// unknown, signed out, revoked, past its idle or absolute lifetime (then it ends now), or
+    /// its user is disabled.
     public func authenticate(token: String, client: Client) async throws -> Session {
         guard !token.isEmpty, token.utf8.count <= 128 else { throw ServiceError.unauthorized }
         let digest = SecretToken.digest(token)
         guard let (user, device) = try await run({ try await database.read { try $0.session(tokenHash: digest) } })
         else { throw ServiceError.unauthorized }
         let now = self.now
+        if now - device.lastSeenAt > sessionLimits.idleTimeout.milliseconds
+            || now - device.createdAt > sessionLimits.maxAge.milliseconds
+        {
+            try await run { try await database.write { try $0.revokeDevice(id: device.id, now: now) } }
+            logger.info("session expired", metadata: ["device": "\(device.id)"])
+            throw ServiceError.unauthorized
+        }
         if now - device.lastSeenAt >= Self.touchInterval {
             _ = try? await database.write { try $0.touchDevice(id: device.id, now: now, ip: client.ip) }
         }
         return Session(user: user, device: device)
+    }
+
+    /// Ends the sessions past their idle or absolute lifetime and closes their sockets; devices
+    /// with a socket open count as used now. Runs every few minutes inside `serve`; returns how
+    /// many sessions ended.
+    @discardableResult
+    public func expireSessions() async throws -> Int {
+        let now = self.now
+        let connected = hub.connectedDeviceIDs()
+        let limits = sessionLimits
+        let ended = try await run {
+            try await database.write { store in
+                try store.touchDevices(ids: Array(connected), now: now)
+                return try store.expireSessions(
+                    idleBefore: now - limits.idleTimeout.milliseconds, createdBefore: now - limits.maxAge.milliseconds,
+                    now: now)
+            }
+        }
+        for deviceID in ended { hub.disconnect(deviceID: deviceID) }
+        if !ended.isEmpty { logger.info("sessions expired", metadata: ["count": "\(ended.count)"]) }
+        return ended.count
     }
 
     /// Ends one device's session, as `POST /api/v1/logout` does.

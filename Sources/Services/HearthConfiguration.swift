@@ -27,10 +27,20 @@ public struct HearthConfiguration: Sendable {
     public var moderation = ModerationLimits()
     /// Past this age (seconds) the dashboard warns that the last good backup is old (two days).
     public var backupWarningAge: TimeInterval = 2 * 86_400
-    /// An admin panel session ends after this many seconds without a request (30 minutes).
-    public var adminIdleTimeout: TimeInterval = 30 * 60
+    /// How long sessions (signed-in devices) last.
+    public var sessions = SessionLimits()
+    /// Connection limits against floods and slow clients.
+    public var connections = ConnectionLimits()
+    /// HTTPS and WSS served directly, without a proxy; nil serves plain HTTP.
+    public var tls: TLSFiles?
     /// How long a password reset link made in the admin panel works, in seconds (a day).
     public var passwordResetLifetime: TimeInterval = 86_400
+
+    /// Whether the browser reaches the server over HTTPS (served here, or by a proxy in front):
+    /// then cookies are `Secure` and carry the `__Host-` prefix.
+    public var servesHTTPS: Bool {
+        tls != nil || publicURL?.lowercased().hasPrefix("https://") == true
+    }
 
     /// A configuration with defaults for everything but the data dir.
     public init(dataDirectory: URL) {
@@ -74,6 +84,54 @@ public struct HearthConfiguration: Sendable {
 
         /// The defaults.
         public init() {}
+    }
+
+    /// Session lifetimes (OWASP ASVS 5.0 §7.3): a device's session ends after `idleTimeout`
+    /// without use or `maxAge` after sign-in, whichever comes first; it then signs in again.
+    public struct SessionLimits: Sendable {
+        /// A chat session unused for this many seconds ends (30 days). A device connected
+        /// over the WebSocket is in use.
+        public var idleTimeout: TimeInterval = 30 * 86_400
+        /// A chat session ends this many seconds after sign-in, used or not (a year).
+        public var maxAge: TimeInterval = 365 * 86_400
+        /// An admin panel session ends after this many seconds without a request (30 minutes).
+        public var adminIdleTimeout: TimeInterval = 30 * 60
+        /// An admin panel session ends this many seconds after sign-in (12 hours).
+        public var adminMaxAge: TimeInterval = 12 * 3600
+
+        /// The defaults.
+        public init() {}
+    }
+
+    /// Limits on connections: how many one address may hold, and how long a client may take.
+    public struct ConnectionLimits: Sendable {
+        /// Open connections (HTTP and WebSocket together) one IP address may hold; trusted
+        /// proxies are exempt.
+        public var perAddress = 256
+        /// Seconds from a request's first byte until its whole head (request line and headers)
+        /// has arrived.
+        public var headerTimeout: TimeInterval = 10
+        /// Longest pause, in seconds, while a request body is arriving.
+        public var bodyTimeout: TimeInterval = 30
+        /// Seconds an open HTTP connection may wait for its next request (WebSockets excepted:
+        /// they have pings).
+        public var keepAliveTimeout: TimeInterval = 60
+
+        /// The defaults.
+        public init() {}
+    }
+
+    /// PEM files of the certificate chain and private key `serve` speaks TLS with.
+    public struct TLSFiles: Sendable {
+        /// The certificate chain, leaf first (Let's Encrypt's `fullchain.pem`).
+        public var certificate: String
+        /// The private key (`privkey.pem`).
+        public var key: String
+
+        public init(certificate: String, key: String) {
+            self.certificate = certificate
+            self.key = key
+        }
     }
 
     /// Named limits of the message relay.

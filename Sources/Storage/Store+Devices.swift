@@ -69,6 +69,29 @@ extension Store {
             sql: "UPDATE devices SET last_seen_at = ?, ip = coalesce(?, ip) WHERE id = ?", arguments: [now, ip, id])
     }
 
+    /// Marks devices as seen now (those with a socket open: in use without HTTP requests).
+    public func touchDevices(ids: [Int64], now: Int64) throws {
+        for chunk in stride(from: 0, to: ids.count, by: 500).map({ ids[$0..<min($0 + 500, ids.count)] }) {
+            try db.execute(
+                sql: "UPDATE devices SET last_seen_at = ? WHERE id IN (\(databaseQuestionMarks(count: chunk.count)))",
+                arguments: StatementArguments([now] + Array(chunk)))
+        }
+    }
+
+    /// Ends every session last used before `idleBefore` or begun before `createdBefore`
+    /// (milliseconds); returns the devices whose sessions ended.
+    public func expireSessions(idleBefore: Int64, createdBefore: Int64, now: Int64) throws -> [Int64] {
+        let ids = try Int64.fetchAll(
+            db,
+            sql: """
+                SELECT id FROM devices WHERE revoked_at IS NULL AND pending = 0
+                AND (last_seen_at < ? OR created_at < ?)
+                """,
+            arguments: [idleBefore, createdBefore])
+        for id in ids { try revokeDevice(id: id, now: now) }
+        return ids
+    }
+
     /// Ends one device's session; returns false when it had none.
     @discardableResult
     public func revokeDevice(id: Int64, now: Int64) throws -> Bool {

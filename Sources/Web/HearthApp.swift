@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdWebSocket
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -12,7 +14,7 @@ public enum HearthApp {
     public static func router(services: AppServices) -> Router<AppRequestContext> {
         let configuration = services.configuration
         let authenticator = SessionAuthenticator(
-            accounts: services.accounts, secure: configuration.publicURL?.lowercased().hasPrefix("https://") == true)
+            accounts: services.accounts, secure: configuration.servesHTTPS)
         let assets = Assets()
 
         let router = Router(context: AppRequestContext.self)
@@ -36,7 +38,7 @@ public enum HearthApp {
         router.get("setup") { request, _ in try page404(assets.response(for: "setup.html", request: request)) }
 
         AdminController(
-            services: services, secure: configuration.publicURL?.lowercased().hasPrefix("https://") == true
+            services: services, secure: configuration.servesHTTPS
         ).addRoutes(to: router)
 
         let api = router.group("api/v1")
@@ -51,25 +53,38 @@ public enum HearthApp {
         return router
     }
 
-    /// The application listening on the configured host and port, HTTP and WebSocket.
+    /// The application listening on the configured host and port: HTTP (HTTPS with
+    /// `certificates`) and the WebSocket, every connection behind the connection guard.
     public static func application(
-        services: AppServices, logger: Logger,
+        services: AppServices, logger: Logger, certificates: TLSCertificates? = nil,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = router(services: services)
-        let relay = services.configuration.relay
-        let originCheck = OriginCheckMiddleware(publicOrigin: services.configuration.publicURL.flatMap(origin(of:)))
+        let configuration = services.configuration
+        let relay = configuration.relay
+        let originCheck = OriginCheckMiddleware(publicOrigin: configuration.publicURL.flatMap(origin(of:)))
+        let webSocketResponder = router.buildResponder()
+        let registry = ConnectionRegistry(
+            limit: configuration.connections.perAddress, exempt: Set(configuration.trustedProxies))
+        let channelConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(
+            http1: .init(),
+            ws: .init(
+                maxFrameSize: relay.maxFrameBytes,
+                autoPing: .enabled(timePeriod: .milliseconds(Int64(relay.pingInterval * 1000))),
+                // A text frame that is not UTF-8 closes the socket with 1007 (RFC 6455 §8.1).
+                validateUTF8: true))
+        let server = HTTPServerBuilder { responder in
+            HearthChannel(
+                base: HTTP1WebSocketUpgradeChannel(
+                    responder: responder, webSocketResponder: webSocketResponder, configuration: channelConfiguration),
+                registry: registry, limits: configuration.connections, certificates: certificates,
+                originCheck: originCheck, logger: logger)
+        }
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(
-                webSocketRouter: router,
-                configuration: .init(
-                    http1: .init(additionalChannelHandlers: [UpgradeRefusalHandler(originCheck: originCheck)]),
-                    ws: .init(
-                        maxFrameSize: relay.maxFrameBytes,
-                        autoPing: .enabled(timePeriod: .milliseconds(Int64(relay.pingInterval * 1000)))))),
+            server: server,
             configuration: .init(
-                address: .hostname(services.configuration.host, port: services.configuration.port),
+                address: .hostname(configuration.host, port: configuration.port),
                 serverName: "Hearth"),
             onServerRunning: onServerRunning,
             logger: logger)
@@ -78,27 +93,37 @@ public enum HearthApp {
     /// Runs the server until SIGTERM or SIGINT, then shuts down in order: sockets first (each
     /// closed with 1001 once its outbox is written), then the HTTP server.
     public static func run(
-        services: AppServices, logger: Logger,
+        services: AppServices, logger: Logger, certificates: TLSCertificates? = nil,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) async throws {
         try await serviceGroup(
-            services: services, logger: logger, signals: [.sigterm, .sigint], onServerRunning: onServerRunning
+            services: services, logger: logger, signals: [.sigterm, .sigint], certificates: certificates,
+            onServerRunning: onServerRunning
         ).run()
+    }
+
+    /// Reads the configured TLS certificate and key; nil when TLS is off. Throws an error
+    /// that names the file and what is wrong with it.
+    public static func certificates(_ configuration: HearthConfiguration) throws -> TLSCertificates? {
+        try configuration.tls.map(TLSCertificates.init)
     }
 
     /// The server and the relay as one service group. Services stop in reverse order, so the
     /// relay (listed last) closes its sockets before the HTTP server stops.
     public static func serviceGroup(
-        services: AppServices, logger: Logger, signals: [UnixSignal],
+        services: AppServices, logger: Logger, signals: [UnixSignal], certificates: TLSCertificates? = nil,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> ServiceGroup {
-        let app = application(services: services, logger: logger, onServerRunning: onServerRunning)
+        let app = application(
+            services: services, logger: logger, certificates: certificates, onServerRunning: onServerRunning)
+        var watcher: [any Service] = []
+        if let certificates { watcher.append(PeriodicService.certificateWatcher(certificates, logger: logger)) }
         return ServiceGroup(
             configuration: .init(
                 services: [
                     app, BackupService(backups: services.backups),
-                    HousekeepingService(attachments: services.attachments), RelayService(hub: services.relay.hub),
-                ],
+                    PeriodicService.housekeeping(accounts: services.accounts, attachments: services.attachments),
+                ] + watcher + [RelayService(hub: services.relay.hub)],
                 gracefulShutdownSignals: signals,
                 logger: logger))
     }

@@ -97,7 +97,7 @@ struct LinkController: Sendable {
     /// cookie) waits: `200 {user, device, token}` once approved, `403 link_denied`, `410 link_expired`,
     /// or `202 link_pending` after 25 seconds (ask again).
     @Sendable func wait(_ request: Request, context: AppRequestContext) async throws -> Response {
-        guard let token = SessionAuthenticator.token(in: request) else { throw ServiceError.unauthorized }
+        guard let token = authenticator.token(in: request) else { throw ServiceError.unauthorized }
         let outcome = try await services.linking.wait(
             code: context.parameters.get("code") ?? "", token: token, timeout: Self.waitTimeout)
         switch outcome {

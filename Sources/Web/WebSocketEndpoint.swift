@@ -20,7 +20,7 @@ struct WebSocketEndpoint: Sendable {
 
     /// Authenticates the upgrade request; throws (401/403) to refuse it.
     @Sendable func shouldUpgrade(_ request: Request, context: AppRequestContext) async throws -> RouterShouldUpgrade {
-        if request.headers[.authorization] == nil, request.cookies[SessionAuthenticator.cookieName] != nil {
+        if request.headers[.authorization] == nil, request.cookies[authenticator.cookieName] != nil {
             // A cookie rides along with any page's request: only our own pages may use it here.
             guard let origin = request.headers[.origin], originCheck.isSameOrigin(origin, request: request) else {
                 throw APIError(
@@ -55,6 +55,7 @@ struct WebSocketEndpoint: Sendable {
         let maxFrame = services.configuration.relay.maxFrameBytes
         let after = request.uri.queryParameters.get("after", as: Int64.self)
 
+        var readError: (any Error)?
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 // The writer: the outbox, in order, until it closes; then the close frame.
@@ -67,7 +68,7 @@ struct WebSocketEndpoint: Sendable {
                             if let delivery = frame.delivery { hub.delivered(delivery, to: connection) }
                         }
                     }
-                    if let reason = connection.outbox.closeReason {
+                    if let reason = connection.outbox.closeReason, reason != .clientGone {
                         try await outbound.close(WebSocketErrorCode(codeNumber: Int(reason.code)), reason: reason.text)
                     }
                 } catch {
@@ -84,10 +85,14 @@ struct WebSocketEndpoint: Sendable {
                 }
             } catch {
                 context.logger.debug("socket read ended", metadata: ["error": "\(error)"])
+                readError = error
             }
             // The client has gone: stop the writer.
-            connection.outbox.close(.goingAway)
+            connection.outbox.close(.clientGone)
         }
         await relaySession.close()
+        // A protocol error (a text frame that is not UTF-8, say) goes back to the WebSocket
+        // layer, which closes with its code (1007 for that one).
+        if let readError { throw readError }
     }
 }

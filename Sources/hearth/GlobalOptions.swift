@@ -86,6 +86,15 @@ struct GlobalOptions: ParsableArguments {
             guard days >= 1 else { throw CLIError("$HEARTH_MUTE_MAX_DAYS must be at least 1.") }
             configuration.moderation.muteMaxDuration = TimeInterval(days) * 86_400
         }
+        for (name, unit, duration) in Self.durations {
+            guard let value: Int = try Environment.number(name) else { continue }
+            guard value >= 1 else { throw CLIError("$\(name) must be at least 1.") }
+            configuration[keyPath: duration] = TimeInterval(value) * unit
+        }
+        if let perAddress: Int = try Environment.number("HEARTH_MAX_CONNECTIONS_PER_ADDRESS") {
+            guard perAddress >= 1 else { throw CLIError("$HEARTH_MAX_CONNECTIONS_PER_ADDRESS must be at least 1.") }
+            configuration.connections.perAddress = perAddress
+        }
         if let quota: Int64 = try Environment.number("HEARTH_ATTACHMENT_QUOTA_BYTES") {
             configuration.limits.attachmentQuotaBytes = quota
         }
@@ -94,6 +103,20 @@ struct GlobalOptions: ParsableArguments {
                 types.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
         }
         return configuration
+    }
+
+    /// The session lifetimes and connection timeouts that `HEARTH_*` variables set, with the
+    /// seconds in each variable's unit (docs/ADMIN.md).
+    static var durations: [(String, TimeInterval, WritableKeyPath<HearthConfiguration, TimeInterval>)] {
+        [
+            ("HEARTH_SESSION_IDLE_DAYS", 86_400, \.sessions.idleTimeout),
+            ("HEARTH_SESSION_MAX_DAYS", 86_400, \.sessions.maxAge),
+            ("HEARTH_ADMIN_IDLE_MINUTES", 60, \.sessions.adminIdleTimeout),
+            ("HEARTH_ADMIN_MAX_HOURS", 3600, \.sessions.adminMaxAge),
+            ("HEARTH_HEADER_TIMEOUT", 1, \.connections.headerTimeout),
+            ("HEARTH_BODY_TIMEOUT", 1, \.connections.bodyTimeout),
+            ("HEARTH_KEEP_ALIVE_TIMEOUT", 1, \.connections.keepAliveTimeout),
+        ]
     }
 
     /// The messaging limits that `HEARTH_*` variables set (docs/ADMIN.md).

@@ -37,6 +37,18 @@ struct Serve: AsyncParsableCommand {
     )
     var trustedProxies: [String] = []
 
+    @Option(
+        help: ArgumentHelp(
+            "PEM certificate chain to serve HTTPS and WSS with, e.g. Let's Encrypt's fullchain.pem (default: $HEARTH_TLS_CERT). Needs --tls-key.",
+            valueName: "file"))
+    var tlsCert: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "PEM private key of --tls-cert, e.g. privkey.pem (default: $HEARTH_TLS_KEY). Both files are read again when they change.",
+            valueName: "file"))
+    var tlsKey: String?
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let services = try options.services(logLevel: "info") { configuration in
@@ -54,6 +66,14 @@ struct Serve: AsyncParsableCommand {
                 ? (environment["HEARTH_TRUSTED_PROXIES"] ?? "").split(separator: ",").map {
                     $0.trimmingCharacters(in: .whitespaces)
                 } : trustedProxies
+            let certificate = tlsCert ?? environment["HEARTH_TLS_CERT"].flatMap { $0.isEmpty ? nil : $0 }
+            let key = tlsKey ?? environment["HEARTH_TLS_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+            switch (certificate, key) {
+            case (let certificate?, let key?): configuration.tls = .init(certificate: certificate, key: key)
+            case (nil, nil): break
+            case (.some, nil): throw CLIError("--tls-cert needs --tls-key: the certificate's private key.")
+            case (nil, .some): throw CLIError("--tls-key needs --tls-cert: the certificate chain.")
+            }
         }
         let logger = Logger(label: "hearth")
         let configuration = services.configuration
@@ -61,10 +81,12 @@ struct Serve: AsyncParsableCommand {
         let lock = try await command { try DataDirectoryLock(configuration.dataDirectory) }
         defer { withExtendedLifetime(lock) {} }
         defer { ServerPIDFile.remove(configuration.dataDirectory) }
+        let certificates = try await command { try HearthApp.certificates(configuration) }
         do {
-            try await HearthApp.run(services: services, logger: logger) { channel in
+            try await HearthApp.run(services: services, logger: logger, certificates: certificates) { channel in
                 let port = channel.localAddress?.port ?? configuration.port
-                let url = configuration.publicURL ?? "http://\(Self.reachableHost(configuration.host)):\(port)"
+                let scheme = configuration.tls == nil ? "http" : "https"
+                let url = configuration.publicURL ?? "\(scheme)://\(Self.reachableHost(configuration.host)):\(port)"
                 await Self.announce(services: services, url: url, logger: logger)
             }
         } catch {

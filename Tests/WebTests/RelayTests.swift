@@ -310,18 +310,20 @@ import Testing
             await #expect(throws: (any Error).self) { _ = try await TestSocket(port: family.port, token: "forged") }
             let token = try await family.signIn("mum")
             // The session cookie works only from this server's own pages.
-            // A refused upgrade gets no socket (hummingbird-websocket answers 400 to any refused upgrade).
+            // A refused upgrade gets no socket, and the reason: 403 for a cookie without our origin,
+            // 401 without a valid session (hummingbird-websocket alone would answer a bare 400).
             let cookie = "hearth_session=\(token)"
             let port = family.port
-            #expect(try await upgradeStatus(port: port, headers: ["Cookie": cookie]) == 400)
+            #expect(try await upgradeStatus(port: port, headers: ["Cookie": cookie]) == 403)
             #expect(
                 try await upgradeStatus(port: port, headers: ["Cookie": cookie, "Origin": "https://evil.example"])
-                    == 400)
+                    == 403)
             #expect(
                 try await upgradeStatus(port: port, headers: ["Cookie": cookie, "Origin": "http://127.0.0.1:\(port)"])
                     == 101)
             #expect(try await upgradeStatus(port: port, headers: ["Authorization": "Bearer \(token)"]) == 101)
-            #expect(try await upgradeStatus(port: port, headers: ["Authorization": "Bearer nope"]) == 400)
+            #expect(try await upgradeStatus(port: port, headers: ["Authorization": "Bearer nope"]) == 401)
+            #expect(try await upgradeStatus(port: port, headers: [:]) == 401)
             // Without an upgrade, the same route answers with the reason in JSON.
             let client = try await family.http("GET", "/api/v1/ws")
             #expect(client.status == 401)

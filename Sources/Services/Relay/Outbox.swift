@@ -8,6 +8,9 @@ public enum CloseReason: Sendable, Equatable {
     case tooSlow
     /// The device's session ended: signed out, revoked, or the account disabled (4001).
     case sessionEnded
+    /// The client closed the socket or broke the protocol: the WebSocket layer answers it, so
+    /// the writer sends no close frame of its own.
+    case clientGone
 
     /// The WebSocket close code.
     public var code: UInt16 {
@@ -15,6 +18,7 @@ public enum CloseReason: Sendable, Equatable {
         case .goingAway: 1001
         case .tooSlow: 4008
         case .sessionEnded: 4001
+        case .clientGone: 1000
         }
     }
 
@@ -24,6 +28,7 @@ public enum CloseReason: Sendable, Equatable {
         case .goingAway: "server shutting down"
         case .tooSlow: "too slow: reconnect and sync"
         case .sessionEnded: "session ended"
+        case .clientGone: "client gone"
         }
     }
 }

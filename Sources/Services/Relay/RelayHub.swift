@@ -122,6 +122,11 @@ public final class RelayHub: Sendable {
         }
     }
 
+    /// The devices with a socket open now.
+    public func connectedDeviceIDs() -> Set<Int64> {
+        registry.withLock { registry in Set(registry.byUser.values.flatMap { $0.map(\.deviceID) }) }
+    }
+
     /// How many users and devices have a socket open now.
     public func onlineCounts() -> (users: Int, devices: Int) {
         registry.withLock { registry in (registry.byUser.count, registry.byUser.values.reduce(0) { $0 + $1.count }) }

@@ -20,10 +20,12 @@ struct AdminUser: Sendable {
 /// Admin panel sessions: a separate HttpOnly, SameSite=Strict cookie for `/admin`, an idle
 /// timeout, CSRF tokens, and one-shot messages shown after an action.
 struct AdminAuth: Sendable {
-    static let cookieName = "hearth_admin"
-
     let services: AppServices
     let secure: Bool
+    /// The panel's cookie: `hearth_admin` for `/admin` over plain HTTP; under HTTPS
+    /// `__Host-hearth_admin`, which the prefix requires to be for the whole site.
+    var cookieName: String { secure ? "__Host-hearth_admin" : "hearth_admin" }
+    private var cookiePath: String { secure ? "/" : "/admin" }
     let flashes = FlashMessages()
 
     enum Outcome {
@@ -35,9 +37,9 @@ struct AdminAuth: Sendable {
 
     /// Who is signed in to the panel.
     func user(_ request: Request, context: AppRequestContext) async throws -> Outcome {
-        guard let token = request.cookies[Self.cookieName]?.value, !token.isEmpty else {
+        guard let token = request.cookies[cookieName]?.value, !token.isEmpty else {
             // A member signed in to the chat client gets a clear "not for you".
-            if let chat = request.cookies[SessionAuthenticator.cookieName]?.value,
+            if let chat = request.cookies[SessionAuthenticator.cookieName(secure: secure)]?.value,
                 let session = try? await services.accounts.authenticate(token: chat, client: context.client(request)),
                 session.user.role == .member
             {
@@ -51,10 +53,18 @@ struct AdminAuth: Sendable {
         } catch ServiceError.unauthorized {
             return .signedOut(notice: nil)
         }
-        let idle = services.configuration.adminIdleTimeout
-        if services.now().timeIntervalSince1970 * 1000 - Double(session.device.lastSeenAt) > idle * 1000 {
+        let limits = services.configuration.sessions
+        let now = services.now().timeIntervalSince1970 * 1000
+        if now - Double(session.device.lastSeenAt) > limits.adminIdleTimeout * 1000 {
             try? await services.accounts.logout(session)
-            return .signedOut(notice: "You were signed out after \(Int(idle / 60)) minutes without activity.")
+            return .signedOut(
+                notice: "You were signed out after \(AdminFormat.duration(limits.adminIdleTimeout)) without activity.")
+        }
+        if now - Double(session.device.createdAt) > limits.adminMaxAge * 1000 {
+            try? await services.accounts.logout(session)
+            return .signedOut(
+                notice:
+                    "You were signed out \(AdminFormat.duration(limits.adminMaxAge)) after signing in. Sign in again.")
         }
         guard session.user.role != .member else { return .member }
         return .signedIn(
@@ -75,12 +85,12 @@ struct AdminAuth: Sendable {
     }
 
     func cookie(token: String) -> Cookie {
-        Cookie(name: Self.cookieName, value: token, path: "/admin", secure: secure, httpOnly: true, sameSite: .strict)
+        Cookie(name: cookieName, value: token, path: cookiePath, secure: secure, httpOnly: true, sameSite: .strict)
     }
 
     func expiredCookie() -> Cookie {
         Cookie(
-            name: Self.cookieName, value: "", maxAge: 0, path: "/admin", secure: secure, httpOnly: true,
+            name: cookieName, value: "", maxAge: 0, path: cookiePath, secure: secure, httpOnly: true,
             sameSite: .strict)
     }
 }

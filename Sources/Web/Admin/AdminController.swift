@@ -255,7 +255,10 @@ struct AdminController: Sendable {
                 ("Attachment space per user", AdminFormat.bytes(configuration.limits.attachmentQuotaBytes)),
                 ("Devices per user", "\(configuration.limits.devicesPerUser)"),
                 ("Members per room", "\(configuration.relay.membersPerRoom)"),
-                ("Admin panel idle timeout", AdminFormat.duration(configuration.adminIdleTimeout)),
+                ("Admin panel idle timeout", AdminFormat.duration(configuration.sessions.adminIdleTimeout)),
+                ("Admin panel session lifetime", AdminFormat.duration(configuration.sessions.adminMaxAge)),
+                ("Unused devices signed out after", AdminFormat.duration(configuration.sessions.idleTimeout)),
+                ("Devices sign in again after", AdminFormat.duration(configuration.sessions.maxAge)),
                 ("Backup warning after", AdminFormat.duration(configuration.backupWarningAge)),
             ]
             var page = base(user, "Settings", request: request)

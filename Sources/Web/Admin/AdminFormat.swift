@@ -31,8 +31,10 @@ enum AdminFormat {
         switch total {
         case ..<60: return "\(total) s"
         case ..<3600: return "\(total / 60) min"
-        case ..<86_400: return "\(total / 3600) h \(total % 3600 / 60) min"
-        default: return "\(total / 86_400) day\(total / 86_400 == 1 ? "" : "s") \(total % 86_400 / 3600) h"
+        case ..<86_400: return "\(total / 3600) h" + (total % 3600 / 60 == 0 ? "" : " \(total % 3600 / 60) min")
+        default:
+            let days = "\(total / 86_400) day\(total / 86_400 == 1 ? "" : "s")"
+            return days + (total % 86_400 / 3600 == 0 ? "" : " \(total % 86_400 / 3600) h")
         }
     }
 }

@@ -1,0 +1,73 @@
+import Foundation
+import HearthTestSupport
+import Services
+import Storage
+import Testing
+
+/// Idle and absolute session lifetimes (OWASP ASVS 5.0 §7.3), on the test clock.
+@Suite struct SessionLifetimeTests {
+    let env: TestServices
+    init() throws {
+        env = try TestServices { configuration in
+            configuration.sessions.idleTimeout = 30 * 86_400
+            configuration.sessions.maxAge = 90 * 86_400
+        }
+    }
+
+    func register(_ name: String) async throws -> SignedIn {
+        try await env.accounts.setRegistrationMode(.open)
+        return try await env.accounts.register(
+            username: name, password: TestServices.password, invite: nil, deviceName: nil, client: TestServices.home)
+    }
+
+    @Test func anUnusedSessionEndsAfterTheIdleTimeout() async throws {
+        defer { env.remove() }
+        let signedIn = try await register("kid")
+        env.clock.advance(29 * 86_400)
+        _ = try await env.accounts.authenticate(token: signedIn.token, client: TestServices.home)
+        env.clock.advance(29 * 86_400)
+        _ = try await env.accounts.authenticate(token: signedIn.token, client: TestServices.home)
+        env.clock.advance(30 * 86_400 + 1)
+        await #expect(throws: ServiceError.unauthorized) {
+            try await env.accounts.authenticate(token: signedIn.token, client: TestServices.home)
+        }
+        let device = try #require(try await env.accounts.devices(of: signedIn.user).first)
+        #expect(device.revokedAt != nil)
+    }
+
+    @Test func aSessionInUseStillEndsAtItsAbsoluteLifetime() async throws {
+        defer { env.remove() }
+        let signedIn = try await register("kid")
+        for _ in 0..<4 {
+            env.clock.advance(22 * 86_400)
+            _ = try await env.accounts.authenticate(token: signedIn.token, client: TestServices.home)
+        }
+        env.clock.advance(3 * 86_400)  // 91 days after sign-in, used three days ago
+        await #expect(throws: ServiceError.unauthorized) {
+            try await env.accounts.authenticate(token: signedIn.token, client: TestServices.home)
+        }
+        // Signing in again starts a new session with a new token.
+        let again = try await env.accounts.login(
+            username: "kid", password: TestServices.password, deviceName: nil, client: TestServices.home)
+        #expect(again.token != signedIn.token)
+        _ = try await env.accounts.authenticate(token: again.token, client: TestServices.home)
+    }
+
+    @Test func theSweepEndsIdleSessionsButNotConnectedOnes() async throws {
+        defer { env.remove() }
+        let idle = try await register("kid")
+        let connected = try await register("parent")
+        let session = try await env.accounts.authenticate(token: connected.token, client: TestServices.home)
+        let connection = try #require(await env.services.relay.hub.connect(session))
+        env.clock.advance(20 * 86_400)
+        #expect(try await env.accounts.expireSessions() == 0)
+        env.clock.advance(11 * 86_400)
+        #expect(try await env.accounts.expireSessions() == 1)
+        await #expect(throws: ServiceError.unauthorized) {
+            try await env.accounts.authenticate(token: idle.token, client: TestServices.home)
+        }
+        // The connected device was seen by the sweep 11 days ago, so it is not idle.
+        _ = try await env.accounts.authenticate(token: connected.token, client: TestServices.home)
+        await env.services.relay.hub.disconnected(connection)
+    }
+}
