@@ -92,8 +92,9 @@ let package = Package(
         .executableTarget(
             name: "HearthBench",
             dependencies: [
-                "Credentials", "Age", "Services",
+                "Credentials", "Age", "Services", "Storage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),

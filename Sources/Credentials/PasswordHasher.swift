@@ -140,11 +140,20 @@ private final class JobQueue: @unchecked Sendable {
     private var head = 0
     private var stopped = false
     private let limit: Int
+    /// The hashing threads' nice value (0 is normal, 19 the lowest priority).
+    static let niceness: Int32 = 10
 
     init(threads: Int, limit: Int) {
         self.limit = limit
         for index in 0..<threads {
-            let thread = Thread { [self] in work() }
+            let thread = Thread { [self] in
+                // Hashing yields to everything else: a flood of sign-ins must not slow the
+                // messages of people already signed in. On Linux nice is per thread: `who` 0 is this one.
+                #if os(Linux)
+                _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Self.niceness)
+                #endif
+                work()
+            }
             thread.name = "hearth-argon2-\(index)"
             thread.stackSize = 1 << 20
             thread.start()

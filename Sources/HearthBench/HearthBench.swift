@@ -10,6 +10,6 @@ struct HearthBench: AsyncParsableCommand {
         discussion: "Run in release mode: swift run -c release HearthBench <scenario>",
         subcommands: [
             AuthScenario.self, IdleScenario.self, PMScenario.self, BackupScenario.self, AttachmentScenario.self,
-            RulesScenario.self, AdminScenario.self,
+            RulesScenario.self, AdminScenario.self, FanoutScenario.self, WriterScenario.self, LoginScenario.self,
         ])
 }

@@ -46,9 +46,8 @@ struct PMScenario: AsyncParsableCommand {
                     + "c.commit()\" '\(server.data.appending(path: "hearth.sqlite").path)'")
         }
         print("Setting up \(users) users and \(users * neighbours) direct rooms…")
-        let tokens = try await server.registerUsers(users, prefix: "pm")
-        let rooms = try await makeRooms(server: server, tokens: tokens)
-        if rules {
+        let load = try await PMLoad(server: server, users: users, neighbours: neighbours, padding: padding) { tokens in
+            guard rules else { return }
             print("Loading 1,000 word rules and 50 regex rules…")
             try server.hearth(["user", "role", "pm0", "admin"])
             for draft in BenchRules.drafts(words: 1000, regexes: 50) {
@@ -57,22 +56,12 @@ struct PMScenario: AsyncParsableCommand {
                     token: tokens[0], expect: [201])
             }
         }
-        // Ordinary words before the payload; `|` is never in them.
-        let pad = padding > 0 ? BenchRules.text(bytes: padding, seed: 1) + "|" : ""
-
-        let recorder = Recorder()
-        var sockets: [BenchSocket] = []
-        for token in tokens {
-            sockets.append(try await BenchSocket.connect(url: server.webSocketURL, token: token) { recorder.frame($0) })
-        }
-        try await Task.sleep(for: .seconds(1))
 
         var steps: [[String: Double]] = []
         print(
             "rate/s   sent  acked  received  lost  dup  delivered/s  ttd_p50  ttd_p95  ttd_p99  ttd_max (ms)"
                 + "  server_cpu  bench_cpu (cores)")
         for (stepIndex, rate) in stepRates.enumerated() {
-            recorder.reset()
             let (serverCPU, benchCPU) = (server.cpuSeconds(), BenchServer.ownCPUSeconds())
             let recipient = X25519Identity.generate().recipient.string
             let backup: Task<Double, any Error>? =
@@ -85,37 +74,8 @@ struct PMScenario: AsyncParsableCommand {
                             + "--data '\(server.data.path)' > /dev/null")
                     return Date().timeIntervalSince(started)
                 } : nil
-            let perUser = Double(rate) / Double(users)
-            let count = Int(perUser * seconds)
-            let start = DispatchTime.now().uptimeNanoseconds
-            await withTaskGroup(of: Void.self) { group in
-                for (user, socket) in sockets.enumerated() {
-                    group.addTask {
-                        let interval = 1e9 / perUser
-                        let offset = interval * Double(user) / Double(users)
-                        for n in 0..<count {
-                            let due = start + UInt64(offset + interval * Double(n))
-                            let now = DispatchTime.now().uptimeNanoseconds
-                            if due > now { try? await Task.sleep(nanoseconds: due - now) }
-                            let room = rooms[user][n % neighbours]
-                            let sent = DispatchTime.now().uptimeNanoseconds
-                            let frame =
-                                "{\"type\":\"send\",\"id\":\"\(stepIndex)-\(user)-\(n)\",\"room\":\(room),"
-                                + "\"body\":\"\(pad)\(stepIndex):\(user):\(n):\(sent)\"}"
-                            if (try? await socket.send(frame)) != nil { recorder.sent() }
-                        }
-                    }
-                }
-            }
-            let sendSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            // Drain: wait until everything acked has arrived, or five seconds.
-            let drainDeadline = Date().addingTimeInterval(5)
-            while Date() < drainDeadline {
-                let (acked, received) = recorder.counts
-                if acked == recorder.sentCount && received >= acked { break }
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            var step = recorder.summary(rate: rate, seconds: sendSeconds)
+            let (sendSeconds, summary) = try await load.step(stepIndex, rate: rate, seconds: seconds)
+            var step = summary
             if let backup {
                 step["backup_seconds"] = try await backup.value
                 print(
@@ -143,13 +103,83 @@ struct PMScenario: AsyncParsableCommand {
             "users": users, "neighbours": neighbours, "rules": rules ? 1050 : 0, "padding": padding, "steps": steps,
             "best_delivered_per_s": best ?? 0,
         ])
+        await load.close()
+    }
+}
+
+/// The `pm` load, reusable beside other measurements: U online users, each in direct rooms with
+/// its next `neighbours` users, sending at a given total rate.
+struct PMLoad: Sendable {
+    let recorder = Recorder()
+    let sockets: [BenchSocket]
+    let rooms: [[Int64]]
+    let neighbours: Int
+    /// Ordinary words before the payload; `|` is never in them.
+    let pad: String
+
+    /// Registers the users, makes the rooms, runs `prepare` with the users' tokens, then
+    /// connects every user and waits a second.
+    init(
+        server: BenchServer, users: Int, neighbours: Int, padding: Int = 0,
+        prepare: ([String]) async throws -> Void = { _ in }
+    ) async throws {
+        let tokens = try await server.registerUsers(users, prefix: "pm")
+        rooms = try await Self.makeRooms(server: server, tokens: tokens, neighbours: neighbours)
+        self.neighbours = neighbours
+        pad = padding > 0 ? BenchRules.text(bytes: padding, seed: 1) + "|" : ""
+        try await prepare(tokens)
+        var sockets: [BenchSocket] = []
+        let recorder = recorder
+        for token in tokens {
+            sockets.append(try await BenchSocket.connect(url: server.webSocketURL, token: token) { recorder.frame($0) })
+        }
+        self.sockets = sockets
+        try await Task.sleep(for: .seconds(1))
+    }
+
+    /// Sends at `rate` messages per second in all for `seconds`, then waits (at most five
+    /// seconds) for everything acked to arrive. Returns the sending time and the step's figures.
+    func step(_ stepIndex: Int, rate: Int, seconds: Double) async throws -> (Double, [String: Double]) {
+        recorder.reset()
+        let users = sockets.count
+        let perUser = Double(rate) / Double(users)
+        let count = Int(perUser * seconds)
+        let start = DispatchTime.now().uptimeNanoseconds
+        await withTaskGroup(of: Void.self) { group in
+            for (user, socket) in sockets.enumerated() {
+                group.addTask {
+                    let interval = 1e9 / perUser
+                    await paced(
+                        count: count, every: interval, offset: interval * Double(user) / Double(users), from: start
+                    ) {
+                        n in
+                        let room = rooms[user][n % neighbours]
+                        let sent = DispatchTime.now().uptimeNanoseconds
+                        let frame =
+                            "{\"type\":\"send\",\"id\":\"\(stepIndex)-\(user)-\(n)\",\"room\":\(room),"
+                            + "\"body\":\"\(pad)\(stepIndex):\(user):\(n):\(sent)\"}"
+                        if (try? await socket.send(frame)) != nil { recorder.sent() }
+                    }
+                }
+            }
+        }
+        let sendSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let drainDeadline = Date().addingTimeInterval(5)
+        while Date() < drainDeadline {
+            let (acked, received) = recorder.counts
+            if acked == recorder.sentCount && received >= acked { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return (sendSeconds, recorder.summary(rate: rate, seconds: sendSeconds))
+    }
+
+    func close() async {
         for socket in sockets { await socket.close() }
     }
 
     /// Direct rooms between each user and the next `neighbours` users: `rooms[user][k]`.
-    func makeRooms(server: BenchServer, tokens: [String]) async throws -> [[Int64]] {
+    static func makeRooms(server: BenchServer, tokens: [String], neighbours: Int) async throws -> [[Int64]] {
         let users = tokens.count
-        let neighbours = neighbours
         var rooms = [[Int64]](repeating: [Int64](repeating: 0, count: neighbours), count: users)
         try await withThrowingTaskGroup(of: (Int, Int, Int64).self) { group in
             var pairs = (0..<users).flatMap { user in (1...neighbours).map { (user, $0) } }.makeIterator()

@@ -46,3 +46,16 @@ enum Stats {
         }.joined(separator: "\n")
     }
 }
+
+/// Runs `body` `count` times at a fixed pace: the n-th call at `start + offset + n × interval`
+/// nanoseconds on the uptime clock, sleeping until each is due (late calls run at once).
+func paced(
+    count: Int, every interval: Double, offset: Double = 0, from start: UInt64, _ body: (Int) async -> Void
+) async {
+    for n in 0..<count {
+        let due = start + UInt64(offset + interval * Double(n))
+        let now = DispatchTime.now().uptimeNanoseconds
+        if due > now { try? await Task.sleep(nanoseconds: due - now) }
+        await body(n)
+    }
+}

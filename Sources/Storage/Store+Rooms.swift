@@ -47,7 +47,8 @@ extension Store {
 
     /// The ids of a room's members.
     public func memberIDs(roomID: Int64) throws -> [Int64] {
-        try Int64.fetchAll(db, sql: "SELECT user_id FROM room_members WHERE room_id = ?", arguments: [roomID])
+        try Int64.fetchAll(
+            db.cachedStatement(sql: "SELECT user_id FROM room_members WHERE room_id = ?"), arguments: [roomID])
     }
 
     /// How many members a room has.
