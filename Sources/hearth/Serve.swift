@@ -13,7 +13,8 @@ struct Serve: AsyncParsableCommand {
         abstract: "Run the server.",
         discussion: """
             While no admin exists, prints a one-time setup link (and a QR code of it) that opens the \
-            first-admin form in a browser. Stops gracefully on SIGTERM or SIGINT.
+            first-admin form in a browser. Stops gracefully on SIGTERM or SIGINT. Limits, timeouts and \
+            session lifetimes are HEARTH_* environment variables, listed in docs/ADMIN.md.
             """)
 
     @OptionGroup var options: GlobalOptions
