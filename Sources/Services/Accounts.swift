@@ -102,12 +102,12 @@ public final class Accounts: Sendable {
     /// Adds a device with a session for `token`, unless the user already has `cap` devices.
     static func insertDevice(
         _ store: Store, userID: Int64, name: String, client: Client, token: String, now: Int64, cap: Int,
-        pending: Bool = false
+        pending: Bool = false, kind: Device.Kind = .chat
     ) throws -> Device {
         guard try store.activeDeviceCount(userID: userID) < cap else { throw ServiceError.tooManyDevices(limit: cap) }
         return try store.insertDevice(
             userID: userID, name: name, userAgent: client.userAgent, ip: client.ip,
-            tokenHash: SecretToken.digest(token), now: now, pending: pending)
+            tokenHash: SecretToken.digest(token), now: now, pending: pending, kind: kind)
     }
 
     /// The invite a registration uses (nil in open mode without one), or why it may not happen.
@@ -165,8 +165,10 @@ public final class Accounts: Sendable {
     /// Throttled per (account, address) and per address before any hashing; an unknown username
     /// is verified against a dummy hash so it costs the same time and gives the same error as a
     /// wrong password. A hash with outdated parameters is replaced after a successful check.
+    /// `kind` says what the session is for: the admin panel's sessions have their own lifetimes.
     public func login(
-        username rawUsername: String, password: String, deviceName: String?, client: Client
+        username rawUsername: String, password: String, deviceName: String?, client: Client,
+        kind: Device.Kind = .chat
     )
         async throws -> SignedIn
     {
@@ -211,7 +213,7 @@ public final class Accounts: Sendable {
             try await database.write { store in
                 if let newHash { try store.setPasswordHash(userID: user.id, to: newHash) }
                 let stored = try Self.insertDevice(
-                    store, userID: user.id, name: device, client: client, token: token, now: now, cap: cap)
+                    store, userID: user.id, name: device, client: client, token: token, now: now, cap: cap, kind: kind)
                 return SignedIn(user: user, device: stored, token: token)
             }
         }
@@ -239,8 +241,8 @@ public final class Accounts: Sendable {
         return Session(user: user, device: device)
     }
 
-    /// Ends the sessions past their idle or absolute lifetime and closes their sockets; devices
-    /// with a socket open count as used now. Runs every few minutes inside `serve`; returns how
+    /// Ends the sessions past their idle or absolute lifetime (the admin panel's by its own,
+    /// shorter ones) and closes their sockets; devices with a socket open count as used now. Runs every few minutes inside `serve`; returns how
     /// many sessions ended.
     @discardableResult
     public func expireSessions() async throws -> Int {
@@ -250,9 +252,13 @@ public final class Accounts: Sendable {
         let ended = try await run {
             try await database.write { store in
                 try store.touchDevices(ids: Array(connected), now: now)
-                return try store.expireSessions(
-                    idleBefore: now - limits.idleTimeout.milliseconds, createdBefore: now - limits.maxAge.milliseconds,
-                    now: now)
+                let chat = try store.expireSessions(
+                    of: .chat, idleBefore: now - limits.idleTimeout.milliseconds,
+                    createdBefore: now - limits.maxAge.milliseconds, now: now)
+                let panel = try store.expireSessions(
+                    of: .adminPanel, idleBefore: now - limits.adminIdleTimeout.milliseconds,
+                    createdBefore: now - limits.adminMaxAge.milliseconds, now: now)
+                return chat + panel
             }
         }
         for deviceID in ended { hub.disconnect(deviceID: deviceID) }

@@ -13,6 +13,14 @@ public struct Device: Sendable, Equatable, Codable {
     public var revokedAt: Int64?
     /// A linked device waiting for approval: it has a token that does not work yet.
     public var pending: Bool = false
+    /// What the session is for.
+    public var kind: Kind = .chat
+
+    /// What a session is for: the chat client (and apps), or the admin panel.
+    public enum Kind: String, Sendable, Codable {
+        case chat
+        case adminPanel = "admin_panel"
+    }
 
     /// True while the device's session token works.
     public var isActive: Bool { revokedAt == nil && !pending }
@@ -29,5 +37,6 @@ extension Device: FetchableRecord {
         lastSeenAt = row["last_seen_at"]
         revokedAt = row["revoked_at"]
         pending = row["pending"]
+        kind = Kind(rawValue: row["kind"] ?? "chat") ?? .chat
     }
 }

@@ -5,17 +5,17 @@ extension Store {
     /// Stores a new device with a live session whose token has the digest `tokenHash`.
     public func insertDevice(
         userID: Int64, name: String, userAgent: String?, ip: String?, tokenHash: Data, now: Int64,
-        pending: Bool = false
+        pending: Bool = false, kind: Device.Kind = .chat
     ) throws -> Device {
         try db.execute(
             sql: """
-                INSERT INTO devices (user_id, name, user_agent, ip, token_hash, created_at, last_seen_at, pending)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO devices (user_id, name, user_agent, ip, token_hash, created_at, last_seen_at, pending, kind)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [userID, name, userAgent, ip, tokenHash, now, now, pending])
+            arguments: [userID, name, userAgent, ip, tokenHash, now, now, pending, kind.rawValue])
         return Device(
             id: db.lastInsertedRowID, userID: userID, name: name, userAgent: userAgent, ip: ip,
-            createdAt: now, lastSeenAt: now, revokedAt: nil, pending: pending)
+            createdAt: now, lastSeenAt: now, revokedAt: nil, pending: pending, kind: kind)
     }
 
     /// How many devices of a user have a session, live or waiting for approval.
@@ -78,16 +78,18 @@ extension Store {
         }
     }
 
-    /// Ends every session last used before `idleBefore` or begun before `createdBefore`
-    /// (milliseconds); returns the devices whose sessions ended.
-    public func expireSessions(idleBefore: Int64, createdBefore: Int64, now: Int64) throws -> [Int64] {
+    /// Ends every session of `kind` last used before `idleBefore` or begun before
+    /// `createdBefore` (milliseconds); returns the devices whose sessions ended.
+    public func expireSessions(
+        of kind: Device.Kind, idleBefore: Int64, createdBefore: Int64, now: Int64
+    ) throws -> [Int64] {
         let ids = try Int64.fetchAll(
             db,
             sql: """
-                SELECT id FROM devices WHERE revoked_at IS NULL AND pending = 0
+                SELECT id FROM devices WHERE revoked_at IS NULL AND pending = 0 AND kind = ?
                 AND (last_seen_at < ? OR created_at < ?)
                 """,
-            arguments: [idleBefore, createdBefore])
+            arguments: [kind.rawValue, idleBefore, createdBefore])
         for id in ids { try revokeDevice(id: id, now: now) }
         return ids
     }

@@ -70,4 +70,34 @@ import Testing
         _ = try await env.accounts.authenticate(token: connected.token, client: TestServices.home)
         await env.services.relay.hub.disconnected(connection)
     }
+
+    @Test func theSweepEndsAdminPanelSessionsByTheirOwnLifetimes() async throws {
+        defer { env.remove() }
+        let chat = try await register("parent")
+        let panel = try await env.accounts.login(
+            username: "parent", password: TestServices.password, deviceName: "Admin panel", client: TestServices.home,
+            kind: .adminPanel)
+        #expect(panel.device.kind == .adminPanel && chat.device.kind == .chat)
+        env.clock.advance(31 * 60)  // an admin who closed the tab without signing out
+        #expect(try await env.accounts.expireSessions() == 1)
+        await #expect(throws: ServiceError.unauthorized) {
+            try await env.accounts.authenticate(token: panel.token, client: TestServices.home)
+        }
+        _ = try await env.accounts.authenticate(token: chat.token, client: TestServices.home)
+
+        // A panel session in constant use still ends 12 hours after sign-in.
+        let busy = try await env.accounts.login(
+            username: "parent", password: TestServices.password, deviceName: "Admin panel", client: TestServices.home,
+            kind: .adminPanel)
+        for _ in 0..<36 {
+            env.clock.advance(20 * 60)
+            _ = try await env.accounts.authenticate(token: busy.token, client: TestServices.home)
+            _ = try await env.accounts.authenticate(token: chat.token, client: TestServices.home)
+        }
+        env.clock.advance(20 * 60)
+        #expect(try await env.accounts.expireSessions() == 1)
+        await #expect(throws: ServiceError.unauthorized) {
+            try await env.accounts.authenticate(token: busy.token, client: TestServices.home)
+        }
+    }
 }

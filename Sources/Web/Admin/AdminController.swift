@@ -222,7 +222,7 @@ struct AdminController: Sendable {
         do {
             signedIn = try await services.accounts.login(
                 username: username, password: form["password"] ?? "", deviceName: "Admin panel",
-                client: context.client(request))
+                client: context.client(request), kind: .adminPanel)
         } catch let error as ServiceError {
             let status = APIError(error).status
             return templates.page(
