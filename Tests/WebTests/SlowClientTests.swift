@@ -89,28 +89,37 @@ import Testing
     @Test func anAddressOverItsConnectionLimitIsRefusedUntilOneCloses() async throws {
         try await withLiveApp(Self.limitOnly) { family in
             let answers = try await onOwnThread {
-                var open = try (0..<8).map { _ in try rawConnection(port: family.port) }
+                // Connections are served until the address holds eight: seven or eight of these,
+                // as HummingbirdTesting's own client holds one from 127.0.0.1 too once it has
+                // connected. The next one is closed without an answer.
+                var open: [Int32] = []
                 defer { open.forEach { close($0) } }
-                // Each of the eight is served.
-                for fd in open { try sendAll(fd, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n") }
-                let served = try open.map { try readUntil($0, "\"ok\"") }
-                let ninth = try rawConnection(port: family.port)
-                defer { close(ninth) }
-                let refused = try waitForClose(ninth, seconds: 10)
+                var refused: Int32?
+                while refused == nil, open.count <= 8 {
+                    let fd = try rawConnection(port: family.port)
+                    try? sendAll(fd, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                    if ((try? readUntil(fd, "\"ok\"")) ?? "").hasPrefix("HTTP/1.1 200") {
+                        open.append(fd)
+                    } else {
+                        refused = fd
+                    }
+                }
+                let served = open.count
+                if let refused { close(refused) }
                 close(open.removeLast())
                 // The count drops when the server sees the close; try until it has.
-                var tenthAnswer = ""
-                for _ in 0..<50 where !tenthAnswer.contains("200") {
-                    let tenth = try rawConnection(port: family.port)
-                    defer { close(tenth) }
-                    try? sendAll(tenth, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-                    tenthAnswer = (try? readUntil(tenth, "\"ok\"")) ?? ""
-                    if !tenthAnswer.contains("200") { Thread.sleep(forTimeInterval: 0.1) }
+                var nextAnswer = ""
+                for _ in 0..<50 where !nextAnswer.contains("200") {
+                    let next = try rawConnection(port: family.port)
+                    defer { close(next) }
+                    try? sendAll(next, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                    nextAnswer = (try? readUntil(next, "\"ok\"")) ?? ""
+                    if !nextAnswer.contains("200") { Thread.sleep(forTimeInterval: 0.1) }
                 }
-                return (served, refused, tenthAnswer)
+                return (served, refused != nil, nextAnswer)
             }
-            #expect(answers.0.allSatisfy { $0.hasPrefix("HTTP/1.1 200") })
-            #expect(answers.1.closed && answers.1.received.isEmpty, "the ninth connection was served")
+            #expect((7...8).contains(answers.0), "\(answers.0) connections were served before one was refused")
+            #expect(answers.1, "no connection was refused")
             #expect(answers.2.hasPrefix("HTTP/1.1 200"), "no connection was taken after one closed")
         }
     }
