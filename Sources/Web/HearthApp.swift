@@ -22,7 +22,7 @@ public enum HearthApp {
         router.add(middleware: RequestLogMiddleware())
         router.add(middleware: SecurityHeadersMiddleware())
         router.add(middleware: ErrorMiddleware())
-        let originCheck = OriginCheckMiddleware(publicOrigin: configuration.publicURL.flatMap(origin(of:)))
+        let originCheck = originCheck(configuration)
         router.add(middleware: originCheck)
         router.add(middleware: AssetMiddleware(assets: assets))
 
@@ -62,7 +62,7 @@ public enum HearthApp {
         let router = router(services: services)
         let configuration = services.configuration
         let relay = configuration.relay
-        let originCheck = OriginCheckMiddleware(publicOrigin: configuration.publicURL.flatMap(origin(of:)))
+        let originCheck = originCheck(configuration)
         let webSocketResponder = router.buildResponder()
         let registry = ConnectionRegistry(
             limit: configuration.connections.perAddress, exempt: Set(configuration.trustedProxies))
@@ -131,6 +131,12 @@ public enum HearthApp {
     private static func page404(_ response: Response?) throws -> Response {
         guard let response else { throw APIError(status: .notFound) }
         return response
+    }
+
+    /// The check that a browser request comes from this server's own pages: its `Host`, or the
+    /// public URL's origin.
+    static func originCheck(_ configuration: HearthConfiguration) -> OriginCheckMiddleware {
+        OriginCheckMiddleware(publicOrigin: configuration.publicURL.flatMap(origin(of:)))
     }
 
     /// `scheme://host[:port]` of a URL.
