@@ -36,3 +36,80 @@ import Testing
         #expect(receipt["kind"] as? String == "read" && receipt["seq"] as? Int == 9)
     }
 }
+
+/// The plain-frame reader must read exactly what `JSONDecoder` reads, or hand the frame over.
+@Suite struct InboundReaderTests {
+    static func decoded(_ text: String) -> RelayFrames.Inbound? {
+        try? JSONDecoder().decode(RelayFrames.Inbound.self, from: Data(text.utf8))
+    }
+
+    @Test func readsTheCommonFramesItself() {
+        let frames = [
+            #"{"type":"send","id":"c-1","room":12,"body":"hello there"}"#,
+            #"{"type":"send","id":"c-2","room":12,"body":"ü 😀 photos","attachments":["a1","b2"]}"#,
+            #" { "type" : "sync" , "after" : 0 } "#,
+            #"{"type":"read","room":-3,"seq":9223372036854775807}"#,
+            #"{"type":"typing","room":4}"#,
+            #"{"type":"ping","id":""}"#,
+            #"{"attachments":[],"type":"send"}"#,
+        ]
+        for frame in frames {
+            let read = InboundReader.read(frame)
+            #expect(read != nil, "\(frame)")
+            #expect(read == Self.decoded(frame), "\(frame)")
+        }
+    }
+
+    @Test func handsOverWhatItDoesNotRead() {
+        let frames = [
+            #"{"type":"send","body":"a \"quote\""}"#, #"{"type":"send","body":"tab\u0009"}"#,
+            #"{"type":"send","room":1.0}"#, #"{"type":"send","room":1e3}"#, #"{"type":"send","room":01}"#,
+            #"{"type":"send","room":9223372036854775808}"#, #"{"type":"send","room":null}"#,
+            #"{"type":"send","extra":1}"#, #"{"type":"send","type":"sync"}"#, #"{"type":"send",}"#,
+            #"{"type":"send"} x"#, #"{}"#, #"[]"#, #""send""#, #"{"room":1}"#, #"{"type":"send","room":"1"}"#,
+            #"{"type":"send","attachments":["a",]}"#, #"{"type":"send","attachments":[1]}"#, "{\"type\":\"a\nb\"}",
+            #"{"type":"send""#, #"{"type":"send","room":-}"#, #"{"type":"send","room":12"#,
+        ]
+        for frame in frames { #expect(InboundReader.read(frame) == nil, "\(frame)") }
+    }
+
+    /// Random damage to plain frames: whatever the reader still reads, the decoder reads the same.
+    @Test func agreesWithJSONDecoderOnDamagedFrames() {
+        var random = SplitMix64(seed: 0x4845_4152_5448)
+        let seeds = [
+            #"{"type":"send","id":"c-1","room":12,"body":"hello","attachments":["a1"]}"#,
+            #"{"type":"sync","after":120}"#, #"{"type":"read","room":3,"seq":44}"#,
+        ]
+        let alphabet = Array(#"{}[]":,. -0123456789eE\"abtyp"#.utf8) + [0x09, 0x0A]
+        var readByBoth = 0
+        for round in 0..<4000 {
+            var bytes = Array(seeds[round % seeds.count].utf8)
+            for _ in 0...(random.next() % 3) {
+                let position = Int(random.next() % UInt64(bytes.count))
+                switch random.next() % 3 {
+                case 0: bytes[position] = alphabet[Int(random.next() % UInt64(alphabet.count))]
+                case 1: bytes.insert(alphabet[Int(random.next() % UInt64(alphabet.count))], at: position)
+                default: bytes.remove(at: position)
+                }
+            }
+            let text = String(decoding: bytes, as: UTF8.self)
+            guard let read = InboundReader.read(text) else { continue }
+            #expect(read == Self.decoded(text), "\(text)")
+            readByBoth += 1
+        }
+        #expect(readByBoth > 100)
+    }
+}
+
+/// A small seeded generator, so a failure repeats.
+struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -4,7 +4,7 @@ import Storage
 /// The JSON frames of the WebSocket protocol (SPEC §4, docs/PROTOCOL.md).
 enum RelayFrames {
     /// A frame from a client: every field optional here, checked per `type` by ``RelaySession``.
-    struct Inbound: Decodable {
+    struct Inbound: Decodable, Equatable {
         let type: String
         let id: String?
         let room: Int64?

@@ -25,7 +25,8 @@ public final class RelaySession: Sendable {
         }
         let frame: RelayFrames.Inbound
         do {
-            frame = try JSONDecoder().decode(RelayFrames.Inbound.self, from: Data(text.utf8))
+            frame =
+                try InboundReader.read(text) ?? JSONDecoder().decode(RelayFrames.Inbound.self, from: Data(text.utf8))
         } catch let error as DecodingError {
             let (code, message) = Self.describe(error)
             return reply(code: code, message: message, id: Self.clientID(in: text))
