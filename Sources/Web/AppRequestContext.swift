@@ -1,5 +1,6 @@
 import Hummingbird
 import HummingbirdWebSocket
+import NIOCore
 import Services
 
 /// The per-request context: Hummingbird's core storage plus who the client is.
@@ -11,9 +12,12 @@ public struct AppRequestContext: RequestContext, WebSocketRequestContext {
     public let peerAddress: String?
     /// The client's IP address after trusted-proxy resolution; set by ``ClientAddressMiddleware``.
     public var clientAddress: String?
+    /// The connection's channel: an upgraded WebSocket writes its outbox straight into it.
+    let channel: any Channel
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        channel = source.channel
         peerAddress = source.channel.remoteAddress?.ipAddress
         clientAddress = peerAddress
     }

@@ -8,7 +8,8 @@ import Services
 ///
 /// Authenticated before the upgrade (Bearer header, or the session cookie from a page of this
 /// server, checked by `Origin`): anything else gets a JSON 401 or 403 and no socket. After the
-/// upgrade, one task reads the client's frames in order and another writes the socket's outbox.
+/// upgrade, one task reads the client's frames in order, and a ``SocketWriter`` writes the
+/// socket's outbox on the event loop.
 struct WebSocketEndpoint: Sendable {
     let services: AppServices
     let authenticator: SessionAuthenticator
@@ -55,24 +56,15 @@ struct WebSocketEndpoint: Sendable {
         let maxFrame = services.configuration.relay.maxFrameBytes
         let after = request.uri.queryParameters.get("after", as: Int64.self)
 
+        let writer = SocketWriter(connection: connection, channel: context.requestContext.channel, hub: hub)
         var readError: (any Error)?
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                // The writer: the outbox, in order, until it closes; then the close frame.
-                do {
-                    while true {
-                        let frames = await connection.outbox.next()
-                        if frames.isEmpty { break }
-                        for frame in frames {
-                            try await outbound.write(.text(frame.text))
-                            if let delivery = frame.delivery { hub.delivered(delivery, to: connection) }
-                        }
-                    }
-                    if let reason = connection.outbox.closeReason, reason != .clientGone {
-                        try await outbound.close(WebSocketErrorCode(codeNumber: Int(reason.code)), reason: reason.text)
-                    }
-                } catch {
-                    connection.outbox.close(.goingAway)
+                // The outbox is written by `writer` on the event loop; once it has closed and
+                // its last frame is out, the close frame follows (unless the client closed).
+                let reason = await writer.finished()
+                if reason != .clientGone {
+                    try? await outbound.close(WebSocketErrorCode(codeNumber: Int(reason.code)), reason: reason.text)
                 }
             }
             if let after { await relaySession.sync(after: after) }
@@ -87,7 +79,7 @@ struct WebSocketEndpoint: Sendable {
                 context.logger.debug("socket read ended", metadata: ["error": "\(error)"])
                 readError = error
             }
-            // The client has gone: stop the writer.
+            // The client has gone: the writer writes what is queued, then stops.
             connection.outbox.close(.clientGone)
         }
         await relaySession.close()

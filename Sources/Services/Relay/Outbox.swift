@@ -35,9 +35,10 @@ public enum CloseReason: Sendable, Equatable {
 
 /// The frames waiting to be written to one socket, bounded in count and bytes.
 ///
-/// Producers (fan-out, acks, sync) push; the socket's writer task takes everything waiting at
-/// once. A full outbox refuses the frame: the caller then cuts the device off rather than let
-/// one slow reader hold memory or slow anyone else.
+/// Producers (fan-out, acks, sync) push; the socket's writer takes everything waiting at once —
+/// either a task awaiting ``next()``, or a writer woken by ``whenReady(_:)`` that calls
+/// ``take()``. A full outbox refuses the frame: the caller then cuts the device off rather than
+/// let one slow reader hold memory or slow anyone else.
 public final class Outbox: Sendable {
     /// One text frame, and the message it delivers (for delivery receipts).
     public struct Frame: Sendable {
@@ -57,6 +58,7 @@ public final class Outbox: Sendable {
         var bytes = 0
         var closing: CloseReason?
         var reader: CheckedContinuation<[Frame], Never>?
+        var wake: (@Sendable () -> Void)?
         var spaceWaiters: [CheckedContinuation<Bool, Never>] = []
     }
 
@@ -71,10 +73,10 @@ public final class Outbox: Sendable {
 
     /// Queues a frame; false when the outbox is full or closing (nothing is queued then).
     func push(_ frame: Frame) -> Bool {
-        state.withLock { state in
+        let (queued, wake): (Bool, (@Sendable () -> Void)?) = state.withLock { state in
             let size = frame.text.utf8.count
             guard state.closing == nil, state.frames.count < maxFrames, state.bytes + size <= maxBytes else {
-                return false
+                return (false, nil)
             }
             state.frames.append(frame)
             state.bytes += size
@@ -82,8 +84,27 @@ public final class Outbox: Sendable {
                 state.reader = nil
                 reader.resume(returning: Self.take(&state))
             }
-            return true
+            // Only the first frame into an empty outbox wakes the writer: it takes all of them.
+            return (true, state.frames.count == 1 ? state.wake : nil)
         }
+        wake?()
+        return queued
+    }
+
+    /// Calls `wake` (from whichever thread pushes) whenever a frame arrives in an empty outbox,
+    /// and when the outbox closes; the writer then calls ``take()``. Replaces ``next()``.
+    public func whenReady(_ wake: @escaping @Sendable () -> Void) {
+        let now: Bool = state.withLock { state in
+            state.wake = wake
+            return !state.frames.isEmpty || state.closing != nil
+        }
+        if now { wake() }
+    }
+
+    /// Everything waiting now (perhaps nothing), and the close reason once the outbox is closed:
+    /// after a take that returns a reason, nothing more will ever be queued.
+    public func take() -> (frames: [Frame], closed: CloseReason?) {
+        state.withLock { state in (Self.take(&state), state.closing) }
     }
 
     /// Queues a frame once at most half the outbox is in use (for sync pages); false when closed.
@@ -124,7 +145,7 @@ public final class Outbox: Sendable {
     /// Closes the outbox: frames already queued are still handed out, then `next()` returns empty.
     /// The first reason wins.
     public func close(_ reason: CloseReason) {
-        state.withLock { state in
+        let wake: (@Sendable () -> Void)? = state.withLock { state in
             if state.closing == nil { state.closing = reason }
             if let reader = state.reader {
                 state.reader = nil
@@ -132,7 +153,9 @@ public final class Outbox: Sendable {
             }
             for waiter in state.spaceWaiters { waiter.resume(returning: false) }
             state.spaceWaiters = []
+            return state.wake
         }
+        wake?()
     }
 
     /// Takes every queued frame and wakes the producers waiting for room.

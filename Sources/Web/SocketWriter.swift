@@ -1,0 +1,81 @@
+import NIOCore
+import NIOWebSocket
+import Services
+import Synchronization
+
+/// Writes one socket's outbox straight into its channel, on the channel's event loop.
+///
+/// hummingbird-websocket's writer takes one frame at a time: a task wake-up, a hop to the event
+/// loop and a flush (a `writev`) for every frame, which made writing the largest cost of
+/// delivering a message. Here a frame arriving in an empty outbox schedules one drain on the
+/// event loop, which writes every frame waiting and flushes once.
+///
+/// A channel that is not writable (the client reads slowly) is not written to: its frames wait in
+/// the outbox, which fills, and the hub cuts the device off (4008) as before.
+final class SocketWriter: Sendable {
+    /// How soon a socket that could not be written is tried again.
+    static let retryInterval = TimeAmount.milliseconds(5)
+
+    private struct State {
+        var scheduled = false
+        var finished = false
+    }
+
+    private let connection: RelayConnection
+    private let channel: any Channel
+    private let hub: RelayHub
+    private let state = Mutex(State())
+    /// Succeeds with the close reason once the outbox is closed and every frame is written.
+    private let done: EventLoopPromise<CloseReason>
+
+    init(connection: RelayConnection, channel: any Channel, hub: RelayHub) {
+        self.connection = connection
+        self.channel = channel
+        self.hub = hub
+        done = channel.eventLoop.makePromise()
+        connection.outbox.whenReady { [weak self] in self?.schedule() }
+    }
+
+    /// Waits until the outbox has closed and its last frame is written; returns why it closed.
+    func finished() async -> CloseReason {
+        (try? await done.futureResult.get()) ?? .goingAway
+    }
+
+    private func schedule(after delay: TimeAmount? = nil) {
+        let first = state.withLock { state in
+            defer { state.scheduled = true }
+            return !state.scheduled && !state.finished
+        }
+        guard first else { return }
+        if let delay {
+            channel.eventLoop.scheduleTask(in: delay) { self.drain() }
+        } else {
+            channel.eventLoop.execute { self.drain() }
+        }
+    }
+
+    /// On the event loop: writes everything waiting, then flushes once.
+    private func drain() {
+        state.withLock { $0.scheduled = false }
+        let closing = connection.outbox.closeReason
+        guard channel.isWritable || closing != nil || !channel.isActive else {
+            return schedule(after: Self.retryInterval)
+        }
+        let (frames, closed) = connection.outbox.take()
+        if channel.isActive {
+            for frame in frames {
+                let data = channel.allocator.buffer(string: frame.text)
+                channel.write(WebSocketFrame(fin: true, opcode: .text, data: data), promise: nil)
+                if let delivery = frame.delivery { hub.delivered(delivery, to: connection) }
+            }
+            if !frames.isEmpty { channel.flush() }
+        }
+        if let closed {
+            let last = state.withLock { state in
+                defer { state.finished = true }
+                return !state.finished
+            }
+            if last { done.succeed(closed) }
+        }
+    }
+}
