@@ -31,7 +31,7 @@ struct BackupScenario: AsyncParsableCommand {
         let ours = folder.appending(path: "ours.age")
         results["hearth_encrypt_mib_s"] = try measure(bytes) {
             let input = try FileHandle(forReadingFrom: plain)
-            FileManager.default.createFile(atPath: ours.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: ours.path, contents: nil)
             let output = try FileHandle(forWritingTo: ours)
             try Age.encrypt(FileInput(input), to: [.x25519(identity.recipient)]) { try output.write(contentsOf: $0) }
             try output.close()

@@ -15,7 +15,10 @@ final class BenchServer: @unchecked Sendable {
     private(set) var startMilliseconds = 0.0
     let session: URLSession
 
-    init(binary: String, environment: [String: String], arguments: [String]) throws {
+    /// Starts `binary serve` with `arguments` after the data dir, address and log level, or
+    /// `binary` with `command` instead (a server that prints the same start line and answers
+    /// `/healthz`, such as `HearthBench echo-server`).
+    init(binary: String, environment: [String: String], arguments: [String], command: [String]? = nil) throws {
         self.binary = binary
         self.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         data = FileManager.default.temporaryDirectory.appending(path: "hearth-bench-\(UUID().uuidString)")
@@ -26,7 +29,9 @@ final class BenchServer: @unchecked Sendable {
         let start = ContinuousClock.now
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments =
-            ["serve", "--data", data.path, "--host", "127.0.0.1", "--port", "0", "--log-level", "warning"] + arguments
+            command
+            ?? ["serve", "--data", data.path, "--host", "127.0.0.1", "--port", "0", "--log-level", "warning"]
+            + arguments
         process.environment = self.environment
         let out = Pipe()
         process.standardOutput = out

@@ -137,7 +137,8 @@ final class FanoutRecorder: Sendable {
 
     func frame(_ frame: String) {
         let now = DispatchTime.now().uptimeNanoseconds
-        guard frame.contains("\"type\":\"message\""), let body = FrameFields.string("body", in: frame) else { return }
+        guard FrameFields.has("\"type\":\"message\"", in: frame), let body = FrameFields.string("body", in: frame)
+        else { return }
         let parts = body.split(separator: ":")
         guard parts.count == 4, let sent = UInt64(parts[3]) else { return }
         let key = body.dropLast(parts[3].count)

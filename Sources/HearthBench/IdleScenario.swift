@@ -56,7 +56,7 @@ struct IdleScenario: AsyncParsableCommand {
             try await pongs.wait(for: id) { try await socket.send("{\"type\":\"ping\",\"id\":\"\(id)\"}") }
             _ = histogram.record(DispatchTime.now().uptimeNanoseconds - begin)
         }
-        let alive = sockets.filter { !$0.closed.load(ordering: .relaxed) }.count
+        let alive = sockets.filter { !$0.isClosed }.count
 
         let results: [String: Double] = [
             "connections": Double(sockets.count),
@@ -94,7 +94,9 @@ final class PongWaiter: Sendable {
     }
 
     func received(_ frame: String) {
-        guard frame.contains("\"type\":\"pong\""), let id = FrameFields.string("id", in: frame) else { return }
+        guard FrameFields.has("\"type\":\"pong\"", in: frame), let id = FrameFields.string("id", in: frame) else {
+            return
+        }
         let continuation = waiting.withLock { $0.removeValue(forKey: String(id)) }
         continuation?.resume()
     }

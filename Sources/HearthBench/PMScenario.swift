@@ -26,16 +26,30 @@ struct PMScenario: AsyncParsableCommand {
     var rules = false
     @Option(help: "Pad each message with this many bytes of ordinary words (the rules see them).")
     var padding = 0
+    @Flag(
+        help: """
+            Run against `HearthBench echo-server` instead of hearth: a trivial relay with no database, \
+            to show what the load generator and the sockets alone allow on this machine.
+            """)
+    var echo = false
 
     func run() async throws {
         let stepRates = rates.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !stepRates.isEmpty, users > 2 * neighbours else {
             throw ValidationError("give at least one rate, and more than twice as many users as neighbours")
         }
-        let server = try BenchServer.forLoad(
-            binary: options.binary,
-            environment: ["HEARTH_MESSAGES_PER_MINUTE": "10000000", "HEARTH_FRAMES_PER_SECOND": "1000000"],
-            arguments: ["--hash-threads", "2"])
+        guard !echo || (!rules && ballastMib == 0 && backupAtStep == 0) else {
+            throw ValidationError("--echo measures the relay alone: no rules, ballast or backup")
+        }
+        let server =
+            echo
+            ? try BenchServer(
+                binary: Bundle.main.executablePath ?? "HearthBench", environment: [:], arguments: [],
+                command: ["echo-server"])
+            : try BenchServer.forLoad(
+                binary: options.binary,
+                environment: ["HEARTH_MESSAGES_PER_MINUTE": "10000000", "HEARTH_FRAMES_PER_SECOND": "1000000"],
+                arguments: ["--hash-threads", "2"])
         defer { server.stop() }
         if ballastMib > 0 {
             print("Adding \(ballastMib) MiB of ballast…")
@@ -45,8 +59,13 @@ struct PMScenario: AsyncParsableCommand {
                     + "[c.execute('insert into ballast values (?)', (os.urandom(65536),)) for _ in range(\(ballastMib * 16))]; "
                     + "c.commit()\" '\(server.data.appending(path: "hearth.sqlite").path)'")
         }
-        print("Setting up \(users) users and \(users * neighbours) direct rooms…")
-        let load = try await PMLoad(server: server, users: users, neighbours: neighbours, padding: padding) { tokens in
+        print(
+            echo
+                ? "Against echo-server (no database)…"
+                : "Setting up \(users) users and \(users * neighbours) direct rooms…")
+        let load = try await PMLoad(
+            server: server, users: users, neighbours: neighbours, padding: padding, echo: echo
+        ) { tokens in
             guard rules else { return }
             print("Loading 1,000 word rules and 50 regex rules…")
             try server.hearth(["user", "role", "pm0", "admin"])
@@ -120,11 +139,18 @@ struct PMLoad: Sendable {
     /// Registers the users, makes the rooms, runs `prepare` with the users' tokens, then
     /// connects every user and waits a second.
     init(
-        server: BenchServer, users: Int, neighbours: Int, padding: Int = 0,
+        server: BenchServer, users: Int, neighbours: Int, padding: Int = 0, echo: Bool = false,
         prepare: ([String]) async throws -> Void = { _ in }
     ) async throws {
-        let tokens = try await server.registerUsers(users, prefix: "pm")
-        rooms = try await Self.makeRooms(server: server, tokens: tokens, neighbours: neighbours)
+        let tokens: [String]
+        if echo {
+            // The echo server's accounts are its tokens, and a room is the recipient's number.
+            tokens = (0..<users).map { "echo-\($0)" }
+            rooms = (0..<users).map { user in (1...neighbours).map { Int64((user + $0) % users) } }
+        } else {
+            tokens = try await server.registerUsers(users, prefix: "pm")
+            rooms = try await Self.makeRooms(server: server, tokens: tokens, neighbours: neighbours)
+        }
         self.neighbours = neighbours
         pad = padding > 0 ? BenchRules.text(bytes: padding, seed: 1) + "|" : ""
         try await prepare(tokens)
@@ -142,23 +168,28 @@ struct PMLoad: Sendable {
     func step(_ stepIndex: Int, rate: Int, seconds: Double) async throws -> (Double, [String: Double]) {
         recorder.reset()
         let users = sockets.count
-        let perUser = Double(rate) / Double(users)
-        let count = Int(perUser * seconds)
+        // Message n goes out at start + n / rate, from user n mod U to that user's next
+        // neighbour in turn, so each user sends every U / rate seconds. A few sender tasks
+        // share the schedule (one task per user cost the generator a wake-up per message).
+        let total = Int(Double(rate) * seconds)
+        let interval = 1e9 / Double(rate)
+        let shards = 8
         let start = DispatchTime.now().uptimeNanoseconds
         await withTaskGroup(of: Void.self) { group in
-            for (user, socket) in sockets.enumerated() {
+            for shard in 0..<shards {
                 group.addTask {
-                    let interval = 1e9 / perUser
+                    let count = (total - shard + shards - 1) / shards
                     await paced(
-                        count: count, every: interval, offset: interval * Double(user) / Double(users), from: start
-                    ) {
-                        n in
-                        let room = rooms[user][n % neighbours]
+                        count: count, every: interval * Double(shards), offset: interval * Double(shard), from: start
+                    ) { k in
+                        let n = shard + k * shards
+                        let (round, user) = n.quotientAndRemainder(dividingBy: users)
+                        let room = rooms[user][round % neighbours]
                         let sent = DispatchTime.now().uptimeNanoseconds
                         let frame =
-                            "{\"type\":\"send\",\"id\":\"\(stepIndex)-\(user)-\(n)\",\"room\":\(room),"
-                            + "\"body\":\"\(pad)\(stepIndex):\(user):\(n):\(sent)\"}"
-                        if (try? await socket.send(frame)) != nil { recorder.sent() }
+                            "{\"type\":\"send\",\"id\":\"\(stepIndex)-\(user)-\(round)\",\"room\":\(room),"
+                            + "\"body\":\"\(pad)\(stepIndex):\(user):\(round):\(sent)\"}"
+                        if (try? await sockets[user].send(frame)) != nil { recorder.sent() }
                     }
                 }
             }
@@ -227,11 +258,12 @@ final class Recorder: Sendable {
 
     func frame(_ frame: String) {
         let now = DispatchTime.now().uptimeNanoseconds
-        if frame.hasPrefix("{\"id\":"), frame.contains("\"type\":\"ack\"") {
+        if frame.hasPrefix("{\"id\":"), FrameFields.has("\"type\":\"ack\"", in: frame) {
             state.withLock { $0.acked += 1 }
             return
         }
-        guard frame.contains("\"type\":\"message\""), let text = FrameFields.string("body", in: frame) else { return }
+        guard FrameFields.has("\"type\":\"message\"", in: frame), let text = FrameFields.string("body", in: frame)
+        else { return }
         let body = text.split(separator: "|").last ?? Substring(text)
         let parts = body.split(separator: ":")
         guard parts.count == 4, let sent = UInt64(parts[3]) else { return }

@@ -219,13 +219,14 @@ final class StormClient: Sendable {
 
     private func frame(_ frame: String) {
         let now = DispatchTime.now().uptimeNanoseconds
-        if frame.contains("\"type\":\"ack\""), let id = FrameFields.string("id", in: frame), id.hasPrefix("m"),
+        if FrameFields.has("\"type\":\"ack\"", in: frame), let id = FrameFields.string("id", in: frame),
+            id.hasPrefix("m"),
             let target = Int(id.dropFirst().prefix { $0 != "-" })
         {
             live.ackedMissed(for: target)
             return
         }
-        if frame.contains("\"type\":\"synced\"") {
+        if FrameFields.has("\"type\":\"synced\"", in: frame) {
             state.withLock { state in
                 guard let reconnected = state.reconnectedAt, state.caughtUpAfter == nil else { return }
                 state.caughtUpAfter = now - reconnected
@@ -233,7 +234,8 @@ final class StormClient: Sendable {
             }
             return
         }
-        guard frame.contains("\"type\":\"message\""), let body = FrameFields.string("body", in: frame) else { return }
+        guard FrameFields.has("\"type\":\"message\"", in: frame), let body = FrameFields.string("body", in: frame)
+        else { return }
         let seq = FrameFields.number("seq", in: frame) ?? 0
         let parts = body.split(separator: "|")
         state.withLock { state in
