@@ -45,7 +45,10 @@ final class BenchSocket: Sendable {
                     channel.pipeline.removeHandler(request).flatMap { channel.pipeline.addHandler(frames) }
                         .map { upgraded.succeed() }
                 }
+                // Frames the server sends right after its 101 can arrive in the same read:
+                // they must go on to the WebSocket decoder, not be dropped with the HTTP decoder.
                 return channel.pipeline.addHTTPClientHandlers(
+                    leftOverBytesStrategy: .forwardBytes,
                     withClientUpgrade: (upgraders: [upgrader], completionHandler: { _ in })
                 ).flatMap { channel.pipeline.addHandler(request) }
             }
