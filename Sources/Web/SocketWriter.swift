@@ -11,7 +11,8 @@ import Synchronization
 /// event loop, which writes every frame waiting and flushes once.
 ///
 /// A channel that is not writable (the client reads slowly) is not written to: its frames wait in
-/// the outbox, which fills, and the hub cuts the device off (4008) as before.
+/// the outbox, which fills, and the hub cuts the device off (4008) as before; the frames still
+/// queued then are dropped (the device syncs them when it reconnects).
 final class SocketWriter: Sendable {
     /// How soon a socket that could not be written is tried again.
     static let retryInterval = TimeAmount.milliseconds(5)
@@ -62,7 +63,10 @@ final class SocketWriter: Sendable {
             return schedule(after: Self.retryInterval)
         }
         let (frames, closed) = connection.outbox.take()
-        if channel.isActive {
+        // A device cut off for being too slow will reconnect and sync: what it could not take is
+        // dropped here, not pushed into a socket that cannot take it and counted as delivered
+        // (which would also flood its senders with receipts).
+        if channel.isActive, closed != .tooSlow {
             for frame in frames {
                 let data = channel.allocator.buffer(string: frame.text)
                 channel.write(WebSocketFrame(fin: true, opcode: .text, data: data), promise: nil)
