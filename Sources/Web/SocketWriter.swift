@@ -26,20 +26,26 @@ final class SocketWriter: Sendable {
     private let channel: any Channel
     private let hub: RelayHub
     private let state = Mutex(State())
-    /// Succeeds with the close reason once the outbox is closed and every frame is written.
-    private let done: EventLoopPromise<CloseReason>
+    /// Succeeds once the outbox is closed and every frame is written.
+    private let done: EventLoopPromise<Void>
+    /// Called on the event loop once the outbox has closed and its last frame is written.
+    private let onClosed: @Sendable (CloseReason) -> Void
 
-    init(connection: RelayConnection, channel: any Channel, hub: RelayHub) {
+    init(
+        connection: RelayConnection, channel: any Channel, hub: RelayHub,
+        onClosed: @escaping @Sendable (CloseReason) -> Void
+    ) {
         self.connection = connection
         self.channel = channel
         self.hub = hub
+        self.onClosed = onClosed
         done = channel.eventLoop.makePromise()
         connection.outbox.whenReady { [weak self] in self?.schedule() }
     }
 
-    /// Waits until the outbox has closed and its last frame is written; returns why it closed.
-    func finished() async -> CloseReason {
-        (try? await done.futureResult.get()) ?? .goingAway
+    /// Waits until the outbox has closed and its last frame is written.
+    func finished() async {
+        try? await done.futureResult.get()
     }
 
     private func schedule(after delay: TimeAmount? = nil) {
@@ -79,7 +85,10 @@ final class SocketWriter: Sendable {
                 defer { state.finished = true }
                 return !state.finished
             }
-            if last { done.succeed(closed) }
+            if last {
+                onClosed(closed)
+                done.succeed()
+            }
         }
     }
 }

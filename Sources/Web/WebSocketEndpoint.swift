@@ -56,32 +56,29 @@ struct WebSocketEndpoint: Sendable {
         let maxFrame = services.configuration.relay.maxFrameBytes
         let after = request.uri.queryParameters.get("after", as: Int64.self)
 
-        let writer = SocketWriter(connection: connection, channel: context.requestContext.channel, hub: hub)
-        var readError: (any Error)?
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                // The outbox is written by `writer` on the event loop; once it has closed and
-                // its last frame is out, the close frame follows (unless the client closed).
-                let reason = await writer.finished()
-                if reason != .clientGone {
-                    try? await outbound.close(WebSocketErrorCode(codeNumber: Int(reason.code)), reason: reason.text)
-                }
-            }
-            if let after { await relaySession.sync(after: after) }
-            do {
-                for try await message in inbound.messages(maxSize: maxFrame) {
-                    switch message {
-                    case .text(let text): await relaySession.receive(text: text)
-                    case .binary: relaySession.receiveBinary()
-                    }
-                }
-            } catch {
-                context.logger.debug("socket read ended", metadata: ["error": "\(error)"])
-                readError = error
-            }
-            // The client has gone: the writer writes what is queued, then stops.
-            connection.outbox.close(.clientGone)
+        let writer = SocketWriter(connection: connection, channel: context.requestContext.channel, hub: hub) {
+            reason in
+            // The outbox has closed and its last frame is out: the close frame follows, unless the
+            // client closed. A task only now, so that an open socket costs no task of its own.
+            guard reason != .clientGone else { return }
+            Task { try? await outbound.close(WebSocketErrorCode(codeNumber: Int(reason.code)), reason: reason.text) }
         }
+        if let after { await relaySession.sync(after: after) }
+        var readError: (any Error)?
+        do {
+            for try await message in inbound.messages(maxSize: maxFrame) {
+                switch message {
+                case .text(let text): await relaySession.receive(text: text)
+                case .binary: relaySession.receiveBinary()
+                }
+            }
+        } catch {
+            context.logger.debug("socket read ended", metadata: ["error": "\(error)"])
+            readError = error
+        }
+        // The client has gone: what is queued is written before the WebSocket layer closes.
+        connection.outbox.close(.clientGone)
+        await writer.finished()
         await relaySession.close()
         // A protocol error (a text frame that is not UTF-8, say) goes back to the WebSocket
         // layer, which closes with its code (1007 for that one).
