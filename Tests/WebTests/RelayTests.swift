@@ -131,6 +131,31 @@ import Testing
         }
     }
 
+    /// A socket that was handed a live message before it asked to catch up still gets every older
+    /// message it missed (the storm benchmark caught syncs skipping them: a reconnecting device
+    /// lost what was sent while it was away if a newer message reached it first).
+    @Test func aSyncAfterALiveMessageStillSendsWhatCameBefore() async throws {
+        try await withLiveApp({ $0.relay.syncPageSize = 3 }) { family in
+            let mum = try await family.socket(try await family.signIn("mum"))
+            let dadToken = try await family.signIn("dad")
+            let room = try await family.directRoom("mum", "dad")
+            for index in 0..<5 {
+                try await mum.send(["type": "send", "id": "away\(index)", "room": room, "body": "while away \(index)"])
+            }
+            let missed = try await mum.collect("ack", count: 5).compactMap { $0["seq"] as? Int }
+            let dad = try await family.socket(dadToken)
+            try await mum.send(["type": "send", "id": "live", "room": room, "body": "are you back?"])
+            let live = try #require(try await dad.next("message")["seq"] as? Int)
+            try await dad.send(["type": "sync", "after": 0])
+            let caughtUp = try await dad.collect("message", count: 5).compactMap { $0["seq"] as? Int }
+            #expect(caughtUp == missed)
+            #expect(try await dad.next("synced")["seq"] as? Int == live)
+            #expect(!dad.pending.contains { $0.contains("\"type\":\"message\"") }, "the live one came twice")
+            await mum.close()
+            await dad.close()
+        }
+    }
+
     @Test func aSyncRacingLiveSendsLeavesNoGapAndNoDuplicate() async throws {
         try await withLiveApp({ $0.relay.syncPageSize = 5 }) { family in
             let mum = try await family.socket(try await family.signIn("mum"))

@@ -5,8 +5,10 @@ import Synchronization
 /// One live WebSocket of one device: its outbox, and what it has been sent.
 ///
 /// Live messages and sync pages meet here. While a `sync` runs, live messages wait in a buffer;
-/// when it ends they follow in order. `highWater` is the highest seq this socket was handed, so
-/// nothing is sent twice, whichever path brought it.
+/// when it ends they follow in order. Nothing is sent twice, whichever path brought it, and a
+/// sync never skips a message the socket has not had: live messages reach a socket in seq order
+/// from the moment it joins the hub, so everything from the first one it was handed (`liveFloor`)
+/// on came or will come live, and everything a sync handed is at most `syncedThrough`.
 public final class RelayConnection: Sendable, Hashable {
     public let id: UUID
     public let userID: Int64
@@ -19,7 +21,12 @@ public final class RelayConnection: Sendable, Hashable {
     private struct State {
         var syncing = false
         var buffered: [Published] = []
+        /// The highest seq handed to this socket by either path.
         var highWater: Int64 = 0
+        /// The seq of the first message (or ack) handed live; nil until there is one.
+        var liveFloor: Int64?
+        /// The highest seq a sync has handed to this socket.
+        var syncedThrough: Int64 = 0
     }
 
     private let state = Mutex(State())
@@ -64,6 +71,7 @@ public final class RelayConnection: Sendable, Hashable {
     }
 
     private func enqueue(_ published: Published, state: inout State) -> Bool {
+        if state.liveFloor == nil { state.liveFloor = published.message.seq }
         if published.origin == self, let ack = published.ack {
             // The sender always gets its ack, even when a sync already showed it the message.
             state.highWater = max(state.highWater, published.message.seq)
@@ -92,8 +100,11 @@ public final class RelayConnection: Sendable, Hashable {
     /// False when the socket is closing.
     func sendFromSync(_ message: Message) async -> Bool {
         let fresh = state.withLock { state in
-            guard message.seq > state.highWater else { return false }
-            state.highWater = message.seq
+            // Handed by an earlier sync, or came (or will come, from the buffer) live.
+            if message.seq <= state.syncedThrough { return false }
+            if let floor = state.liveFloor, message.seq >= floor { return false }
+            state.syncedThrough = message.seq
+            state.highWater = max(state.highWater, message.seq)
             return true
         }
         guard fresh else { return true }
