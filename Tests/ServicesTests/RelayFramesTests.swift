@@ -1,4 +1,5 @@
 import Foundation
+import HearthTestSupport
 import Storage
 import Testing
 
@@ -75,7 +76,7 @@ import Testing
 
     /// Random damage to plain frames: whatever the reader still reads, the decoder reads the same.
     @Test func agreesWithJSONDecoderOnDamagedFrames() {
-        var random = SplitMix64(seed: 0x4845_4152_5448)
+        var random = SeededRandom(seed: 0x4845_4152_5448)
         let seeds = [
             #"{"type":"send","id":"c-1","room":12,"body":"hello","attachments":["a1"]}"#,
             #"{"type":"sync","after":120}"#, #"{"type":"read","room":3,"seq":44}"#,
@@ -84,11 +85,11 @@ import Testing
         var readByBoth = 0
         for round in 0..<4000 {
             var bytes = Array(seeds[round % seeds.count].utf8)
-            for _ in 0...(random.next() % 3) {
-                let position = Int(random.next() % UInt64(bytes.count))
-                switch random.next() % 3 {
-                case 0: bytes[position] = alphabet[Int(random.next() % UInt64(alphabet.count))]
-                case 1: bytes.insert(alphabet[Int(random.next() % UInt64(alphabet.count))], at: position)
+            for _ in 0...random.below(3) {
+                let position = random.below(bytes.count)
+                switch random.below(3) {
+                case 0: bytes[position] = alphabet[random.below(alphabet.count)]
+                case 1: bytes.insert(alphabet[random.below(alphabet.count)], at: position)
                 default: bytes.remove(at: position)
                 }
             }
@@ -98,18 +99,5 @@ import Testing
             readByBoth += 1
         }
         #expect(readByBoth > 100)
-    }
-}
-
-/// A small seeded generator, so a failure repeats.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -10,8 +10,6 @@
 struct InboundReader {
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
-    /// Whether the last value asked for was read (false: not of the plain kind).
-    private var valueRead = false
 
     private init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
@@ -40,16 +38,29 @@ struct InboundReader {
             guard let key = string(), take(UInt8(ascii: ":")) else { return nil }
             // Each key at most once, and its value of the plain kind, or the frame is handed over.
             switch key {
-            case "type" where type == nil: type = string()
-            case "id" where id == nil: id = string()
-            case "room" where room == nil: room = integer()
-            case "body" where body == nil: body = string()
-            case "attachments" where attachments == nil: attachments = stringArray()
-            case "after" where after == nil: after = integer()
-            case "seq" where seq == nil: seq = integer()
+            case "type" where type == nil:
+                guard let value = string() else { return nil }
+                type = value
+            case "id" where id == nil:
+                guard let value = string() else { return nil }
+                id = value
+            case "room" where room == nil:
+                guard let value = integer() else { return nil }
+                room = value
+            case "body" where body == nil:
+                guard let value = string() else { return nil }
+                body = value
+            case "attachments" where attachments == nil:
+                guard let value = stringArray() else { return nil }
+                attachments = value
+            case "after" where after == nil:
+                guard let value = integer() else { return nil }
+                after = value
+            case "seq" where seq == nil:
+                guard let value = integer() else { return nil }
+                seq = value
             default: return nil
             }
-            guard valueRead else { return nil }
         } while take(UInt8(ascii: ","))
         guard take(UInt8(ascii: "}")), index == bytes.count, let type else { return nil }
         return RelayFrames.Inbound(
@@ -76,7 +87,6 @@ struct InboundReader {
 
     /// A string without escapes or control characters.
     private mutating func string() -> String? {
-        valueRead = false
         guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
         let start = index + 1
         var end = start
@@ -89,13 +99,11 @@ struct InboundReader {
         guard end < bytes.count else { return nil }
         index = end + 1
         skipSpace()
-        valueRead = true
         return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
     }
 
     /// An integer as JSON writes it (`-`, then `0` or digits without a leading zero) that fits Int64.
     private mutating func integer() -> Int64? {
-        valueRead = false
         var position = index
         let negative = position < bytes.count && bytes[position] == UInt8(ascii: "-")
         if negative { position += 1 }
@@ -121,12 +129,10 @@ struct InboundReader {
         }
         index = position
         skipSpace()
-        valueRead = true
         return value
     }
 
     private mutating func stringArray() -> [String]? {
-        valueRead = false
         guard take(UInt8(ascii: "[")) else { return nil }
         var values: [String] = []
         if !take(UInt8(ascii: "]")) {
@@ -135,11 +141,9 @@ struct InboundReader {
                 values.append(value)
             } while take(UInt8(ascii: ","))
             guard take(UInt8(ascii: "]")) else {
-                valueRead = false
                 return nil
             }
         }
-        valueRead = true
         return values
     }
 }
