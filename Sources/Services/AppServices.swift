@@ -20,7 +20,7 @@ public final class AppServices: Sendable {
     public let startedAt: Date
     let statusCache = StatusCache()
     let clock: @Sendable () -> Date
-    let logger: Logger
+    public let logger: Logger
 
     static let publicURLKey = "public_url"
 

@@ -1,23 +1,19 @@
 import Hummingbird
-import HummingbirdWebSocket
 import NIOCore
 import Services
 
 /// The per-request context: Hummingbird's core storage plus who the client is.
-public struct AppRequestContext: RequestContext, WebSocketRequestContext {
+public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
-    /// Where an accepted WebSocket upgrade keeps its handler.
-    public let webSocket = WebSocketHandlerReference<Self>()
+    /// Where the WebSocket route leaves an upgrade it accepted.
+    let upgrade = UpgradeTicket()
     /// The peer's IP address as the socket sees it (a proxy, when there is one).
     public let peerAddress: String?
     /// The client's IP address after trusted-proxy resolution; set by ``ClientAddressMiddleware``.
     public var clientAddress: String?
-    /// The connection's channel: an upgraded WebSocket writes its outbox straight into it.
-    let channel: any Channel
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
-        channel = source.channel
         peerAddress = source.channel.remoteAddress?.ipAddress
         clientAddress = peerAddress
     }

@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import HummingbirdCore
-import HummingbirdWebSocket
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -48,8 +47,7 @@ public enum HearthApp {
         LinkController(services: services, authenticator: authenticator).addRoutes(to: api)
         AttachmentsController(services: services, authenticator: authenticator).addRoutes(to: api)
         ModerationController(services: services, authenticator: authenticator).addRoutes(to: api)
-        WebSocketEndpoint(services: services, authenticator: authenticator, originCheck: originCheck)
-            .addRoute(to: router)
+        webSocketEndpoint(services: services).addRoute(to: router)
         return router
     }
 
@@ -61,22 +59,16 @@ public enum HearthApp {
     ) -> some ApplicationProtocol {
         let router = router(services: services)
         let configuration = services.configuration
-        let relay = configuration.relay
         let originCheck = originCheck(configuration)
-        let webSocketResponder = router.buildResponder()
+        let upgradeResponder = router.buildResponder()
         let registry = ConnectionRegistry(
             limit: configuration.connections.perAddress, exempt: Set(configuration.trustedProxies))
-        let channelConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(
-            http1: .init(),
-            ws: .init(
-                maxFrameSize: relay.maxFrameBytes,
-                autoPing: .enabled(timePeriod: .milliseconds(Int64(relay.pingInterval * 1000))),
-                // A text frame that is not UTF-8 closes the socket with 1007 (RFC 6455 §8.1).
-                validateUTF8: true))
         let server = HTTPServerBuilder { responder in
             HearthChannel(
-                base: HTTP1WebSocketUpgradeChannel(
-                    responder: responder, webSocketResponder: webSocketResponder, configuration: channelConfiguration),
+                base: RelayUpgradeChannel(
+                    responder: responder, upgradeResponder: upgradeResponder,
+                    endpoint: webSocketEndpoint(services: services),
+                    maxFrameBytes: configuration.relay.maxFrameBytes),
                 registry: registry, limits: configuration.connections, certificates: certificates,
                 originCheck: originCheck, logger: logger)
         }
@@ -126,6 +118,15 @@ public enum HearthApp {
                 ] + watcher + [RelayService(hub: services.relay.hub)],
                 gracefulShutdownSignals: signals,
                 logger: logger))
+    }
+
+    /// The relay's WebSocket: its route, and what it puts on a socket after the upgrade.
+    static func webSocketEndpoint(services: AppServices) -> WebSocketEndpoint {
+        let configuration = services.configuration
+        return WebSocketEndpoint(
+            services: services,
+            authenticator: SessionAuthenticator(accounts: services.accounts, secure: configuration.servesHTTPS),
+            originCheck: originCheck(configuration))
     }
 
     private static func page404(_ response: Response?) throws -> Response {

@@ -199,42 +199,7 @@ final class Counter: Sendable {
 /// (a WebSocket client library would refuse to send bytes that are not UTF-8), and returns the
 /// code of the close frame the server answers with.
 func closeCodeAfterRawTextFrame(port: Int, token: String, payload: [UInt8]) throws -> Int? {
-    let fd = try rawConnection(port: port)
-    defer { close(fd) }
-    try sendAll(
-        fd,
-        "GET /api/v1/ws HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-            + "Authorization: Bearer \(token)\r\n\r\n")
-    let answer = try readUntil(fd, "\r\n\r\n")
-    guard answer.hasPrefix("HTTP/1.1 101") else { throw SocketError("no upgrade: \(answer)") }
-    let mask: [UInt8] = [0x12, 0x34, 0x56, 0x78]
-    precondition(payload.count < 126)
-    var frame: [UInt8] = [0x81, 0x80 | UInt8(payload.count)] + mask
-    frame += payload.enumerated().map { $0.element ^ mask[$0.offset % 4] }
-    guard send(fd, frame, frame.count, Int32(MSG_NOSIGNAL)) == frame.count else { throw SocketError("send failed") }
-    // Frames until the close: unmasked from the server, short enough for a one-byte length here.
-    var received = [UInt8]()
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    while true {
-        var index = 0
-        while index + 2 <= received.count {
-            let opcode = received[index] & 0x0F
-            var length = Int(received[index + 1] & 0x7F)
-            var start = index + 2
-            if length == 126 {
-                guard start + 2 <= received.count else { break }
-                length = Int(received[start]) << 8 | Int(received[start + 1])
-                start += 2
-            }
-            guard start + length <= received.count else { break }
-            if opcode == 0x8 {
-                return length >= 2 ? Int(received[start]) << 8 | Int(received[start + 1]) : nil
-            }
-            index = start + length
-        }
-        let count = recv(fd, &buffer, buffer.count, 0)
-        guard count > 0 else { return nil }
-        received += buffer.prefix(count)
-    }
+    let socket = try RawWebSocket(port: port, token: token)
+    try socket.send(opcode: 0x1, payload)
+    return try socket.closeCode()
 }

@@ -18,10 +18,16 @@ public final class RelaySession: Sendable {
         frameBucket = Mutex(TokenBucket(capacity: rate * 2, rate: rate, now: relay.clock()))
     }
 
-    /// Handles one text frame.
-    public func receive(text: String) async {
+    /// The part of a frame's handling that waits on the database, for the caller to await before
+    /// it hands over the socket's next frame.
+    public typealias Remainder = @Sendable () async -> Void
+
+    /// Handles one text frame. Most frames are answered at once and this returns nil; a frame
+    /// that needs the database first (`sync`, `read`, `typing`) returns the rest of its work.
+    public func receive(text: String) -> Remainder? {
         guard frameBucket.withLock({ $0.take(now: relay.clock()) }) else {
-            return reply(code: "rate_limited", message: "Too many frames; slow down.")
+            reply(code: "rate_limited", message: "Too many frames; slow down.")
+            return nil
         }
         let frame: RelayFrames.Inbound
         do {
@@ -29,19 +35,22 @@ public final class RelaySession: Sendable {
                 try InboundReader.read(text) ?? JSONDecoder().decode(RelayFrames.Inbound.self, from: Data(text.utf8))
         } catch let error as DecodingError {
             let (code, message) = Self.describe(error)
-            return reply(code: code, message: message, id: Self.clientID(in: text))
+            reply(code: code, message: message, id: Self.clientID(in: text))
+            return nil
         } catch {
-            return reply(code: "malformed_json", message: "The frame is not valid JSON.")
+            reply(code: "malformed_json", message: "The frame is not valid JSON.")
+            return nil
         }
         switch frame.type {
         case "send": handleSend(frame)
-        case "sync": await handleSync(frame)
-        case "read": await handleRead(frame)
-        case "typing": await handleTyping(frame)
+        case "sync": return { await self.handleSync(frame) }
+        case "read": return { await self.handleRead(frame) }
+        case "typing": return { await self.handleTyping(frame) }
         case "ping": connection.send(RelayFrames.encode(["type": "pong", "id": frame.id ?? ""]))
         default:
             reply(code: "unknown_type", message: "Unknown frame type '\(frame.type.prefix(32))'.", id: frame.id)
         }
+        return nil
     }
 
     /// Answers a binary frame: the protocol is text only.

@@ -7,7 +7,7 @@ import NIOSSL
 import Services
 
 /// Each connection's pipeline: the connection guard first (per-address limit, slow-client
-/// deadlines), then TLS when configured, then Hummingbird's HTTP/1.1 with the WebSocket upgrade,
+/// deadlines), then TLS when configured, then HTTP/1.1 with the relay's WebSocket upgrade,
 /// with the request deadlines and the upgrade refusal right after its HTTP decoder.
 struct HearthChannel<Base: HTTPChannelHandler>: HTTPChannelHandler {
     typealias Value = Base.Value

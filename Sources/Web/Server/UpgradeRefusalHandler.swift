@@ -5,8 +5,8 @@ import Services
 
 /// Gives a refused WebSocket upgrade its real answer.
 ///
-/// hummingbird-websocket answers any upgrade its `shouldUpgrade` refuses with a bare `400`, and
-/// NIO's upgrade handler keeps the request head to itself. This handler sits right after the
+/// ``RelayUpgradeChannel`` answers any upgrade the router refuses with a bare `400`, because
+/// NIO's upgrade handler keeps the request head (and so the router's answer) to itself. This handler sits right after the
 /// HTTP decoder, so it sees the connection's first request (the only one that can be an upgrade)
 /// before the upgrade handler does. When that is an upgrade to `/api/v1/ws` it rewrites the
 /// `400` into what the refusal means: `403 origin_mismatch` for a cookie from another site's

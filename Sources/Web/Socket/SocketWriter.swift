@@ -71,8 +71,9 @@ final class SocketWriter: Sendable {
         let (frames, closed) = connection.outbox.take()
         // A device cut off for being too slow will reconnect and sync: what it could not take is
         // dropped here, not pushed into a socket that cannot take it and counted as delivered
-        // (which would also flood its senders with receipts).
-        if channel.isActive, closed != .tooSlow {
+        // (which would also flood its senders with receipts). A client that has closed or broken
+        // the protocol reads nothing more either.
+        if channel.isActive, closed != .tooSlow, closed != .clientGone {
             for frame in frames {
                 let data = channel.allocator.buffer(string: frame.text)
                 channel.write(WebSocketFrame(fin: true, opcode: .text, data: data), promise: nil)
