@@ -60,10 +60,16 @@ struct WebSocketEndpoint: Sendable {
                     .whenComplete { _ in channel.close(promise: nil) }
                 return
             }
-            try channel.pipeline.syncOperations.addHandler(
-                RelaySocketHandler(
-                    session: session, hub: hub, after: upgrade.after, maxMessageBytes: relay.maxFrameBytes,
-                    pingInterval: .milliseconds(Int64(relay.pingInterval * 1000)), logger: logger))
+            do {
+                try channel.pipeline.syncOperations.addHandler(
+                    RelaySocketHandler(
+                        session: session, hub: hub, after: upgrade.after, maxMessageBytes: relay.maxFrameBytes,
+                        pingInterval: .milliseconds(Int64(relay.pingInterval * 1000)), logger: logger))
+            } catch {
+                // The client left while the session opened: the device leaves the hub again.
+                Task { await session.close() }
+                throw error
+            }
         }
     }
 }
