@@ -11,12 +11,10 @@ import Synchronization
 /// event loop, which writes every frame waiting and flushes once.
 ///
 /// A channel that is not writable (the client reads slowly) is not written to: its frames wait in
-/// the outbox, which fills, and the hub cuts the device off (4008) as before; the frames still
-/// queued then are dropped (the device syncs them when it reconnects).
+/// the outbox until the channel says it is writable again (``writable()``). If the outbox fills
+/// first, the hub cuts the device off (4008); the frames still queued then are dropped (the
+/// device syncs them when it reconnects).
 final class SocketWriter: Sendable {
-    /// How soon a socket that could not be written is tried again.
-    static let retryInterval = TimeAmount.milliseconds(5)
-
     private struct State {
         var scheduled = false
         var finished = false
@@ -48,26 +46,26 @@ final class SocketWriter: Sendable {
         try? await done.futureResult.get()
     }
 
-    private func schedule(after delay: TimeAmount? = nil) {
+    /// The channel has become writable again: what waited is written now.
+    func writable() {
+        schedule()
+    }
+
+    private func schedule() {
         let first = state.withLock { state in
             defer { state.scheduled = true }
             return !state.scheduled && !state.finished
         }
         guard first else { return }
-        if let delay {
-            channel.eventLoop.scheduleTask(in: delay) { self.drain() }
-        } else {
-            channel.eventLoop.execute { self.drain() }
-        }
+        channel.eventLoop.execute { self.drain() }
     }
 
     /// On the event loop: writes everything waiting, then flushes once.
     private func drain() {
         state.withLock { $0.scheduled = false }
         let closing = connection.outbox.closeReason
-        guard channel.isWritable || closing != nil || !channel.isActive else {
-            return schedule(after: Self.retryInterval)
-        }
+        // Not writable: ``writable()`` comes when it is.
+        guard channel.isWritable || closing != nil || !channel.isActive else { return }
         let (frames, closed) = connection.outbox.take()
         // A device cut off for being too slow will reconnect and sync: what it could not take is
         // dropped here, not pushed into a socket that cannot take it and counted as delivered
