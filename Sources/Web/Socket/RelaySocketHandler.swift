@@ -14,7 +14,7 @@ import Services
 /// Errors close with their RFC code: an unmasked or reserved-bit frame, a stray continuation or
 /// an unknown opcode 1002, a message over `maxMessageBytes` 1009, text that is not UTF-8 1007.
 /// (NIO's decoder answers a single frame over the limit, or a malformed control frame, itself.)
-final class RelaySocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
+final class RelaySocketHandler: ChannelDuplexHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
@@ -161,19 +161,16 @@ final class RelaySocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func message(_ context: ChannelHandlerContext, opcode: WebSocketOpcode, data: ByteBuffer) {
-        guard opcode == .text else {
-            inbox?.receive(.binary)
-            return pauseIfFull()
+        let item: SocketInbox.Item
+        if opcode == .text {
+            guard let text = data.withUnsafeReadableBytes({ String(validating: $0, as: UTF8.self) }) else {
+                return fail(context, .dataInconsistentWithMessage)
+            }
+            item = .text(text)
+        } else {
+            item = .binary
         }
-        guard let text = data.withUnsafeReadableBytes({ String(validating: $0, as: UTF8.self) }) else {
-            return fail(context, .dataInconsistentWithMessage)
-        }
-        inbox?.receive(.text(text))
-        pauseIfFull()
-    }
-
-    private func pauseIfFull() {
-        if let inbox, inbox.queued >= SocketInbox.readAheadLimit { readingPaused = true }
+        if let inbox, inbox.receive(item) >= SocketInbox.readAheadLimit { readingPaused = true }
     }
 
     private func resumeReading() {
@@ -231,17 +228,23 @@ final class RelaySocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard !closeSent else { return }
         closeSent = true
         keepAlive?.cancel()
-        var data = context.channel.allocator.buffer(capacity: 2 + (reason?.utf8.count ?? 0))
-        data.write(webSocketErrorCode: code)
-        if let reason { data.writeString(reason) }
         let written = context.writeAndFlush(
-            wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)))
+            wrapOutboundOut(Self.closeFrame(code: code, reason: reason, allocator: context.channel.allocator)))
         let channel = context.channel
         if thenHangUp {
             written.whenComplete { _ in channel.close(promise: nil) }
         } else {
             closeDeadline = context.eventLoop.scheduleTask(in: Self.closeTimeout) { channel.close(promise: nil) }
         }
+    }
+
+    /// A close frame with `code` and, if given, `reason`.
+    static func closeFrame(code: WebSocketErrorCode, reason: String?, allocator: ByteBufferAllocator) -> WebSocketFrame
+    {
+        var data = allocator.buffer(capacity: 2 + (reason?.utf8.count ?? 0))
+        data.write(webSocketErrorCode: code)
+        if let reason { data.writeString(reason) }
+        return WebSocketFrame(fin: true, opcode: .connectionClose, data: data)
     }
 
     /// Every `pingInterval`: a ping, or, if the last one got no pong, the end of the socket.

@@ -47,22 +47,25 @@ final class SocketInbox: Sendable {
     /// Messages waiting behind the one being handled.
     var queued: Int { state.withLock { $0.queue.count } }
 
-    /// Takes one message: handles it now when nothing is ahead of it, else queues it.
-    func receive(_ item: Item) {
-        let now = state.withLock { state in
+    /// Takes one message: handles it now when nothing is ahead of it, else queues it. Returns how
+    /// many messages are queued now.
+    @discardableResult
+    func receive(_ item: Item) -> Int {
+        let queued: Int? = state.withLock { state in
             guard state.busy else {
                 state.busy = true
-                return true
+                return nil
             }
             state.queue.append(item)
-            return false
+            return state.queue.count
         }
-        guard now else { return }
+        if let queued { return queued }
         if let remainder = handle(item) {
             Task { await self.finish(remainder) }
         } else {
             state.withLock { $0.busy = false }
         }
+        return 0
     }
 
     /// The socket has closed. The session ends after the messages still queued.

@@ -53,11 +53,11 @@ struct WebSocketEndpoint: Sendable {
         let logger = services.logger
         return promise.futureResult.flatMapThrowing { session in
             guard let session else {
-                var data = channel.allocator.buffer(capacity: 32)
-                data.write(webSocketErrorCode: WebSocketErrorCode(codeNumber: Int(CloseReason.sessionEnded.code)))
-                data.writeString(CloseReason.sessionEnded.text)
-                channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .connectionClose, data: data))
-                    .whenComplete { _ in channel.close(promise: nil) }
+                let reason = CloseReason.sessionEnded
+                let frame = RelaySocketHandler.closeFrame(
+                    code: WebSocketErrorCode(codeNumber: Int(reason.code)), reason: reason.text,
+                    allocator: channel.allocator)
+                channel.writeAndFlush(frame).whenComplete { _ in channel.close(promise: nil) }
                 return
             }
             do {
