@@ -43,7 +43,7 @@ public final class PasswordHasher: Sendable {
 
     /// The configuration the pool runs with.
     public let configuration: Configuration
-    private let queue: JobQueue
+    let queue: JobQueue
     let dummyHash = Mutex<String?>(nil)
 
     /// Starts the hashing threads.
@@ -134,30 +134,42 @@ public enum PasswordHasherError: Error, Equatable, Sendable {
 }
 
 /// A bounded FIFO of jobs served by dedicated threads.
-private final class JobQueue: @unchecked Sendable {
+final class JobQueue: @unchecked Sendable {
     private let condition = NSCondition()
     private var jobs: [() -> Void] = []
     private var head = 0
     private var stopped = false
     private let limit: Int
-    /// The hashing threads' nice value (0 is normal, 19 the lowest priority).
-    static let niceness: Int32 = 10
+    /// Linux's `SCHED_IDLE` policy (glibc's headers hide it unless `_GNU_SOURCE`).
+    private static let idlePolicy: Int32 = 5
 
     init(threads: Int, limit: Int) {
         self.limit = limit
         for index in 0..<threads {
             let thread = Thread { [self] in
-                // Hashing yields to everything else: a flood of sign-ins must not slow the
-                // messages of people already signed in. On Linux nice is per thread: `who` 0 is this one.
-                #if os(Linux)
-                _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Self.niceness)
-                #endif
+                Self.yieldToEverythingElse()
                 work()
             }
             thread.name = "hearth-argon2-\(index)"
             thread.stackSize = 1 << 20
             thread.start()
         }
+    }
+
+    /// Puts the calling thread in Linux's `SCHED_IDLE` class: a flood of sign-ins must not slow
+    /// the messages of people already signed in. Any other thread that wakes on the core takes it
+    /// from a hash at once (at nice 10, as before, a hash kept the core for the rest of its time
+    /// slice, milliseconds), and the hash goes on whenever the core is otherwise idle — so on an
+    /// idle server sign-ins are as fast as ever, and on a saturated one they wait, then get `503`.
+    private static func yieldToEverythingElse() {
+        #if os(Linux)
+        var parameters = sched_param()
+        parameters.sched_priority = 0
+        if sched_setscheduler(0, idlePolicy, &parameters) != 0 {
+            // Not allowed (a restrictive seccomp profile, say): the lowest nice value instead.
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
+        }
+        #endif
     }
 
     func shutdown() {

@@ -80,4 +80,14 @@ import Testing
         try await hasher.verifyDummy("second call")
         #expect(hasher.dummyHash.withLock { $0 } == dummy)
     }
+
+    #if os(Linux)
+    @Test func hashesOnlyWhenNothingElseWantsTheCore() async throws {
+        // The hashing threads are in SCHED_IDLE (policy 5), so sign-ins never delay message delivery.
+        let hasher = try PasswordHasher(configuration: .init(parameters: Self.cheap, threads: 2))
+        async let first = hasher.queue.run { sched_getscheduler(0) }
+        async let second = hasher.queue.run { sched_getscheduler(0) }
+        #expect(try await [first, second] == [5, 5])
+    }
+    #endif
 }

@@ -44,10 +44,16 @@ where UpgradeResponder.Context == AppRequestContext {
         self.maxFrameBytes = maxFrameBytes
     }
 
+    /// The connection's logger, tagged as Hummingbird tags a request's.
+    static func withRequestID(_ logger: Logger) -> Logger {
+        var logger = logger
+        logger[metadataKey: "hb.request.id"] = .stringConvertible(RequestID())
+        return logger
+    }
+
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
-            var logger = logger
-            logger[metadataKey: "hb.request.id"] = .stringConvertible(RequestID())
+            let logger = Self.withRequestID(logger)
             let upgradeAttempted = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
             let accepted = NIOLoopBoundBox(AcceptedUpgrade?.none, eventLoop: channel.eventLoop)
             let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
