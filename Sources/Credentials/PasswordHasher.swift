@@ -59,6 +59,10 @@ public final class PasswordHasher: Sendable {
         queue.shutdown()
     }
 
+    /// True when the queue is full, so a hash asked for now would fail with
+    /// ``PasswordHasherError/busy``: lets a caller shed a request before doing any other work for it.
+    public var isBusy: Bool { queue.isFull }
+
     /// Hashes a password with the configured parameters into a PHC string.
     public func hash(_ password: String) async throws -> String {
         let parameters = configuration.parameters
@@ -170,6 +174,12 @@ final class JobQueue: @unchecked Sendable {
             _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
         }
         #endif
+    }
+
+    var isFull: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return stopped || jobs.count - head >= limit
     }
 
     func shutdown() {

@@ -162,9 +162,10 @@ public final class Accounts: Sendable {
 
     /// Signs in with a password and creates a device, as `POST /api/v1/login` does.
     ///
-    /// Throttled per (account, address) and per address before any hashing; an unknown username
-    /// is verified against a dummy hash so it costs the same time and gives the same error as a
-    /// wrong password. A hash with outdated parameters is replaced after a successful check.
+    /// Throttled per (account, address) and per address before any hashing, and refused with
+    /// ``ServiceError/busy(retryAfter:)`` before any other work when the hashing queue is full;
+    /// an unknown username is verified against a dummy hash so it costs the same time and gives
+    /// the same error as a wrong password. A hash with outdated parameters is replaced after a successful check.
     /// `kind` says what the session is for: the admin panel's sessions have their own lifetimes.
     public func login(
         username rawUsername: String, password: String, deviceName: String?, client: Client,
@@ -178,6 +179,8 @@ public final class Accounts: Sendable {
         if let wait = [accountKey, addressKey].compactMap(throttle.wait(for:)).max() {
             throw ServiceError.rateLimited(retryAfter: wait)
         }
+        // Every sign-in hashes; when no hash can be queued, shed before any database work.
+        if hasher.isBusy { throw ServiceError.translating(PasswordHasherError.busy) }
         let device = try rules.deviceName(
             deviceName, fallback: AccountRules.deviceName(fromUserAgent: client.userAgent))
         let user = try await run { try await database.read { try $0.user(named: username) } }

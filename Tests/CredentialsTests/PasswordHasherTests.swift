@@ -70,6 +70,30 @@ import Testing
         _ = try await hasher.hash("after the flood")
     }
 
+    @Test func saysItIsBusyExactlyWhileNoHashCouldBeQueued() async throws {
+        // One thread, one waiting slot: a job holds the thread until released, a second waits.
+        let hasher = try PasswordHasher(configuration: .init(parameters: Self.cheap, threads: 1, queueLimit: 1))
+        let started = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        async let running: Void = hasher.queue.run {
+            started.signal()
+            release.wait()
+        }
+        started.wait()
+        #expect(!hasher.isBusy)
+        async let waiting: Void = hasher.queue.run {}
+        var polls = 0
+        while !hasher.isBusy && polls < 5000 {
+            try await Task.sleep(for: .milliseconds(1))
+            polls += 1
+        }
+        #expect(hasher.isBusy)
+        await #expect(throws: PasswordHasherError.busy) { try await hasher.hash("one too many") }
+        release.signal()
+        _ = try await (running, waiting)
+        #expect(!hasher.isBusy)
+    }
+
     @Test func dummyVerificationDoesTheSameWorkAsARealOne() async throws {
         // An unknown username must cost what a wrong password costs: the dummy is a real hash
         // at the current parameters, and every later call verifies against it.
