@@ -165,7 +165,8 @@ public final class Accounts: Sendable {
     /// Throttled per (account, address) and per address before any hashing, and refused with
     /// ``ServiceError/busy(retryAfter:)`` before any other work when the hashing queue is full;
     /// an unknown username is verified against a dummy hash so it costs the same time and gives
-    /// the same error as a wrong password. A hash with outdated parameters is replaced after a successful check.
+    /// the same error as a wrong password. A hash with outdated parameters is replaced after a
+    /// successful check.
     /// `kind` says what the session is for: the admin panel's sessions have their own lifetimes.
     public func login(
         username rawUsername: String, password: String, deviceName: String?, client: Client,
