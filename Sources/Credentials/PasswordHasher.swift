@@ -137,43 +137,38 @@ public enum PasswordHasherError: Error, Equatable, Sendable {
     case argon2(String)
 }
 
-/// A bounded FIFO of jobs served by dedicated threads.
+/// A bounded FIFO of jobs served by dedicated threads at idle priority (see ``HashingPriority``),
+/// and a watchdog thread that raises a job's thread when the job has starved too long.
 final class JobQueue: @unchecked Sendable {
+    /// What a thread is working on: since when, and whether the watchdog has raised it.
+    private struct Running {
+        let started: ContinuousClock.Instant
+        var raised = false
+    }
+
     private let condition = NSCondition()
     private var jobs: [() -> Void] = []
     private var head = 0
     private var stopped = false
     private let limit: Int
-    /// Linux's `SCHED_IDLE` policy (glibc's headers hide it unless `_GNU_SOURCE`).
-    private static let idlePolicy: Int32 = 5
+    private var threadIDs: [pid_t?]
+    private var running: [Running?]
 
     init(threads: Int, limit: Int) {
         self.limit = limit
+        threadIDs = Array(repeating: nil, count: threads)
+        running = Array(repeating: nil, count: threads)
         for index in 0..<threads {
-            let thread = Thread { [self] in
-                Self.yieldToEverythingElse()
-                work()
-            }
-            thread.name = "hearth-argon2-\(index)"
-            thread.stackSize = 1 << 20
-            thread.start()
+            start("hearth-argon2-\(index)") { [self] in work(index) }
         }
+        start("hearth-argon2-watch") { [self] in watchForStarvation() }
     }
 
-    /// Puts the calling thread in Linux's `SCHED_IDLE` class: a flood of sign-ins must not slow
-    /// the messages of people already signed in. Any other thread that wakes on the core takes it
-    /// from a hash at once (at nice 10, as before, a hash kept the core for the rest of its time
-    /// slice, milliseconds), and the hash goes on whenever the core is otherwise idle — so on an
-    /// idle server sign-ins are as fast as ever, and on a saturated one they wait, then get `503`.
-    private static func yieldToEverythingElse() {
-        #if os(Linux)
-        var parameters = sched_param()
-        parameters.sched_priority = 0
-        if sched_setscheduler(0, idlePolicy, &parameters) != 0 {
-            // Not allowed (a restrictive seccomp profile, say): the lowest nice value instead.
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
-        }
-        #endif
+    private func start(_ name: String, _ body: @escaping @Sendable () -> Void) {
+        let thread = Thread(block: body)
+        thread.name = name
+        thread.stackSize = 1 << 20
+        thread.start()
     }
 
     var isFull: Bool {
@@ -198,11 +193,15 @@ final class JobQueue: @unchecked Sendable {
                 return
             }
             jobs.append { continuation.resume(with: Result { try body() }) }
-            condition.signal()
+            condition.broadcast()
         }
     }
 
-    private func work() {
+    private func work(_ index: Int) {
+        HashingPriority.lowerCurrentThread()
+        condition.lock()
+        threadIDs[index] = HashingPriority.currentThreadID()
+        condition.unlock()
         while true {
             condition.lock()
             while head == jobs.count && !stopped { condition.wait() }
@@ -216,8 +215,37 @@ final class JobQueue: @unchecked Sendable {
                 jobs.removeFirst(head)
                 head = 0
             }
+            running[index] = Running(started: .now)
+            condition.broadcast()  // the watchdog starts timing this job
             condition.unlock()
             job()
+            condition.lock()
+            let raised = running[index]?.raised ?? false
+            running[index] = nil
+            condition.unlock()
+            if raised { HashingPriority.lowerCurrentThread() }
+        }
+    }
+
+    /// Raises the thread of any job running longer than ``HashingPriority/starvationLimit``;
+    /// sleeps while no job runs.
+    private func watchForStarvation() {
+        condition.lock()
+        defer { condition.unlock() }
+        while !stopped {
+            let now = ContinuousClock.now
+            for index in running.indices {
+                guard let job = running[index], !job.raised, now - job.started >= HashingPriority.starvationLimit,
+                    let id = threadIDs[index]
+                else { continue }
+                HashingPriority.raise(id)
+                running[index]?.raised = true
+            }
+            if running.contains(where: { $0 != nil }) {
+                _ = condition.wait(until: Date(timeIntervalSinceNow: 0.05))
+            } else {
+                condition.wait()
+            }
         }
     }
 }

@@ -113,5 +113,21 @@ import Testing
         async let second = hasher.queue.run { sched_getscheduler(0) }
         #expect(try await [first, second] == [5, 5])
     }
+
+    @Test func aStarvedHashIsRaisedToNice10UntilItEnds() async throws {
+        // A job that outlasts the starvation limit stands in for a hash that other busy programs
+        // keep from running; the watchdog raises its thread, and the next job runs idle again.
+        let hasher = try PasswordHasher(configuration: .init(parameters: Self.cheap, threads: 1))
+        let (policy, nice) = try await hasher.queue.run { () -> (Int32, Int32) in
+            let deadline = ContinuousClock.now + .seconds(10)
+            while sched_getscheduler(0) == HashingPriority.idlePolicy && ContinuousClock.now < deadline {
+                usleep(10_000)
+            }
+            return (sched_getscheduler(0), getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0))
+        }
+        #expect(policy == Int32(SCHED_OTHER))
+        #expect(nice == HashingPriority.raisedNice)
+        #expect(try await hasher.queue.run { sched_getscheduler(0) } == HashingPriority.idlePolicy)
+    }
     #endif
 }
