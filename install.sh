@@ -89,6 +89,8 @@ Environment=HEARTH_DATA=/var/lib/hearth
 ExecStart=/usr/local/bin/hearth serve
 Restart=on-failure
 UMask=0077
+# Lets the password-hashing threads leave SCHED_IDLE when starved (see docs/ADMIN.md, Sign-in).
+LimitNICE=+0
 NoNewPrivileges=yes
 ProtectSystem=strict
 ProtectHome=yes

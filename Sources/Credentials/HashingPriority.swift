@@ -16,13 +16,41 @@ enum HashingPriority {
     /// Linux's `SCHED_IDLE` policy (glibc's headers hide it unless `_GNU_SOURCE`).
     static let idlePolicy: Int32 = 5
 
-    /// Puts the calling thread in `SCHED_IDLE`; where that is refused, at the lowest nice value.
+    /// Linux's `RLIMIT_NICE` resource and `CAP_SYS_NICE` capability bit (not imported into Swift).
+    static let niceLimitResource: Int32 = 13
+    static let niceCapabilityBit: UInt64 = 23
+
+    /// Whether a thread of this process may be moved out of `SCHED_IDLE` again: Linux allows it
+    /// with `CAP_SYS_NICE` (root, usually) or an `RLIMIT_NICE` of at least 20, which allows nice 0
+    /// (the systemd unit `install.sh` writes sets `LimitNICE=+0`). Without either, a starved hash
+    /// could never be raised, so the hashing threads run at nice 10 instead of `SCHED_IDLE`.
+    static let mayLeaveIdle: Bool = {
+        #if os(Linux)
+        var limit = rlimit()
+        let niceLimit =
+            getrlimit(__rlimit_resource_t(UInt32(niceLimitResource)), &limit) == 0 ? UInt64(limit.rlim_cur) : 0
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        return mayLeaveIdle(status: status, niceLimit: niceLimit)
+        #else
+        return false
+        #endif
+    }()
+
+    /// ``mayLeaveIdle`` from the text of `/proc/self/status` and the current `RLIMIT_NICE`.
+    static func mayLeaveIdle(status: String, niceLimit: UInt64) -> Bool {
+        let effective = status.split(separator: "\n").first { $0.hasPrefix("CapEff:") }
+            .flatMap { UInt64($0.dropFirst("CapEff:".count).trimmingCharacters(in: .whitespaces), radix: 16) }
+        return niceLimit >= 20 || (effective ?? 0) & (1 << niceCapabilityBit) != 0
+    }
+
+    /// Puts the calling thread in `SCHED_IDLE` where it may later be raised (``mayLeaveIdle``),
+    /// else at nice 10.
     static func lowerCurrentThread() {
         #if os(Linux)
         var parameters = sched_param()
         parameters.sched_priority = 0
-        if sched_setscheduler(0, idlePolicy, &parameters) != 0 {
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
+        if !mayLeaveIdle || sched_setscheduler(0, idlePolicy, &parameters) != 0 {
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, raisedNice)
         }
         #endif
     }

@@ -161,7 +161,9 @@ final class JobQueue: @unchecked Sendable {
         for index in 0..<threads {
             start("hearth-argon2-\(index)") { [self] in work(index) }
         }
-        start("hearth-argon2-watch") { [self] in watchForStarvation() }
+        if HashingPriority.mayLeaveIdle {
+            start("hearth-argon2-watch") { [self] in watchForStarvation() }
+        }
     }
 
     private func start(_ name: String, _ body: @escaping @Sendable () -> Void) {

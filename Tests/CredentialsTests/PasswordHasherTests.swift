@@ -106,7 +106,7 @@ import Testing
     }
 
     #if os(Linux)
-    @Test func hashesOnlyWhenNothingElseWantsTheCore() async throws {
+    @Test(.enabled(if: HashingPriority.mayLeaveIdle)) func hashesOnlyWhenNothingElseWantsTheCore() async throws {
         // The hashing threads are in SCHED_IDLE (policy 5), so sign-ins never delay message delivery.
         let hasher = try PasswordHasher(configuration: .init(parameters: Self.cheap, threads: 2))
         async let first = hasher.queue.run { sched_getscheduler(0) }
@@ -114,7 +114,17 @@ import Testing
         #expect(try await [first, second] == [5, 5])
     }
 
-    @Test func aStarvedHashIsRaisedToNice10UntilItEnds() async throws {
+    @Test func hashesIdleOnlyWhereAStarvedHashCouldBeRaisedAgain() {
+        let root = "Name:\thearth\nCapEff:\t000001fffeffffff\nCapBnd:\t000001ffffffffff\n"
+        let unprivileged = "Name:\thearth\nCapEff:\t0000000000000000\n"
+        #expect(HashingPriority.mayLeaveIdle(status: root, niceLimit: 0))
+        #expect(!HashingPriority.mayLeaveIdle(status: unprivileged, niceLimit: 0))
+        #expect(HashingPriority.mayLeaveIdle(status: unprivileged, niceLimit: 20))
+        #expect(!HashingPriority.mayLeaveIdle(status: unprivileged, niceLimit: 19))
+        #expect(!HashingPriority.mayLeaveIdle(status: "", niceLimit: 0))
+    }
+
+    @Test(.enabled(if: HashingPriority.mayLeaveIdle)) func aStarvedHashIsRaisedToNice10UntilItEnds() async throws {
         // A job that outlasts the starvation limit stands in for a hash that other busy programs
         // keep from running; the watchdog raises its thread, and the next job runs idle again.
         let hasher = try PasswordHasher(configuration: .init(parameters: Self.cheap, threads: 1))
