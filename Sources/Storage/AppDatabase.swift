@@ -18,6 +18,10 @@ public final class AppDatabase: Sendable {
     /// with the default cache it re-read those pages from the file for every batch. The memory
     /// is taken only as pages are read.
     public static let cacheKiB = 16_384
+    /// WAL pages past which a commit checkpoints the WAL itself (SQLite's default is 1,000;
+    /// 16 MiB at 4 KiB pages). While `serve` runs, ``WALCheckpointer`` does nearly all of that
+    /// copying off the writer's path; this backstop keeps the WAL bounded and lets it start over.
+    public static let walBackstopPages = 4_000
 
     /// Where the database file is.
     public let url: URL
@@ -64,7 +68,9 @@ public final class AppDatabase: Sendable {
             pool = try DatabasePool(path: url.path, configuration: configuration)
             // GRDB switches its one writer connection to synchronous=NORMAL when it enables WAL,
             // after prepareDatabase ran; an ack must mean durable, so put FULL back.
-            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = \(Self.walBackstopPages)")
+            }
         } catch {
             throw Self.mapped(error)
         }

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import Services
+import Storage
 import UnixSignals
 
 /// Builds Hearth's HTTP application from its services: routes, middleware and embedded assets.
@@ -101,11 +102,12 @@ public enum HearthApp {
     }
 
     /// The server and the relay as one service group. Services stop in reverse order, so the
-    /// relay (listed last) closes its sockets before the HTTP server stops.
+    /// relay (listed last) closes its sockets before the HTTP server stops, and the WAL
+    /// checkpoints (listed first) go on until everything else has stopped.
     public static func serviceGroup(
         services: AppServices, logger: Logger, signals: [UnixSignal], certificates: TLSCertificates? = nil,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
-    ) -> ServiceGroup {
+    ) throws -> ServiceGroup {
         let app = application(
             services: services, logger: logger, certificates: certificates, onServerRunning: onServerRunning)
         var watcher: [any Service] = []
@@ -113,6 +115,7 @@ public enum HearthApp {
         return ServiceGroup(
             configuration: .init(
                 services: [
+                    PeriodicService.checkpoints(try WALCheckpointer(database: services.database), logger: logger),
                     app, BackupService(backups: services.backups),
                     PeriodicService.housekeeping(accounts: services.accounts, attachments: services.attachments),
                 ] + watcher + [RelayService(hub: services.relay.hub)],

@@ -1,18 +1,48 @@
+import Logging
 import ServiceLifecycle
 import Services
+import Storage
 
-/// A chore `serve` repeats until it stops: `work` runs, then the service waits `interval`.
+/// A chore `serve` repeats until it stops: `work` runs, then the service waits as long as it said.
 struct PeriodicService: Service {
-    let interval: Duration
-    let work: @Sendable () async -> Void
+    let work: @Sendable () async -> Duration
+
+    /// Runs `work` every `interval`.
+    init(interval: Duration, work: @escaping @Sendable () async -> Void) {
+        self.work = {
+            await work()
+            return interval
+        }
+    }
+
+    /// Runs `work`, which returns how long to wait before its next run.
+    init(pacedBy work: @escaping @Sendable () async -> Duration) {
+        self.work = work
+    }
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                await work()
-                try? await Task.sleep(for: interval)
+                let wait = await work()
+                try? await Task.sleep(for: wait)
             }
         }
+    }
+
+    /// Folds the WAL into the database file off the message writer's path, every 20 ms while
+    /// it grows and every second while it stands still (see ``WALCheckpointer``); after a
+    /// failure, which the writer's own checkpoint covers, it tries again in `retryAfterFailure`.
+    static func checkpoints(
+        _ checkpointer: WALCheckpointer, logger: Logger, retryAfterFailure: Duration = .seconds(10)
+    ) -> PeriodicService {
+        PeriodicService(pacedBy: {
+            do {
+                return try await checkpointer.checkpoint()
+            } catch {
+                logger.warning("WAL checkpoint failed", metadata: ["error": "\(error)"])
+                return retryAfterFailure
+            }
+        })
     }
 
     /// Every ten minutes: ends sessions past their idle or absolute lifetime (closing their

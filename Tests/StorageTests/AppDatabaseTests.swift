@@ -29,7 +29,7 @@ import Testing
         #expect(try await second.read { try $0.setting("k") } == "v")
     }
 
-    @Test func runsInWALWithFullSyncAndForeignKeys() throws {
+    @Test func runsInWALWithFullSyncForeignKeysAndACheckpointBackstop() throws {
         defer { try? FileManager.default.removeItem(at: directory) }
         let database = try AppDatabase.open(dataDirectory: directory)
         let (journal, readerSync, foreignKeys) = try database.pool.read { db in
@@ -38,9 +38,12 @@ import Testing
                 try Int.fetchOne(db, sql: "PRAGMA foreign_keys")
             )
         }
-        let writerSync = try database.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        let (writerSync, backstop) = try database.pool.write { db in
+            (try Int.fetchOne(db, sql: "PRAGMA synchronous"), try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint"))
+        }
         #expect(journal == "wal")
         #expect(readerSync == 2 && writerSync == 2)  // FULL
+        #expect(backstop == AppDatabase.walBackstopPages)
         #expect(foreignKeys == 1)
     }
 

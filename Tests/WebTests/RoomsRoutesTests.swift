@@ -129,7 +129,8 @@ import Testing
         defer { env.remove() }
         let portBox = Mutex<Int?>(nil)
         let services = env.services
-        let group = HearthApp.serviceGroup(services: services, logger: Logger(label: "test"), signals: []) { channel in
+        let group = try HearthApp.serviceGroup(services: services, logger: Logger(label: "test"), signals: []) {
+            channel in
             portBox.withLock { $0 = channel.localAddress?.port }
         }
         let running = Task { try await group.run() }
