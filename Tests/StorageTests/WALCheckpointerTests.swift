@@ -51,8 +51,10 @@ import Testing
         checkpoints.cancel()
         let written = try await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM filler") }
         #expect(written == 1_000)
-        // The backstop, plus the commit that crossed it and one more while a reader held on.
-        let bound = (AppDatabase.walBackstopPages + 2 * 20) * (pageSize + 24) + 32
+        // The backstop, and half as much again for commits after it whose own checkpoint found
+        // the background one holding the checkpoint lock; without the backstop this WAL takes
+        // in all 17,000 pages (75 MB).
+        let bound = AppDatabase.walBackstopPages * 3 / 2 * (pageSize + 24) + 32
         #expect(largest > 0)
         #expect(largest <= bound, "the WAL grew to \(largest) bytes (bound \(bound))")
     }
