@@ -29,9 +29,9 @@ struct PeriodicService: Service {
         }
     }
 
-    /// Folds the WAL into the database file off the message writer's path, every 20 ms while
-    /// it grows and every second while it stands still (see ``WALCheckpointer``); after a
-    /// failure, which the writer's own checkpoint covers, it tries again in `retryAfterFailure`.
+    /// Folds the WAL into the database file off the message writer's path, as often as
+    /// ``WALCheckpointer/checkpoint()`` says; after a failure, which the writer's own checkpoint
+    /// covers, it tries again in `retryAfterFailure`.
     static func checkpoints(
         _ checkpointer: WALCheckpointer, logger: Logger, retryAfterFailure: Duration = .seconds(10)
     ) -> PeriodicService {

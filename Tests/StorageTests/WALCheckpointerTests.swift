@@ -31,7 +31,10 @@ import Testing
         let database = try AppDatabase.open(dataDirectory: directory)
         let checkpointer = try WALCheckpointer(database: database)
         let wal = database.url.path + "-wal"
-        try await database.pool.write { db in try db.execute(sql: "CREATE TABLE filler (data BLOB)") }
+        let pageSize = try await database.pool.write { db in
+            try db.execute(sql: "CREATE TABLE filler (data BLOB)")
+            return try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 0
+        }
 
         let checkpoints = Task {
             while !Task.isCancelled {
@@ -41,7 +44,7 @@ import Testing
         }
         defer { checkpoints.cancel() }
         // 64 KiB a commit is 17 pages: 1,000 commits put four times the backstop through the WAL.
-        let pageSize = 4_096
+        #expect(pageSize == 4_096)
         var largest = 0
         for _ in 0..<1_000 {
             try await database.pool.write { db in try db.execute(sql: "INSERT INTO filler VALUES (zeroblob(65536))") }
