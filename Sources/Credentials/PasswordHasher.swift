@@ -159,15 +159,21 @@ final class JobQueue: @unchecked Sendable {
         threadIDs = Array(repeating: nil, count: threads)
         running = Array(repeating: nil, count: threads)
         for index in 0..<threads {
-            start("hearth-argon2-\(index)") { [self] in work(index) }
+            start("argon2-hash-\(index)") { [self] in work(index) }
         }
         if HashingPriority.mayLeaveIdle {
-            start("hearth-argon2-watch") { [self] in watchForStarvation() }
+            start("argon2-watchdog") { [self] in watchForStarvation() }
         }
     }
 
+    /// Starts a thread that the system's tools (`top -H`, `/proc/<pid>/task/*/comm`) show as
+    /// `name` (Linux keeps 15 bytes of it). Foundation's `Thread.name` does not reach the kernel
+    /// for a thread that is not running yet, so the thread names itself.
     private func start(_ name: String, _ body: @escaping @Sendable () -> Void) {
-        let thread = Thread(block: body)
+        let thread = Thread {
+            try? name.write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
+            body()
+        }
         thread.name = name
         thread.stackSize = 1 << 20
         thread.start()

@@ -114,6 +114,30 @@ import Testing
         #expect(try await [first, second] == [5, 5])
     }
 
+    @Test func namesItsThreadsForTheSystemsTools() async throws {
+        // `top -H` and /proc show which threads hash, so an operator can tell them from the relay.
+        let hasher = try PasswordHasher(configuration: .init(parameters: Self.cheap, threads: 2))
+        var expected: Set = ["argon2-hash-0", "argon2-hash-1"]
+        if HashingPriority.mayLeaveIdle { expected.insert("argon2-watchdog") }
+        let deadline = ContinuousClock.now + .seconds(10)
+        var names = Self.threadNames()
+        while !expected.isSubset(of: names) && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+            names = Self.threadNames()
+        }
+        withExtendedLifetime(hasher) { #expect(expected.isSubset(of: names)) }
+    }
+
+    /// The kernel's names of this process's threads.
+    static func threadNames() -> Set<String> {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        return Set(
+            tasks.compactMap {
+                try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8)
+                    .trimmingCharacters(in: .newlines)
+            })
+    }
+
     @Test func hashesIdleOnlyWhereAStarvedHashCouldBeRaisedAgain() {
         let root = "Name:\thearth\nCapEff:\t000001fffeffffff\nCapBnd:\t000001ffffffffff\n"
         let unprivileged = "Name:\thearth\nCapEff:\t0000000000000000\n"
