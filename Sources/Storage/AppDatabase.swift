@@ -22,6 +22,11 @@ public final class AppDatabase: Sendable {
     /// 16 MiB at 4 KiB pages). While `serve` runs, ``WALCheckpointer`` does nearly all of that
     /// copying off the writer's path; this backstop keeps the WAL bounded and lets it start over.
     public static let walBackstopPages = 4_000
+    /// The most of `hearth.sqlite-wal` kept on disk once the WAL starts over (SQLite's
+    /// `journal_size_limit`; by default it keeps the file at its largest). The WAL grows past
+    /// the backstop only while something holds it — one large transaction, or a long read such as
+    /// a backup while messages flow — and would otherwise stay that size on disk for good.
+    public static let walKeptBytes = 64 << 20
 
     /// Where the database file is.
     public let url: URL
@@ -62,7 +67,11 @@ public final class AppDatabase: Sendable {
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(Self.busyTimeout)
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA cache_size = -\(Self.cacheKiB)")
+            try db.execute(
+                sql: """
+                    PRAGMA synchronous = FULL; PRAGMA cache_size = -\(Self.cacheKiB);
+                    PRAGMA journal_size_limit = \(Self.walKeptBytes)
+                    """)
         }
         do {
             pool = try DatabasePool(path: url.path, configuration: configuration)

@@ -29,7 +29,7 @@ import Testing
         #expect(try await second.read { try $0.setting("k") } == "v")
     }
 
-    @Test func runsInWALWithFullSyncForeignKeysAndACheckpointBackstop() throws {
+    @Test func runsInWALWithFullSyncForeignKeysACheckpointBackstopAndAKeptWALSize() throws {
         defer { try? FileManager.default.removeItem(at: directory) }
         let database = try AppDatabase.open(dataDirectory: directory)
         let (journal, readerSync, foreignKeys) = try database.pool.read { db in
@@ -38,12 +38,16 @@ import Testing
                 try Int.fetchOne(db, sql: "PRAGMA foreign_keys")
             )
         }
-        let (writerSync, backstop) = try database.pool.write { db in
-            (try Int.fetchOne(db, sql: "PRAGMA synchronous"), try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint"))
+        let (writerSync, backstop, kept) = try database.pool.write { db in
+            (
+                try Int.fetchOne(db, sql: "PRAGMA synchronous"), try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint"),
+                try Int.fetchOne(db, sql: "PRAGMA journal_size_limit")
+            )
         }
         #expect(journal == "wal")
         #expect(readerSync == 2 && writerSync == 2)  // FULL
         #expect(backstop == AppDatabase.walBackstopPages)
+        #expect(kept == AppDatabase.walKeptBytes)
         #expect(foreignKeys == 1)
     }
 

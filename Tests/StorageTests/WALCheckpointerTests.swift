@@ -61,4 +61,33 @@ import Testing
         #expect(largest > 0)
         #expect(largest <= bound, "the WAL grew to \(largest) bytes (bound \(bound))")
     }
+
+    /// A WAL that grew large (here one big transaction; on a server, writes during a long
+    /// backup) goes back to at most `walKeptBytes` on disk once it starts over.
+    @Test func aWALThatGrewPastTheKeptSizeShrinksWhenItStartsOver() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = try AppDatabase.open(dataDirectory: directory)
+        let checkpointer = try WALCheckpointer(database: database)
+        let wal = database.url.path + "-wal"
+        func walSize() throws -> Int { (try FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int) ?? 0 }
+        let blobs = AppDatabase.walKeptBytes / 65_536 * 5 / 4
+        try await database.pool.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE filler (data BLOB);
+                    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < \(blobs))
+                    INSERT INTO filler SELECT zeroblob(65536) FROM n;
+                    """)
+        }
+        let grown = try walSize()
+        #expect(grown > AppDatabase.walKeptBytes)
+
+        // Once everything is copied, the next commit starts the WAL over and cuts the file down.
+        let progress = try await checkpointer.passive()
+        #expect(progress.checkpointed == progress.walFrames)
+        try await database.write { try $0.setSetting("k", to: "v") }
+        let kept = try walSize()
+        #expect(kept <= AppDatabase.walKeptBytes, "the WAL stayed at \(kept) bytes after growing to \(grown)")
+        #expect(try await database.read { try $0.setting("k") } == "v")
+    }
 }
