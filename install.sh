@@ -52,7 +52,7 @@ say "Building hearth in release mode (the first build takes several minutes)"
 # The Swift runtime is linked into the binary: it then runs without the toolchain's libraries,
 # and an idle server maps fewer pages. Where the C library can load them (glibc 2.36, Debian 12),
 # the toolchain's lld also packs the binary's 130,000 relative relocations (DT_RELR): at start the
-# loader then reads 26 KiB of them instead of 3 MiB, and an idle server is about 34 MiB resident
+# loader then reads 25 KiB of them instead of 3 MiB, and an idle server is about 34 MiB resident
 # instead of 39-41 (docs/PERFORMANCE.md).
 build=(-c release --static-swift-stdlib)
 glibc="$(getconf GNU_LIBC_VERSION 2>/dev/null | awk '{print $2}')"
