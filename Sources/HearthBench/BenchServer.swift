@@ -106,6 +106,16 @@ final class BenchServer: @unchecked Sendable {
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
+    /// Bytes the server process has caused to be written to storage so far (`write_bytes` of
+    /// /proc/PID/io: its WAL, its checkpoints, everything), 0 where that is not readable.
+    func writtenBytes() -> Double {
+        guard let io = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/io", encoding: .utf8),
+            let line = io.split(separator: "\n").first(where: { $0.hasPrefix("write_bytes:") }),
+            let bytes = Double(line.split(separator: " ").dropFirst().first ?? "")
+        else { return 0 }
+        return bytes
+    }
+
     /// CPU seconds this benchmark process has used so far.
     static func ownCPUSeconds() -> Double {
         var usage = rusage()

@@ -79,9 +79,10 @@ struct PMScenario: AsyncParsableCommand {
         var steps: [[String: Double]] = []
         print(
             "rate/s   sent  acked  received  lost  dup  delivered/s  ttd_p50  ttd_p95  ttd_p99  ttd_max (ms)"
-                + "  server_cpu  bench_cpu (cores)")
+                + "  server_cpu  bench_cpu (cores)  disk_kib/msg")
         for (stepIndex, rate) in stepRates.enumerated() {
             let (serverCPU, benchCPU) = (server.cpuSeconds(), BenchServer.ownCPUSeconds())
+            let written = server.writtenBytes()
             let recipient = X25519Identity.generate().recipient.string
             let backup: Task<Double, any Error>? =
                 stepIndex + 1 == backupAtStep
@@ -103,14 +104,18 @@ struct PMScenario: AsyncParsableCommand {
             }
             step["server_cpu_cores"] = (server.cpuSeconds() - serverCPU) / sendSeconds
             step["bench_cpu_cores"] = (BenchServer.ownCPUSeconds() - benchCPU) / sendSeconds
+            // What the server wrote to storage per message received in the step: WAL and
+            // checkpoints grow with the indexes (docs/PERFORMANCE.md, `pm`, session 8).
+            step["server_disk_kib_per_msg"] = (server.writtenBytes() - written) / 1024 / max(1, step["received"] ?? 0)
             steps.append(step)
             print(
                 String(
-                    format: "%6d %6.0f %6.0f %9.0f %5.0f %4.0f %12.0f %8.1f %8.1f %8.1f %8.1f %11.2f %10.2f", rate,
+                    format: "%6d %6.0f %6.0f %9.0f %5.0f %4.0f %12.0f %8.1f %8.1f %8.1f %8.1f %11.2f %10.2f %13.1f",
+                    rate,
                     step["sent"] ?? 0, step["acked"] ?? 0, step["received"] ?? 0, step["lost"] ?? 0,
                     step["duplicated"] ?? 0, step["delivered_per_s"] ?? 0, step["ttd_ms_p50"] ?? 0,
                     step["ttd_ms_p95"] ?? 0, step["ttd_ms_p99"] ?? 0, step["ttd_ms_max"] ?? 0,
-                    step["server_cpu_cores"] ?? 0, step["bench_cpu_cores"] ?? 0))
+                    step["server_cpu_cores"] ?? 0, step["bench_cpu_cores"] ?? 0, step["server_disk_kib_per_msg"] ?? 0))
         }
         let best = steps.filter { ($0["ttd_ms_p99"] ?? .infinity) <= 50 && $0["lost"] == 0 && $0["duplicated"] == 0 }
             .compactMap { $0["delivered_per_s"] }.max()

@@ -65,7 +65,7 @@ struct WriterScenario: AsyncParsableCommand {
                 let room = rooms[index]
                 group.addTask {
                     for n in 0..<perSender {
-                        await session.receive(
+                        _ = session.receive(
                             text: "{\"type\":\"send\",\"id\":\"g\(n)\",\"room\":\(room),\"body\":\"\(body)\"}")
                     }
                     return 0
