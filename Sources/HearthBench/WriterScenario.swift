@@ -97,7 +97,6 @@ struct WriterScenario: AsyncParsableCommand {
                 _ = try store.insertMessage(
                     seq: seq, roomID: room, senderID: sender.userID, deviceID: sender.deviceID, clientID: "s\(n)",
                     body: body, now: Int64(Date().timeIntervalSince1970 * 1000))
-                try store.setLastSeq(seq)
             }
         }
         let singleSeconds = (ContinuousClock.now - singleStart).seconds

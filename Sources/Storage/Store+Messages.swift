@@ -4,14 +4,23 @@ extension Store {
     static let messageColumns =
         "m.id, m.seq, m.room_id, m.sender_id, u.username, m.body, m.created_at, m.held"
 
-    /// The last seq handed out (0 before the first message).
+    /// The last seq handed out (0 before the first message): the highest stored, or the floor
+    /// that deleting messages leaves in `counters` (migration 0009), whichever is higher. Storing
+    /// a message with the next seq hands it out; nothing else needs writing.
     public func lastSeq() throws -> Int64 {
-        try Int64.fetchOne(db.cachedStatement(sql: "SELECT value FROM counters WHERE name = 'seq'")) ?? 0
+        try Int64.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT max(coalesce((SELECT value FROM counters WHERE name = 'seq'), 0),
+                               coalesce((SELECT max(seq) FROM messages), 0))
+                    """)) ?? 0
     }
 
-    /// Records the last seq handed out.
+    /// Raises the floor of ``lastSeq()`` to `seq`: for a seq handed out without storing a
+    /// message under it.
     public func setLastSeq(_ seq: Int64) throws {
-        try db.cachedStatement(sql: "UPDATE counters SET value = ? WHERE name = 'seq'").execute(arguments: [seq])
+        try db.cachedStatement(sql: "UPDATE counters SET value = max(value, ?) WHERE name = 'seq'").execute(
+            arguments: [seq])
     }
 
     /// Stores a message (held for review when `held`) unless this device already sent one with

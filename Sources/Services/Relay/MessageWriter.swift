@@ -147,7 +147,6 @@ final class MessageWriter: Sendable {
                         screening, message: message, sender: sender, roomID: send.roomID, store: store, now: now)
                     outcomes.append(held ? .held(message) : .stored(message, members: roomMembers))
                 }
-                try store.setLastSeq(seq)
                 return outcomes
             }
         } catch {
