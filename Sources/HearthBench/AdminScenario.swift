@@ -95,12 +95,12 @@ struct AdminScenario: AsyncParsableCommand {
                        (('group', f'Room {i}', first + i % users, now) for i in range(1000)))
         room = db.execute('SELECT min(id) FROM rooms').fetchone()[0]
         span = 30 * 86400 * 1000
-        start_seq = db.execute("SELECT value FROM counters WHERE name = 'seq'").fetchone()[0]
+        start_seq = db.execute("SELECT max((SELECT value FROM counters WHERE name = 'seq'), "
+                               "coalesce((SELECT max(seq) FROM messages), 0))").fetchone()[0]
         db.executemany(
             'INSERT INTO messages (seq, room_id, sender_id, client_id, body, created_at) VALUES (?, ?, ?, ?, ?, ?)',
             ((start_seq + i + 1, room + i % 1000, first + i % users, f'seed-{i}', f'message number {i} of the seed',
               now - span + i * span // messages) for i in range(messages)))
-        db.execute("UPDATE counters SET value = ? WHERE name = 'seq'", (start_seq + messages,))
         db.executemany('INSERT INTO audit_log (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)',
                        ((now - span + i * span // audit, 'cli', ['user_created', 'rule_hit', 'invite_created'][i % 3],
                          f'user{i % users:05d}', 'seeded') for i in range(audit)))

@@ -74,12 +74,14 @@ def connection(driver):
 def seed(database, room, username, count):
     db = sqlite3.connect(database, timeout=30)
     sender = db.execute("SELECT id FROM users WHERE username = ?", (username,)).fetchone()[0]
-    seq = db.execute("SELECT value FROM counters WHERE name = 'seq'").fetchone()[0]
+    # The last seq handed out, as the server reckons it (Store.lastSeq): the highest stored, or
+    # the floor that deletions left in counters.
+    seq = db.execute("SELECT max((SELECT value FROM counters WHERE name = 'seq'), "
+                     "coalesce((SELECT max(seq) FROM messages), 0))").fetchone()[0]
     now = int(time.time() * 1000)
     db.executemany(
         "INSERT INTO messages (seq, room_id, sender_id, client_id, body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
         ((seq + i + 1, room, sender, f"bulk-{i}", f"bulk message {i}", now + i) for i in range(count)))
-    db.execute("UPDATE counters SET value = ? WHERE name = 'seq'", (seq + count,))
     db.commit()
     db.close()
 
