@@ -89,11 +89,17 @@ final class BenchServer: @unchecked Sendable {
 
     /// Resident memory of the server process in MiB, from /proc.
     func rssMiB() -> Double {
-        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-            let kib = Double(line.split(separator: " ").dropFirst().first ?? "")
+        procValue("status", "VmRSS:") / 1024
+    }
+
+    /// The number after `key` in the server's `/proc/PID/<file>` (lines of `key value [unit]`),
+    /// 0 where that is not readable.
+    private func procValue(_ file: String, _ key: String) -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/\(file)", encoding: .utf8),
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix(key) }),
+            let value = Double(line.dropFirst(key.count).split(whereSeparator: \.isWhitespace).first ?? "")
         else { return 0 }
-        return kib / 1024
+        return value
     }
 
     /// CPU seconds (user + system) the server process has used so far, from /proc.
@@ -109,11 +115,7 @@ final class BenchServer: @unchecked Sendable {
     /// Bytes the server process has caused to be written to storage so far (`write_bytes` of
     /// /proc/PID/io: its WAL, its checkpoints, everything), 0 where that is not readable.
     func writtenBytes() -> Double {
-        guard let io = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/io", encoding: .utf8),
-            let line = io.split(separator: "\n").first(where: { $0.hasPrefix("write_bytes:") }),
-            let bytes = Double(line.split(separator: " ").dropFirst().first ?? "")
-        else { return 0 }
-        return bytes
+        procValue("io", "write_bytes:")
     }
 
     /// CPU seconds this benchmark process has used so far.
