@@ -104,8 +104,23 @@ final class BenchServer: @unchecked Sendable {
 
     /// CPU seconds (user + system) the server process has used so far, from /proc.
     func cpuSeconds() -> Double {
-        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
+        Self.cpuSeconds(stat: "/proc/\(process.processIdentifier)/stat")
+    }
+
+    /// CPU seconds the server's threads whose name starts with `prefix` have used so far, from
+    /// /proc/PID/task: `argon2-hash` for the password hashing (its threads name themselves).
+    func threadCPUSeconds(named prefix: String) -> Double {
+        let tasks = "/proc/\(process.processIdentifier)/task"
+        let threads = (try? FileManager.default.contentsOfDirectory(atPath: tasks)) ?? []
+        return threads.filter { thread in
+            (try? String(contentsOfFile: "\(tasks)/\(thread)/comm", encoding: .utf8))?.hasPrefix(prefix) ?? false
+        }
+        .map { Self.cpuSeconds(stat: "\(tasks)/\($0)/stat") }.reduce(0, +)
+    }
+
+    /// User + system CPU seconds from a process's or thread's `stat` file, 0 where unreadable.
+    private static func cpuSeconds(stat path: String) -> Double {
+        guard let stat = try? String(contentsOfFile: path, encoding: .utf8), let close = stat.lastIndex(of: ")")
         else { return 0 }
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }

@@ -54,8 +54,12 @@ struct LoginScenario: AsyncParsableCommand {
 
         var results: [[String: Double]] = []
         print(
-            "flood/s  attempts   401    429    503  other  login_p50  login_p99 (ms)  live/s  ttd_p50  ttd_p99 (ms)")
+            "flood/s  attempts   401    429    503  other  login_p50  login_p99 (ms)  live/s  ttd_p50  ttd_p99 (ms)"
+                + "  server_cpu  hashing_cpu  bench_cpu (cores)")
         for (index, rate) in rates.enumerated() {
+            let cpuBefore = (
+                server.cpuSeconds(), server.threadCPUSeconds(named: "argon2-hash"), BenchServer.ownCPUSeconds()
+            )
             let flood = FloodRecorder()
             let floodTask = Task {
                 guard rate > 0 else { return }
@@ -80,14 +84,19 @@ struct LoginScenario: AsyncParsableCommand {
             result["ttd_ms_p99"] = step["ttd_ms_p99"] ?? 0
             result["lost"] = step["lost"] ?? 0
             result["send_seconds"] = sendSeconds
+            // Cores used over the step: the whole server, its hashing threads alone, this benchmark.
+            result["server_cpu_cores"] = (server.cpuSeconds() - cpuBefore.0) / sendSeconds
+            result["hashing_cpu_cores"] = (server.threadCPUSeconds(named: "argon2-hash") - cpuBefore.1) / sendSeconds
+            result["bench_cpu_cores"] = (BenchServer.ownCPUSeconds() - cpuBefore.2) / sendSeconds
             results.append(result)
             print(
                 String(
-                    format: "%7d %9.0f %5.0f %6.0f %6.0f %6.0f %10.1f %10.1f %15.0f %8.1f %8.1f", rate,
-                    result["attempts"] ?? 0, result["status_401"] ?? 0, result["status_429"] ?? 0,
+                    format: "%7d %9.0f %5.0f %6.0f %6.0f %6.0f %10.1f %10.1f %15.0f %8.1f %8.1f %11.2f %12.2f %10.2f",
+                    rate, result["attempts"] ?? 0, result["status_401"] ?? 0, result["status_429"] ?? 0,
                     result["status_503"] ?? 0, result["status_other"] ?? 0, result["login_ms_p50"] ?? 0,
                     result["login_ms_p99"] ?? 0, result["live_per_s"] ?? 0, result["ttd_ms_p50"] ?? 0,
-                    result["ttd_ms_p99"] ?? 0))
+                    result["ttd_ms_p99"] ?? 0, result["server_cpu_cores"] ?? 0, result["hashing_cpu_cores"] ?? 0,
+                    result["bench_cpu_cores"] ?? 0))
         }
         Self.compareWithBaselines(&results)
         for step in results {
