@@ -58,7 +58,8 @@ struct LoginScenario: AsyncParsableCommand {
                 + "  server_cpu  hashing_cpu  bench_cpu (cores)")
         for (index, rate) in rates.enumerated() {
             let cpuBefore = (
-                server.cpuSeconds(), server.threadCPUSeconds(named: "argon2-hash"), BenchServer.ownCPUSeconds()
+                server: server.cpuSeconds(), hashing: server.threadCPUSeconds(named: "argon2-hash"),
+                bench: BenchServer.ownCPUSeconds()
             )
             let flood = FloodRecorder()
             let floodTask = Task {
@@ -85,9 +86,10 @@ struct LoginScenario: AsyncParsableCommand {
             result["lost"] = step["lost"] ?? 0
             result["send_seconds"] = sendSeconds
             // Cores used over the step: the whole server, its hashing threads alone, this benchmark.
-            result["server_cpu_cores"] = (server.cpuSeconds() - cpuBefore.0) / sendSeconds
-            result["hashing_cpu_cores"] = (server.threadCPUSeconds(named: "argon2-hash") - cpuBefore.1) / sendSeconds
-            result["bench_cpu_cores"] = (BenchServer.ownCPUSeconds() - cpuBefore.2) / sendSeconds
+            result["server_cpu_cores"] = (server.cpuSeconds() - cpuBefore.server) / sendSeconds
+            result["hashing_cpu_cores"] =
+                (server.threadCPUSeconds(named: "argon2-hash") - cpuBefore.hashing) / sendSeconds
+            result["bench_cpu_cores"] = (BenchServer.ownCPUSeconds() - cpuBefore.bench) / sendSeconds
             results.append(result)
             print(
                 String(
