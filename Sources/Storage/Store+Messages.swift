@@ -16,13 +16,6 @@ extension Store {
                     """)) ?? 0
     }
 
-    /// Raises the floor of ``lastSeq()`` to `seq`: for a seq handed out without storing a
-    /// message under it.
-    public func setLastSeq(_ seq: Int64) throws {
-        try db.cachedStatement(sql: "UPDATE counters SET value = max(value, ?) WHERE name = 'seq'").execute(
-            arguments: [seq])
-    }
-
     /// Stores a message (held for review when `held`) unless this device already sent one with
     /// this client id.
     ///

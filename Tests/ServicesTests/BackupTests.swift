@@ -30,7 +30,6 @@ import Testing
                     seq: seq, roomID: room, senderID: 1, deviceID: 1, clientID: "m\(index)", body: "message \(index)",
                     now: Int64(index))
             }
-            try store.setLastSeq(seq)
         }
     }
 

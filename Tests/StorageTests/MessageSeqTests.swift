@@ -86,4 +86,24 @@ import Testing
         }
         #expect(afterAll == 8)
     }
+
+    @Test func aHeldMessageApprovedLaterIsPublishedAboveEveryOtherSeqAndKeepsItsPlace() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = try AppDatabase.open(dataDirectory: directory)
+        let (published, next) = try await database.write { store -> (Int64, Int64) in
+            let fixture = try makeFixture(store)
+            let room = fixture.rooms[0]
+            _ = try store.insertMessage(
+                seq: try store.lastSeq() + 1, roomID: room, senderID: fixture.userID, deviceID: fixture.deviceID,
+                clientID: "held", body: "held", held: true, now: 1)
+            for n in 1...2 { _ = try send(store, fixture, room: room, id: "m\(n)") }
+            // Approval, as the moderation queue does it: the next seq, stored under the message.
+            let published = try store.lastSeq() + 1
+            let id = try #require(try store.messageID(deviceID: fixture.deviceID, clientID: "held"))
+            try store.publishHeldMessage(id: id, seq: published)
+            return (published, try send(store, fixture, room: room, id: "m3"))
+        }
+        #expect(published == 4)
+        #expect(next == 5)
+    }
 }

@@ -223,7 +223,6 @@ import Testing
                 _ = try store.insertMessage(
                     seq: 1, roomID: info.room.id, senderID: mum.id, deviceID: phone.device.id, clientID: "c1",
                     body: "hello <there>", now: 1)
-                try store.setLastSeq(1)
                 return store.lastInsertedRowID
             }
             let kid = try await env.accounts.login(

@@ -100,7 +100,6 @@ extension Moderation {
                     try store.decideReviewItem(id: itemID, state: .approved, by: actor.userID, note: note, now: now)
                     guard message.held else { return nil }
                     let seq = try store.lastSeq() + 1
-                    try store.setLastSeq(seq)
                     try store.publishHeldMessage(id: message.id, seq: seq)
                     var published = message
                     published.seq = seq
