@@ -28,6 +28,9 @@ let package = Package(
         // C libraries from Debian, through pkg-config.
         .systemLibrary(name: "CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
         .systemLibrary(name: "CQRencode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
+        // RE2 (Debian `libre2-dev`), the linear-time regex engine moderation rules run on, behind a
+        // small C++ shim with a C interface: Swift calls C, not RE2's C++ classes.
+        .target(name: "CRE2", linkerSettings: [.linkedLibrary("re2")]),
 
         // Build-time embedding of Migrations/ and Public/ into the binary.
         .plugin(name: "EmbedFiles", capability: .buildTool()),
@@ -55,7 +58,7 @@ let package = Package(
         .target(
             name: "Services",
             dependencies: [
-                "Storage", "Credentials", "Age",
+                "Storage", "Credentials", "Age", "CRE2",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -130,5 +133,6 @@ let package = Package(
         ),
         .testTarget(name: "HearthCLITests", dependencies: ["hearth", "Credentials"]),
     ],
-    swiftLanguageModes: [.v6]
+    swiftLanguageModes: [.v6],
+    cxxLanguageStandard: .cxx17
 )

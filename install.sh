@@ -31,8 +31,8 @@ $service && [ "$(id -u)" -ne 0 ] && [ -z "$sudo" ] && die "--service needs root.
 
 # 1. The C libraries Hearth links against.
 command -v apt-get >/dev/null || die "apt-get not found: Hearth's installer supports Debian and its derivatives.
-Install libsqlite3-dev, libssl-dev, libargon2-dev and libqrencode-dev by hand, then run: swift build -c release"
-packages=(libsqlite3-dev libssl-dev libargon2-dev libqrencode-dev pkg-config)
+Install libsqlite3-dev, libssl-dev, libargon2-dev, libqrencode-dev and libre2-dev by hand, then run: swift build -c release"
+packages=(libsqlite3-dev libssl-dev libargon2-dev libqrencode-dev libre2-dev pkg-config)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -49,7 +49,7 @@ struct WriterScenario: AsyncParsableCommand {
                 client: Client(ip: "127.0.0.1", userAgent: nil))
             let session = try await services.accounts.authenticate(
                 token: token.token, client: Client(ip: "127.0.0.1", userAgent: nil))
-            guard let relaySession = await services.relay.open(session) else { throw BenchError("relay closed") }
+            let relaySession = try await services.relay.open(session).get()
             sessions.append(relaySession)
             rooms.append(
                 try await services.rooms.create(by: user, name: nil, usernames: [sink.username], direct: true).0.room.id

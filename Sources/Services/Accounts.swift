@@ -61,9 +61,12 @@ public final class Accounts: Sendable {
     public func register(
         username rawUsername: String, password: String, invite: String?, deviceName: String?, client: Client
     ) async throws -> SignedIn {
+        // Every attempt counts, successful or not (in open mode this bounds the accounts one
+        // address can make); counted before anything else, in one step with the check.
         let throttleKey = "register:\(client.throttleAddress)"
-        if let wait = throttle.wait(for: throttleKey) { throw ServiceError.rateLimited(retryAfter: wait) }
-        throttle.record(throttleKey, policy: policies.registerPerAddress)
+        if let wait = throttle.reserve([(throttleKey, policies.registerPerAddress)]) {
+            throw ServiceError.rateLimited(retryAfter: wait)
+        }
 
         let username = try rules.username(rawUsername)
         try rules.checkNewPassword(password, username: username)
@@ -162,7 +165,9 @@ public final class Accounts: Sendable {
 
     /// Signs in with a password and creates a device, as `POST /api/v1/login` does.
     ///
-    /// Throttled per (account, address) and per address before any hashing, and refused with
+    /// Throttled per (account, address) and per address before any hashing: the attempt is
+    /// counted against both before its hash, and given back if it succeeds, so sign-ins that
+    /// arrive together reach the hasher no more often than the free counts allow. Refused with
     /// ``ServiceError/busy(retryAfter:)`` before any other work when the hashing queue is full;
     /// an unknown username is verified against a dummy hash so it costs the same time and gives
     /// the same error as a wrong password. A hash with outdated parameters is replaced after a
@@ -177,14 +182,24 @@ public final class Accounts: Sendable {
         let username = rawUsername.lowercased()
         let accountKey = "login:\(username)|\(client.throttleAddress)"
         let addressKey = "login:\(client.throttleAddress)"
-        if let wait = [accountKey, addressKey].compactMap(throttle.wait(for:)).max() {
-            throw ServiceError.rateLimited(retryAfter: wait)
-        }
-        // Every sign-in hashes; when no hash can be queued, shed before any database work.
+        let accountPolicy = policies.loginPerAccount
+        let addressPolicy = policies.loginPerAddress
+        // Every sign-in hashes; when no hash can be queued, shed before any other work.
         if hasher.isBusy { throw ServiceError.translating(PasswordHasherError.busy) }
         let device = try rules.deviceName(
             deviceName, fallback: AccountRules.deviceName(fromUserAgent: client.userAgent))
-        let user = try await run { try await database.read { try $0.user(named: username) } }
+        if let wait = throttle.reserve([(accountKey, accountPolicy), (addressKey, addressPolicy)]) {
+            throw ServiceError.rateLimited(retryAfter: wait)
+        }
+        let user: User?
+        do {
+            user = try await run { try await database.read { try $0.user(named: username) } }
+        } catch {
+            // Not an attempt at the password: nothing to count.
+            throttle.release(accountKey, policy: accountPolicy)
+            throttle.release(addressKey, policy: addressPolicy)
+            throw error
+        }
 
         var verification = PasswordHasher.Verification.invalid
         if password.utf8.count > rules.limits.passwordMaxBytes {
@@ -196,17 +211,18 @@ public final class Accounts: Sendable {
             } catch PasswordHasherError.unsupportedHash {
                 logger.error("stored password hash is not usable", metadata: ["user": "\(user.username)"])
             } catch {
+                // The hasher refused it (its queue filled meanwhile): no password was checked.
+                throttle.release(accountKey, policy: accountPolicy)
+                throttle.release(addressKey, policy: addressPolicy)
                 throw ServiceError.translating(error)
             }
         } else {
             try await run { try await hasher.verifyDummy(password) }
         }
-        guard let user, case .valid(let needsRehash) = verification else {
-            throttle.record(accountKey, policy: policies.loginPerAccount)
-            throttle.record(addressKey, policy: policies.loginPerAddress)
-            throw ServiceError.invalidCredentials
-        }
+        // A failure keeps its count (reserved above).
+        guard let user, case .valid(let needsRehash) = verification else { throw ServiceError.invalidCredentials }
         throttle.reset(accountKey)
+        throttle.release(addressKey, policy: addressPolicy)
         if user.disabled { throw ServiceError.accountDisabled }
 
         let newHash = needsRehash ? try? await hasher.hash(password) : nil
@@ -246,8 +262,9 @@ public final class Accounts: Sendable {
     }
 
     /// Ends the sessions past their idle or absolute lifetime (the admin panel's by its own,
-    /// shorter ones) and closes their sockets; devices with a socket open count as used now. Runs every few minutes inside `serve`; returns how
-    /// many sessions ended.
+    /// shorter ones) and closes their sockets; devices with a socket open count as used now. Also
+    /// ends devices still waiting for a link approval when their code has expired. Runs every few
+    /// minutes inside `serve`; returns how many sessions ended.
     @discardableResult
     public func expireSessions() async throws -> Int {
         let now = self.now
@@ -262,7 +279,7 @@ public final class Accounts: Sendable {
                 let panel = try store.expireSessions(
                     of: .adminPanel, idleBefore: now - limits.adminIdleTimeout.milliseconds,
                     createdBefore: now - limits.adminMaxAge.milliseconds, now: now)
-                return chat + panel
+                return chat + panel + (try store.expirePendingDevices(now: now))
             }
         }
         for deviceID in ended { hub.disconnect(deviceID: deviceID) }
@@ -404,7 +421,7 @@ public final class Accounts: Sendable {
         logger.info("user deleted", metadata: ["user": "\(username.lowercased())"])
     }
 
-    /// Sets a new password and ends all of the account's sessions.
+    /// Sets a new password and ends all of the account's sessions and outstanding reset links.
     public func resetPassword(username: String, password: String, by actor: AuditActor = .cli) async throws {
         let user = try await self.user(named: username)
         try rules.checkNewPassword(password, username: user.username)
@@ -412,6 +429,7 @@ public final class Accounts: Sendable {
         let now = self.now
         try await modify(username, by: actor, "password_reset") { store, user in
             try store.setPasswordHash(userID: user.id, to: hash)
+            try store.endPasswordResets(userID: user.id, now: now)
             try store.revokeDevices(userID: user.id, now: now)
         }
         hub.disconnect(userID: user.id)
@@ -455,7 +473,7 @@ public final class Accounts: Sendable {
     }
 
     /// Sets a new password with a reset code: checks the password rules, ends every session of the
-    /// account, burns the code and writes the audit log.
+    /// account, burns the code and every other reset link of the account, and writes the audit log.
     public func resetPassword(code: String, password: String, client: Client) async throws -> User {
         let user = try await passwordResetUser(code: code)
         try rules.checkNewPassword(password, username: user.username)
@@ -469,6 +487,7 @@ public final class Accounts: Sendable {
                     throw ServiceError.linkExpired
                 }
                 try store.usePasswordReset(codeHash: digest, now: now)
+                try store.endPasswordResets(userID: user.id, now: now)
                 try store.setPasswordHash(userID: user.id, to: hash)
                 try store.revokeDevices(userID: user.id, now: now)
                 try store.audit(

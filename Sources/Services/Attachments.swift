@@ -35,6 +35,11 @@ public final class Attachments: Sendable {
     /// Refuses an unsupported type, a file whose first bytes do not match its declared type, an
     /// empty body, a file over the size limit and a user over their quota. If anything fails —
     /// the client going away included — nothing of the upload is left.
+    ///
+    /// The quota holds however many uploads run at once: the declared length is reserved in the
+    /// transaction that starts the upload, and each stored chunk that goes past the reservation
+    /// grows it in the chunk's own transaction, checked against everything the user holds and
+    /// has reserved. A failed upload's row goes, and its reservation with it.
     public func upload<Body: AsyncSequence>(
         owner: User, contentType rawType: String, filename: String?, declaredLength: Int?, body: Body
     ) async throws -> Attachment where Body.Element == [UInt8] {
@@ -46,15 +51,17 @@ public final class Attachments: Sendable {
             String($0.filter { !$0.isNewline && $0 != "\"" && $0 != "/" && $0 != "\\" }.prefix(200))
         }
         let quota = limits.attachmentQuotaBytes
-        let used = try await run { try await database.read { try $0.attachmentBytes(ownerID: owner.id) } }
-        if used + Int64(declaredLength ?? 0) > quota { throw ServiceError.quotaExceeded(limit: quota) }
-
         let publicID = SecretToken.generate(bytes: 16)
         let now = now
-        let id = try await run {
+        var reserved = Int64(declaredLength ?? 0)
+        let id = try await run { [reserved] in
             try await database.write { store in
-                try store.insertAttachment(
-                    publicID: publicID, ownerID: owner.id, contentType: contentType, filename: name, now: now)
+                guard try store.attachmentBytes(ownerID: owner.id) + reserved <= quota else {
+                    throw ServiceError.quotaExceeded(limit: quota)
+                }
+                return try store.insertAttachment(
+                    publicID: publicID, ownerID: owner.id, contentType: contentType, filename: name,
+                    reservedBytes: reserved, now: now)
             }
         }
         var finished = false
@@ -66,6 +73,7 @@ public final class Attachments: Sendable {
         }
         var hasher = SHA256()
         var size = 0
+        var stored: Int64 = 0
         var pending: [UInt8] = []
         var head: [UInt8]?
         var index = 0
@@ -78,17 +86,27 @@ public final class Attachments: Sendable {
             }
             let data = Data(bytes)
             let chunkIndex = index
+            let total = stored + Int64(bytes.count)
+            let previous = reserved
             try await run {
-                try await database.write {
-                    try $0.insertAttachmentChunk(attachmentID: id, index: chunkIndex, data: data)
+                try await database.write { store in
+                    if total > previous {
+                        // Past the reservation: grow it, if everything the user holds still fits.
+                        guard try store.attachmentBytes(ownerID: owner.id) - previous + total <= quota else {
+                            throw ServiceError.quotaExceeded(limit: quota)
+                        }
+                        try store.reserveAttachmentBytes(id: id, bytes: total)
+                    }
+                    try store.insertAttachmentChunk(attachmentID: id, index: chunkIndex, data: data)
                 }
             }
+            stored = total
+            reserved = max(previous, total)
             index += 1
         }
         for try await piece in body {
             size += piece.count
             guard size <= maxBytes else { throw ServiceError.tooLarge(limit: maxBytes) }
-            guard used + Int64(size) <= quota else { throw ServiceError.quotaExceeded(limit: quota) }
             hasher.update(data: piece)
             pending += piece
             while pending.count >= Self.chunkBytes {
@@ -101,17 +119,17 @@ public final class Attachments: Sendable {
         let digest = Data(hasher.finalize())
         let dimensions = FileSniffer.dimensions(contentType, head: head ?? [])
         let total = Int64(size)
-        let stored = try await run {
+        let attachment = try await run {
             try await database.write { store -> Attachment? in
                 try store.completeAttachment(
                     id: id, size: total, sha256: digest, width: dimensions?.0, height: dimensions?.1)
                 return try store.attachment(publicID: publicID)
             }
         }
-        guard let stored else { throw ServiceError.internal("upload vanished") }
+        guard let attachment else { throw ServiceError.internal("upload vanished") }
         finished = true
         logger.info("attachment stored", metadata: ["bytes": "\(size)", "type": "\(contentType)"])
-        return stored
+        return attachment
     }
 
     /// An attachment `user` may read (its uploader, a member of the room it was shared in, or a

@@ -146,6 +146,11 @@ public struct HearthConfiguration: Sendable {
         public var attachmentsPerMessage = 10
         /// Messages one user may send per minute, all devices together.
         public var messagesPerMinute = 120
+        /// WebSockets one device (one session token) may hold open at once; the newest over it is
+        /// refused with close code 4029.
+        public var socketsPerDevice = 8
+        /// WebSockets one user may hold open at once, all devices together (4029 past it).
+        public var socketsPerUser = 32
         /// Frames of any kind one connection may send per second (twice that in a burst).
         public var framesPerSecond = 50
         /// Rooms one user may be in.
@@ -179,6 +184,9 @@ public struct HearthConfiguration: Sendable {
         public var patternMaxCharacters = 100
         /// Longest `regex` pattern, in characters (longer ones cost more per message).
         public var regexMaxCharacters = 200
+        /// Memory, in KiB, that RE2 may use to compile and run one regex rule, and all of them
+        /// together in one set (its program and DFA cache); a rule or rule set over it is refused.
+        public var regexMemoryKiB = 8192
         /// Highest `N` of a `rate` rule `N/60s` (the window keeps N times per user).
         public var rateMaxCount = 1000
         /// Longest window of a `rate` rule, in seconds.
@@ -193,6 +201,9 @@ public struct HearthConfiguration: Sendable {
         public var contextMessages = 3
         /// Most items or audit entries one page returns.
         public var pageMaxLimit = 200
+
+        /// ``regexMemoryKiB`` in bytes.
+        var regexMemoryBytes: Int { regexMemoryKiB * 1024 }
 
         /// The defaults.
         public init() {}

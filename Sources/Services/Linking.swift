@@ -73,8 +73,9 @@ public final class Linking: Sendable {
     /// Creates a link code for the signed-in device of `session` (`POST /api/v1/devices/link`).
     public func create(for session: Session) async throws -> Code {
         let key = "link:\(session.user.id)"
-        if let wait = throttle.wait(for: key) { throw ServiceError.rateLimited(retryAfter: wait) }
-        throttle.record(key, policy: policies.linkPerUser)
+        if let wait = throttle.reserve([(key, policies.linkPerUser)]) {
+            throw ServiceError.rateLimited(retryAfter: wait)
+        }
         return try await makeCode(
             userID: session.user.id, kind: .link, createdBy: session.device.id, lifetime: limits.linkCodeLifetime)
     }
@@ -130,8 +131,9 @@ public final class Linking: Sendable {
         // A code of the wrong shape never reaches the database.
         guard Self.isWellFormed(code) else { throw ServiceError.linkInvalid }
         let key = "claim:\(client.throttleAddress)"
-        if let wait = throttle.wait(for: key) { throw ServiceError.rateLimited(retryAfter: wait) }
-        throttle.record(key, policy: policies.linkClaimPerAddress)
+        if let wait = throttle.reserve([(key, policies.linkClaimPerAddress)]) {
+            throw ServiceError.rateLimited(retryAfter: wait)
+        }
         let name = try rules.deviceName(deviceName, fallback: AccountRules.deviceName(fromUserAgent: client.userAgent))
         let digest = SecretToken.digest(code)
         let token = SecretToken.generate()
@@ -181,6 +183,7 @@ public final class Linking: Sendable {
         guard Self.isWellFormed(code) else { throw ServiceError.linkInvalid }
         let digest = SecretToken.digest(code)
         let now = now
+        let cap = limits.devicesPerUser
         let deviceName: String = try await run {
             try await database.write { store in
                 // Someone else's code looks exactly like an unknown one.
@@ -196,6 +199,10 @@ public final class Linking: Sendable {
                     throw ServiceError.linkInvalid
                 }
                 if approve {
+                    // The waiting device did not count toward the cap; it does from now on.
+                    guard try store.activeDeviceCount(userID: session.user.id) < cap else {
+                        throw ServiceError.tooManyDevices(limit: cap)
+                    }
                     try store.approveDevice(id: deviceID)
                 } else {
                     try store.revokeDevice(id: deviceID, now: now)

@@ -34,9 +34,11 @@ extension Accounts {
     public func completeSetup(
         token: String, username rawUsername: String, password: String, deviceName: String?, client: Client
     ) async throws -> SignedIn {
+        // Counted before the check of the token, in one step with the throttle's own check.
         let throttleKey = "register:\(client.throttleAddress)"
-        if let wait = throttle.wait(for: throttleKey) { throw ServiceError.rateLimited(retryAfter: wait) }
-        throttle.record(throttleKey, policy: policies.registerPerAddress)
+        if let wait = throttle.reserve([(throttleKey, policies.registerPerAddress)]) {
+            throw ServiceError.rateLimited(retryAfter: wait)
+        }
         guard try await setupIsAvailable(token: token) else { throw ServiceError.setupUnavailable }
 
         let username = try rules.username(rawUsername)

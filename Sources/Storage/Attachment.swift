@@ -35,17 +35,23 @@ extension Attachment: FetchableRecord {
 }
 
 extension Store {
-    /// Starts an upload: an incomplete attachment row.
+    /// Starts an upload: an incomplete attachment row whose `size` holds the bytes reserved for
+    /// it against its owner's quota until it completes.
     public func insertAttachment(
-        publicID: String, ownerID: Int64, contentType: String, filename: String?, now: Int64
+        publicID: String, ownerID: Int64, contentType: String, filename: String?, reservedBytes: Int64, now: Int64
     ) throws -> Int64 {
         try db.execute(
             sql: """
-                INSERT INTO attachments (public_id, owner_id, content_type, filename, created_at)
-                VALUES (?, ?, ?, ?, ?)
+                INSERT INTO attachments (public_id, owner_id, content_type, filename, size, created_at)
+                VALUES (?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [publicID, ownerID, contentType, filename, now])
+            arguments: [publicID, ownerID, contentType, filename, reservedBytes, now])
         return db.lastInsertedRowID
+    }
+
+    /// Changes the bytes an incomplete upload holds against its owner's quota.
+    public func reserveAttachmentBytes(id: Int64, bytes: Int64) throws {
+        try db.execute(sql: "UPDATE attachments SET size = ? WHERE id = ? AND complete = 0", arguments: [bytes, id])
     }
 
     /// Stores one chunk of an upload.
@@ -83,15 +89,11 @@ extension Store {
         try db.execute(sql: "UPDATE attachments SET message_id = ? WHERE id = ?", arguments: [messageID, attachmentID])
     }
 
-    /// Bytes a user has stored in attachments (complete or not).
+    /// Bytes a user's attachments count against their quota: the size of each complete one and
+    /// the bytes each upload under way has reserved.
     public func attachmentBytes(ownerID: Int64) throws -> Int64 {
         try Int64.fetchOne(
-            db,
-            sql: """
-                SELECT coalesce(sum(length(c.data)), 0) FROM attachment_chunks c
-                JOIN attachments a ON a.id = c.attachment_id WHERE a.owner_id = ?
-                """,
-            arguments: [ownerID]) ?? 0
+            db, sql: "SELECT coalesce(sum(size), 0) FROM attachments WHERE owner_id = ?", arguments: [ownerID]) ?? 0
     }
 
     /// How many attachment rows a user has, finished or not.

@@ -43,6 +43,8 @@ public struct Rule: Sendable, Equatable, Codable {
     public var message: String?
     /// When set, the rule applies only to accounts younger than this many days.
     public var newAccountDays: Int?
+    /// Why the server disabled the rule at start (its pattern no longer compiles); nil while it is in force.
+    public var disabled: String?
     public var createdBy: Int64?
     public var createdAt: Int64
     public var updatedAt: Int64
@@ -82,6 +84,7 @@ extension Rule: FetchableRecord {
         roomID = row["room_id"]
         message = row["message"]
         newAccountDays = row["new_account_days"]
+        disabled = row["disabled"]
         createdBy = row["created_by"]
         createdAt = row["created_at"]
         updatedAt = row["updated_at"]
@@ -122,7 +125,7 @@ extension Store {
         try db.execute(
             sql: """
                 UPDATE rules SET kind = ?, pattern = ?, action = ?, room_id = ?, message = ?, new_account_days = ?,
-                                 updated_at = ?
+                                 disabled = NULL, updated_at = ?
                 WHERE id = ?
                 """,
             arguments: [
@@ -130,6 +133,11 @@ extension Store {
                 rule.updatedAt, rule.id,
             ])
         return changes > 0
+    }
+
+    /// Takes a rule out of force, keeping it and the reason (`rules.disabled`); saving it again enables it.
+    public func disableRule(id: Int64, reason: String) throws {
+        try db.execute(sql: "UPDATE rules SET disabled = ? WHERE id = ?", arguments: [reason, id])
     }
 
     /// Deletes a rule; returns false when there is no such rule.

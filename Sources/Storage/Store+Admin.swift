@@ -130,4 +130,11 @@ extension Store {
     public func usePasswordReset(codeHash: Data, now: Int64) throws {
         try db.execute(sql: "UPDATE password_resets SET used_at = ? WHERE code_hash = ?", arguments: [now, codeHash])
     }
+
+    /// Ends every outstanding reset code of a user, as when their password changes.
+    public func endPasswordResets(userID: Int64, now: Int64) throws {
+        try db.execute(
+            sql: "UPDATE password_resets SET used_at = ? WHERE user_id = ? AND used_at IS NULL",
+            arguments: [now, userID])
+    }
 }

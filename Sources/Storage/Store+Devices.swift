@@ -18,10 +18,24 @@ extension Store {
             createdAt: now, lastSeenAt: now, revokedAt: nil, pending: pending, kind: kind)
     }
 
-    /// How many devices of a user have a session, live or waiting for approval.
+    /// How many devices of a user have a live session (devices waiting for a link approval do not count).
     public func activeDeviceCount(userID: Int64) throws -> Int {
         try Int.fetchOne(
-            db, sql: "SELECT count(*) FROM devices WHERE user_id = ? AND revoked_at IS NULL", arguments: [userID]) ?? 0
+            db, sql: "SELECT count(*) FROM devices WHERE user_id = ? AND revoked_at IS NULL AND pending = 0",
+            arguments: [userID]) ?? 0
+    }
+
+    /// Ends the pending devices whose link code has expired unapproved; returns their ids.
+    public func expirePendingDevices(now: Int64) throws -> [Int64] {
+        let ids = try Int64.fetchAll(
+            db,
+            sql: """
+                SELECT d.id FROM devices d JOIN link_codes l ON l.device_id = d.id
+                WHERE d.pending = 1 AND d.revoked_at IS NULL AND l.state = 'claimed' AND l.expires_at <= ?
+                """,
+            arguments: [now])
+        for id in ids { try revokeDevice(id: id, now: now) }
+        return ids
     }
 
     /// The device with this id, if any.

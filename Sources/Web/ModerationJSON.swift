@@ -10,6 +10,8 @@ struct RuleJSON: Encodable {
     let scope: Int64?
     let message: String?
     let newAccountDays: Int?
+    /// Why the server took the rule out of force at start (it no longer compiles); absent while in force.
+    let disabled: String?
     let createdAt: Int64
     let updatedAt: Int64
 
@@ -21,6 +23,7 @@ struct RuleJSON: Encodable {
         scope = rule.roomID
         message = rule.message
         newAccountDays = rule.newAccountDays
+        disabled = rule.disabled
         createdAt = rule.createdAt
         updatedAt = rule.updatedAt
     }

@@ -126,6 +126,8 @@ struct GlobalOptions: ParsableArguments {
             ("HEARTH_MAX_BODY_BYTES", \.maxBodyBytes),
             ("HEARTH_MESSAGES_PER_MINUTE", \.messagesPerMinute),
             ("HEARTH_FRAMES_PER_SECOND", \.framesPerSecond),
+            ("HEARTH_SOCKETS_PER_DEVICE", \.socketsPerDevice),
+            ("HEARTH_SOCKETS_PER_USER", \.socketsPerUser),
             ("HEARTH_ROOMS_PER_USER", \.roomsPerUser),
             ("HEARTH_MEMBERS_PER_ROOM", \.membersPerRoom),
             ("HEARTH_OUTBOX_FRAMES", \.outboxFrames),
@@ -151,20 +153,21 @@ struct GlobalOptions: ParsableArguments {
             ("HEARTH_MAX_RULES", \.maxRules),
             ("HEARTH_RULE_PATTERN_MAX_CHARS", \.patternMaxCharacters),
             ("HEARTH_RULE_REGEX_MAX_CHARS", \.regexMaxCharacters),
+            ("HEARTH_RULE_REGEX_MEMORY_KIB", \.regexMemoryKiB),
             ("HEARTH_RULE_RATE_MAX_COUNT", \.rateMaxCount),
             ("HEARTH_REPORT_REASON_MAX_CHARS", \.reasonMaxCharacters),
             ("HEARTH_QUEUE_CONTEXT_MESSAGES", \.contextMessages),
         ]
     }
 
-    /// Sends logs to stderr at the chosen level.
+    /// Sends logs to stderr at the chosen level, secrets redacted (``RedactingLogHandler``).
     func bootstrapLogging(defaultLevel: String = "critical") throws -> Logger {
         let name = logLevel ?? ProcessInfo.processInfo.environment["HEARTH_LOG_LEVEL"] ?? defaultLevel
         guard let level = Logger.Level(rawValue: name.lowercased()) else {
             throw CLIError("Unknown log level '\(name)'; use trace, debug, info, notice, warning, error or critical.")
         }
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = RedactingLogHandler(wrapped: StreamLogHandler.standardError(label: label))
             handler.logLevel = level
             return handler
         }

@@ -28,4 +28,14 @@ import Testing
             digest.map { String(format: "%02x", $0) }.joined()
                 == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
+
+    @Test func redactionTakesOutEveryTokenAndCodeAndNothingElse() {
+        let token = SecretToken.generate()
+        let code = SecretToken.generateCode()
+        let line = "GET /reset/\(token) 200 invite=\(code) user=mum"
+        #expect(SecretToken.redacting(line) == "GET /reset/[redacted] 200 invite=[redacted] user=mum")
+        // Dates, backup file names, ids and ordinary words pass unchanged.
+        let plain = "backup written target=/mnt/usb/hearth-2026-12-05T01-00-00Z.age bytes=123456789 room=42"
+        #expect(SecretToken.redacting(plain) == plain)
+    }
 }

@@ -124,7 +124,7 @@ import Testing
                 seq: 1, roomID: room.id, senderID: user.id, deviceID: device.id, clientID: "c", body: "photo", now: 1)
             let messageID = try #require(try store.messageID(deviceID: device.id, clientID: "c"))
             let attachment = try store.insertAttachment(
-                publicID: "p", ownerID: user.id, contentType: "image/png", filename: nil, now: 1)
+                publicID: "p", ownerID: user.id, contentType: "image/png", filename: nil, reservedBytes: 3, now: 1)
             try store.insertAttachmentChunk(attachmentID: attachment, index: 0, data: Data([1, 2, 3]))
             try store.attach(attachmentID: attachment, toMessage: messageID)
             try store.db.execute(sql: "DELETE FROM messages WHERE id = ?", arguments: [messageID])

@@ -353,7 +353,8 @@ import FoundationNetworking
     @Test func badRulesGetInvalidRuleAndNothingIsSaved() async throws {
         try await withHousehold { home in
             let bad: [[String: Any]] = [
-                ["kind": "regex", "pattern": "([a-z]+)*$", "action": "block"],
+                ["kind": "regex", "pattern": "(?<!not )spam", "action": "block"],
+                ["kind": "regex", "pattern": "(x)\\1", "action": "block"],
                 ["kind": "regex", "pattern": "[unclosed", "action": "block"],
                 ["kind": "sentiment", "pattern": "angry", "action": "block"],
                 ["kind": "word", "pattern": "darn", "action": "shout"],

@@ -41,16 +41,37 @@ public final class Moderation: Sendable {
         self.clock = clock
         self.logger = logger
         let now = clock().epochMilliseconds
-        let (rules, mutes) = try database.readNow { store in (try store.rules(), try store.mutedUsers(now: now)) }
-        state = Mutex(State(rules: RuleSet(rules: rules, limits: limits), mutes: mutes))
+        var (rules, mutes) = try database.readNow { store in (try store.rules(), try store.mutedUsers(now: now)) }
+        let broken = RuleSet.uncompilable(rules, limits: limits)
+        if !broken.isEmpty {
+            rules = try database.writeNow { store in
+                for (rule, reason) in broken {
+                    try store.disableRule(id: rule.id, reason: reason)
+                    try store.audit(
+                        .server, "rule_disabled", target: "rule \(rule.id)", detail: "\(rule.summary): \(reason)",
+                        now: now)
+                }
+                return try store.rules()
+            }
+            for (rule, reason) in broken {
+                logger.warning("rule disabled", metadata: ["rule": "\(rule.summary)", "reason": "\(reason)"])
+            }
+        }
+        state = Mutex(State(rules: try RuleSet(rules: rules, limits: limits), mutes: mutes))
     }
 
     var now: Int64 { clock().epochMilliseconds }
 
     // MARK: The send path
 
+    /// Whether screening a message runs text rules (then the relay screens off the event loop).
+    var screensText: Bool {
+        state.withLock { $0.rules.screensText }
+    }
+
     /// Screens a message before it is queued for commit: mutes, then every text and `rate` rule.
-    /// `rate` windows count the send unless it is refused.
+    /// `rate` windows count the send unless it is refused. With text rules this is real work
+    /// (linear in the message's length): callers keep it off the event loops.
     func screen(body: String, roomID: Int64, sender: RelayConnection) -> Screening {
         let now = self.now
         let (rules, mutedUntil) = state.withLock { ($0.rules, $0.mutes[sender.userID]) }
@@ -216,20 +237,24 @@ public final class Moderation: Sendable {
         }
     }
 
-    /// Runs a rule change in one transaction, then rebuilds the matcher from what it committed.
+    /// Runs a rule change in one transaction and rebuilds the matcher from its rules before it
+    /// commits: a change that leaves a set the server cannot compile (over the regex memory
+    /// limit) is refused and rolled back, and the rules in force stay as they were.
     private func changeRules<T: Sendable>(_ change: @escaping @Sendable (Store) throws -> T) async throws -> T {
-        let (result, rules, generation) = try await run {
+        let limits = self.limits
+        let (result, compiled, generation) = try await run {
             try await database.write { store in
                 let result = try change(store)
+                let compiled = try RuleSet(rules: try store.rules(), limits: limits)
                 // Inside the write lock: generations follow commit order.
                 let generation = self.generations.withLock { value in
                     value += 1
                     return value
                 }
-                return (result, try store.rules(), generation)
+                return (result, compiled, generation)
             }
         }
-        let compiled = RuleSet(rules: rules, limits: limits)
+        let rules = compiled.rules
         state.withLock { state in
             guard generation > state.generation else { return }
             state.rules = compiled

@@ -48,7 +48,7 @@ public struct RuleDraft: Sendable, Equatable {
             guard !keys.isEmpty else { throw .invalidRule("a word rule needs letters or digits") }
             canonical = pattern
         case .regex:
-            try RegexCheck.check(pattern)
+            _ = try RegexCheck.compile(pattern, maxMemory: limits.regexMemoryBytes)
             canonical = pattern
         case .link:
             canonical = try Self.domain(pattern)

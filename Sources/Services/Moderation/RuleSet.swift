@@ -6,8 +6,9 @@ import Storage
 ///
 /// - `word` rules go into one table keyed by their first normalized word, so a message costs one
 ///   lookup per word however many rules there are;
-/// - `regex` rules run only when the text has the plain text they require (``RegexPrefilter``:
-///   one pass over the message for all of them), so most messages run none;
+/// - `regex` rules are compiled by RE2 twice: all together into one set, so a single pass over
+///   the message (linear in its length) says which of them match, and each alone, run only on a
+///   message the set says it matches, to find where (for masks and the audit log);
 /// - `link`, `attachment_type` and `rate` rules are short lists checked in turn.
 final class RuleSet: Sendable {
     /// A rule that matched, and (for text rules) where in the message.
@@ -30,9 +31,8 @@ final class RuleSet: Sendable {
         let rule: Int
     }
 
-    private struct CompiledRegex: @unchecked Sendable {
-        // NSRegularExpression is immutable once built and safe to share between threads.
-        let regex: NSRegularExpression
+    private struct CompiledRegex: Sendable {
+        let regex: LinearRegex
         let rule: Int
     }
 
@@ -40,13 +40,17 @@ final class RuleSet: Sendable {
     /// Word rules by the hash of their first word.
     private let phrases: [UInt64: [Phrase]]
     private let regexes: [CompiledRegex]
-    private let prefilter: RegexPrefilter
+    /// Every regex rule in one RE2 set, when there are any.
+    private let regexSet: LinearRegexSet?
     private let links: [Int]
     private let attachmentTypes: [Int]
     let rates: [(rule: Rule, limit: RateLimit)]
 
-    /// Compiles `rules`; a rule that no longer compiles (stored by an older version) is skipped.
-    init(rules: [Rule], limits: HearthConfiguration.ModerationLimits) {
+    /// Compiles the rules in force (disabled ones are left out). Throws ``ServiceError/invalidRule(_:)``
+    /// when a regex does not compile or the regex rules together need more memory than
+    /// `regexMemoryKiB`; ``uncompilable(_:limits:)`` finds such rules among stored ones.
+    init(rules: [Rule], limits: HearthConfiguration.ModerationLimits) throws(ServiceError) {
+        let rules = rules.filter { $0.disabled == nil }
         self.rules = rules
         var phrases: [UInt64: [Phrase]] = [:]
         var regexes: [CompiledRegex] = []
@@ -61,9 +65,8 @@ final class RuleSet: Sendable {
                 guard let first = hashes.first else { continue }
                 phrases[first, default: []].append(Phrase(keys: keys, hashes: hashes, rule: index))
             case .regex:
-                if let regex = try? NSRegularExpression(pattern: rule.pattern, options: [.caseInsensitive]) {
-                    regexes.append(CompiledRegex(regex: regex, rule: index))
-                }
+                let regex = try RegexCheck.compile(rule.pattern, maxMemory: limits.regexMemoryBytes)
+                regexes.append(CompiledRegex(regex: regex, rule: index))
             case .link: links.append(index)
             case .attachmentType: attachmentTypes.append(index)
             case .rate:
@@ -72,13 +75,60 @@ final class RuleSet: Sendable {
         }
         self.phrases = phrases
         self.regexes = regexes
-        prefilter = RegexPrefilter(patterns: regexes.map { rules[$0.rule].pattern })
+        regexSet = try Self.regexSet(regexes.map { rules[$0.rule].pattern }, limits: limits)
         self.links = links
         self.attachmentTypes = attachmentTypes
         self.rates = rates
     }
 
     var isEmpty: Bool { rules.isEmpty }
+
+    /// Whether any rule looks at a message's text (`word`, `regex` or `link`): then screening a
+    /// message does real work, and the relay does it off the event loop.
+    var screensText: Bool { !phrases.isEmpty || !regexes.isEmpty || !links.isEmpty }
+
+    /// One RE2 set of `patterns`, nil for none; refused over the memory limit.
+    private static func regexSet(
+        _ patterns: [String], limits: HearthConfiguration.ModerationLimits
+    ) throws(ServiceError) -> LinearRegexSet? {
+        guard !patterns.isEmpty else { return nil }
+        do {
+            return try LinearRegexSet(patterns, maxMemory: limits.regexMemoryBytes)
+        } catch {
+            switch error {
+            case .overMemoryLimit:
+                throw .invalidRule(
+                    "the regex rules together need more than \(limits.regexMemoryKiB) KiB to compile "
+                        + "(HEARTH_RULE_REGEX_MEMORY_KIB): simplify or remove one")
+            case .pattern(_, let reason):
+                throw .invalidRule("the regular expression does not compile: \(reason)")
+            }
+        }
+    }
+
+    /// The stored rules in force that this server cannot compile, and why: each regex alone
+    /// (one written for an older, backtracking engine may use what RE2 lacks), then all of them
+    /// together, the newest left out until the rest fit the memory limit.
+    static func uncompilable(
+        _ rules: [Rule], limits: HearthConfiguration.ModerationLimits
+    ) -> [(rule: Rule, reason: String)] {
+        var broken: [(rule: Rule, reason: String)] = []
+        var fitting: [Rule] = []
+        for rule in rules where rule.kind == .regex && rule.disabled == nil {
+            do {
+                _ = try RegexCheck.compile(rule.pattern, maxMemory: limits.regexMemoryBytes)
+                fitting.append(rule)
+            } catch {
+                broken.append((rule, error.message))
+            }
+        }
+        while !fitting.isEmpty, (try? regexSet(fitting.map(\.pattern), limits: limits)) == nil {
+            let newest = fitting.removeLast()
+            broken.append(
+                (newest, "the regex rules together need more than \(limits.regexMemoryKiB) KiB to compile"))
+        }
+        return broken
+    }
 
     /// Whether `rule` applies to a message sent in `context`.
     static func applies(_ rule: Rule, in context: Context) -> Bool {
@@ -116,12 +166,12 @@ final class RuleSet: Sendable {
                 }
             }
         }
-        if !regexes.isEmpty {
-            let whole = NSRange(text.startIndex..., in: text)
-            for candidate in prefilter.candidates(in: text, count: regexes.count) {
+        if let regexSet {
+            // RE2 falls back on running each regex alone when the set's DFA runs out of memory.
+            for candidate in regexSet.matching(text) ?? Array(regexes.indices) {
                 let compiled = regexes[candidate]
                 guard Self.applies(rules[compiled.rule], in: context) else { continue }
-                let ranges = compiled.regex.matches(in: text, range: whole).compactMap { Range($0.range, in: text) }
+                let ranges = compiled.regex.ranges(in: text)
                 if !ranges.isEmpty { hits[compiled.rule, default: []].append(contentsOf: ranges) }
             }
         }

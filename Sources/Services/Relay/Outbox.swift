@@ -8,6 +8,8 @@ public enum CloseReason: Sendable, Equatable {
     case tooSlow
     /// The device's session ended: signed out, revoked, or the account disabled (4001).
     case sessionEnded
+    /// The device or its user already has as many sockets open as allowed (4029): the newest is refused.
+    case tooManySockets
     /// The client closed the socket or broke the protocol: the WebSocket layer answers it, so
     /// the writer sends no close frame of its own.
     case clientGone
@@ -18,6 +20,7 @@ public enum CloseReason: Sendable, Equatable {
         case .goingAway: 1001
         case .tooSlow: 4008
         case .sessionEnded: 4001
+        case .tooManySockets: 4029
         case .clientGone: 1000
         }
     }
@@ -28,6 +31,7 @@ public enum CloseReason: Sendable, Equatable {
         case .goingAway: "server shutting down"
         case .tooSlow: "too slow: reconnect and sync"
         case .sessionEnded: "session ended"
+        case .tooManySockets: "too many sockets open for this device or account"
         case .clientGone: "client gone"
         }
     }

@@ -27,10 +27,10 @@ public final class Relay: Sendable {
         writer = MessageWriter(database: database, hub: hub, moderation: moderation, clock: clock, logger: logger)
     }
 
-    /// Opens a relay session for an authenticated device's new socket; nil while shutting down.
-    public func open(_ session: Session) async -> RelaySession? {
-        guard let connection = await hub.connect(session) else { return nil }
-        return RelaySession(relay: self, connection: connection)
+    /// Opens a relay session for an authenticated device's new socket, or says why the socket
+    /// is to be closed at once (the server shuts down, or too many sockets are open).
+    public func open(_ session: Session) async -> Result<RelaySession, CloseRefusal> {
+        await hub.connect(session).map { RelaySession(relay: self, connection: $0) }
     }
 
     /// Takes one `send` from the user's budget; false when they are over `messagesPerMinute`.
@@ -45,6 +45,11 @@ public final class Relay: Sendable {
             .take(now: now)
         }
     }
+}
+
+/// Why a new socket is closed as soon as it opens.
+public struct CloseRefusal: Error, Sendable {
+    public let reason: CloseReason
 }
 
 /// A token bucket: `capacity` tokens, refilled at `rate` per second.

@@ -43,23 +43,36 @@ public final class RelayHub: Sendable {
 
     // MARK: Connections
 
-    /// Registers a new socket of `session`'s device. Returns nil while the server shuts down.
-    public func connect(_ session: Session) async -> RelayConnection? {
+    /// Registers a new socket of `session`'s device, or says why not: the server shuts down
+    /// (``CloseReason/goingAway``), or the device or its user already holds as many sockets as
+    /// `socketsPerDevice` / `socketsPerUser` allow (``CloseReason/tooManySockets``).
+    public func connect(_ session: Session) async -> Result<RelayConnection, CloseRefusal> {
         let connection = RelayConnection(
             userID: session.user.id, username: session.user.username, deviceID: session.device.id,
             accountCreatedAt: session.user.createdAt, limits: limits
         ) { [weak self] connection in
             self?.disconnect(connection, reason: .tooSlow)
         }
-        let firstDevice: Bool? = registry.withLock { registry in
-            guard !registry.shuttingDown else { return nil }
-            let first = registry.byUser[connection.userID, default: []].isEmpty
+        let limits = limits
+        let admitted: Result<Bool, CloseRefusal> = registry.withLock { registry in
+            guard !registry.shuttingDown else { return .failure(CloseRefusal(reason: .goingAway)) }
+            let open = registry.byUser[connection.userID, default: []]
+            guard open.count < limits.socketsPerUser,
+                open.count(where: { $0.deviceID == connection.deviceID }) < limits.socketsPerDevice
+            else { return .failure(CloseRefusal(reason: .tooManySockets)) }
             registry.byUser[connection.userID, default: []].insert(connection)
-            return first
+            return .success(open.isEmpty)
         }
-        guard let firstDevice else { return nil }
-        await announcePresence(of: connection, online: true, changed: firstDevice)
-        return connection
+        switch admitted {
+        case .failure(let refusal):
+            if refusal.reason == .tooManySockets {
+                logger.notice("socket refused: too many open", metadata: ["device": "\(connection.deviceID)"])
+            }
+            return .failure(refusal)
+        case .success(let firstDevice):
+            await announcePresence(of: connection, online: true, changed: firstDevice)
+            return .success(connection)
+        }
     }
 
     /// Removes a socket that has ended (its handler returns). Tells contacts when the user's last device left.

@@ -73,6 +73,7 @@ extension AdminController {
                 "scope": rule.roomID.map { "room \($0)" } ?? "every room",
             ]
             row["newAccountDays"] = rule.newAccountDays
+            row["disabled"] = rule.disabled
             return row
         }
         page["testBody"] = testFields["body"] ?? ""

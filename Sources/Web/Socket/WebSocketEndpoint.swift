@@ -44,16 +44,17 @@ struct WebSocketEndpoint: Sendable {
     }
 
     /// After the `101`: opens the device's relay session and hands the socket to its handler, or
-    /// closes it with 4001 when there is no session to open (the server is shutting down).
+    /// closes it with the refusal's code: 1001 while the server shuts down, 4029 when the device
+    /// or its user already has as many sockets open as allowed.
     func install(_ upgrade: AcceptedUpgrade, on channel: any Channel) -> EventLoopFuture<Void> {
-        let promise = channel.eventLoop.makePromise(of: RelaySession?.self)
+        let promise = channel.eventLoop.makePromise(of: Result<RelaySession, CloseRefusal>.self)
         promise.completeWithTask { [services] in await services.relay.open(upgrade.session) }
         let relay = services.configuration.relay
         let hub = services.relay.hub
         let logger = services.logger
-        return promise.futureResult.flatMapThrowing { session in
-            guard let session else {
-                let reason = CloseReason.sessionEnded
+        return promise.futureResult.flatMapThrowing { opened in
+            guard case .success(let session) = opened else {
+                let reason = opened.refusal
                 let frame = RelaySocketHandler.closeFrame(
                     code: WebSocketErrorCode(codeNumber: Int(reason.code)), reason: reason.text,
                     allocator: channel.allocator)
@@ -71,6 +72,14 @@ struct WebSocketEndpoint: Sendable {
                 throw error
             }
         }
+    }
+}
+
+extension Result where Success == RelaySession, Failure == CloseRefusal {
+    /// Why the socket is closed at once; ``CloseReason/goingAway`` for a session that opened.
+    fileprivate var refusal: CloseReason {
+        if case .failure(let refusal) = self { return refusal.reason }
+        return .goingAway
     }
 }
 
