@@ -51,7 +51,11 @@ let package = Package(
         ),
         .target(
             name: "Storage",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                // SHA-256 for migrations that turn stored secrets into their digests.
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             exclude: ["Migrations"],
             plugins: ["EmbedFiles"]
         ),
@@ -112,7 +116,10 @@ let package = Package(
         .testTarget(name: "CredentialsTests", dependencies: ["Credentials"]),
         .testTarget(
             name: "StorageTests",
-            dependencies: ["Storage", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "Storage", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .target(
             name: "HearthTestSupport",

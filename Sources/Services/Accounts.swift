@@ -121,23 +121,23 @@ public final class Accounts: Sendable {
             if mode == .invite { throw ServiceError.inviteRequired }
             return nil
         }
-        guard let invite = try store.invite(code: code) else { throw ServiceError.inviteInvalid }
+        guard let invite = try store.invite(codeHash: SecretToken.digest(code)) else {
+            throw ServiceError.inviteInvalid
+        }
         if invite.revokedAt != nil { throw ServiceError.inviteRevoked }
         if let expiry = invite.expiresAt, expiry <= now { throw ServiceError.inviteExpired }
         if invite.uses >= invite.maxUses { throw ServiceError.inviteUsedUp }
         return invite
     }
 
-    /// Inserts a user, turning a taken name into ``ServiceError/usernameTaken``; an admin makes
-    /// any setup token void.
+    /// Inserts a user, refusing a taken name with ``ServiceError/usernameTaken`` (checked inside
+    /// the write transaction, so no other insert can come between); an admin makes any setup
+    /// token void.
     static func insertUser(_ store: Store, _ user: User) throws -> User {
-        do {
-            let stored = try store.insertUser(user)
-            if stored.role == .admin { try store.deleteSetupTokens() }
-            return stored
-        } catch StorageError.constraint {
-            throw ServiceError.usernameTaken
-        }
+        guard try store.user(named: user.username) == nil else { throw ServiceError.usernameTaken }
+        let stored = try store.insertUser(user)
+        if stored.role == .admin { try store.deleteSetupTokens() }
+        return stored
     }
 
     /// The current registration mode.

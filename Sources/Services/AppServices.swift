@@ -22,7 +22,7 @@ public final class AppServices: Sendable {
     let clock: @Sendable () -> Date
     public let logger: Logger
 
-    static let publicURLKey = "public_url"
+    static let publicURLKey = Store.publicURLKey
 
     /// Opens the data dir's database (creating and migrating it) and builds the services.
     public init(
@@ -85,9 +85,9 @@ public final class AppServices: Sendable {
         }
     }
 
-    /// The URL an invite code is used at.
-    public func inviteURL(_ invite: Invite) async -> String {
-        await publicURL() + "/invite/" + invite.code
+    /// The URL a new invite's code is used at.
+    public func inviteURL(_ created: Invites.Created) async -> String {
+        await publicURL() + "/invite/" + created.code
     }
 
     /// Succeeds when the database can be read and written.

@@ -57,7 +57,8 @@ public final class Backups: Sendable {
         let dataDirectory = dataDirectory
         let result: Result<Int64, ServiceError> = await Task.detached(priority: .utility) {
             Result {
-                try Self.write(database: database, dataDirectory: dataDirectory, to: target, recipients: recipients)
+                try Self.write(
+                    database: database, dataDirectory: dataDirectory, to: target, recipients: recipients, now: started)
             }
             .mapError { error in
                 if let error = error as? ServiceError { return error }
@@ -97,7 +98,7 @@ public final class Backups: Sendable {
 
     /// The blocking part of a backup; returns the size written.
     static func write(
-        database: AppDatabase, dataDirectory: URL, to target: URL, recipients: [AgeRecipient]
+        database: AppDatabase, dataDirectory: URL, to target: URL, recipients: [AgeRecipient], now: Int64
     ) throws
         -> Int64
     {
@@ -118,7 +119,7 @@ public final class Backups: Sendable {
             try? fileManager.removeItem(at: snapshot)
             try? fileManager.removeItem(at: partial)
         }
-        try database.snapshot(to: snapshot)
+        try database.snapshot(to: snapshot, madeAt: now)
         guard fileManager.createFile(atPath: partial.path, contents: nil, attributes: [.posixPermissions: 0o600]),
             let output = try? FileHandle(forWritingTo: partial), let input = try? FileHandle(forReadingFrom: snapshot)
         else { throw ServiceError.backupFailed("cannot create a file in \(directory.path)") }
@@ -259,6 +260,8 @@ public final class Backups: Sendable {
 
     /// What a restore did.
     public struct Restored: Sendable {
+        /// What the backup held.
+        public let summary: AppDatabase.Summary
         /// Where the database that was replaced now is, if there was one.
         public let previous: URL?
         /// The migrations the restored database has now.
@@ -268,17 +271,23 @@ public final class Backups: Sendable {
     /// Replaces the data dir's database with the one in an encrypted backup.
     ///
     /// Refuses while a server holds the data dir. Decrypts to a temporary file, checks it is an
-    /// intact Hearth database with a schema this binary knows, and only then swaps it in, keeping
-    /// the old file as `hearth.sqlite.pre-restore-<time>`; then migrates it if it is older. On any
-    /// failure the data dir is as it was.
+    /// intact Hearth database with a schema this binary knows, hands its summary to `confirm`
+    /// (which throws to stop: age does not say who made a file, so whoever restores should see
+    /// what it holds first), and only then swaps it in, keeping the old file as
+    /// `hearth.sqlite.pre-restore-<time>`; then migrates it if it is older. On any failure or
+    /// refusal the data dir is as it was.
     public static func restore(
-        from file: URL, identities: [AgeIdentity], dataDirectory: URL, now: Date = Date()
+        from file: URL, identities: [AgeIdentity], dataDirectory: URL, now: Date = Date(),
+        confirm: (AppDatabase.Summary) throws -> Void = { _ in }
     ) throws -> Restored {
         let lock = try DataDirectoryLock(dataDirectory)
         defer { withExtendedLifetime(lock) {} }
         let fileManager = FileManager.default
         let temporary = dataDirectory.appending(path: ".restore-\(UUID().uuidString).sqlite")
-        defer { try? fileManager.removeItem(at: temporary) }
+        defer {
+            // The checks below open the file, and SQLite gives it `-wal` and `-shm` side files.
+            for suffix in ["", "-wal", "-shm"] { try? fileManager.removeItem(atPath: temporary.path + suffix) }
+        }
         guard let input = try? FileHandle(forReadingFrom: file) else {
             throw ServiceError.restoreFailed("cannot read \(file.path)")
         }
@@ -293,11 +302,15 @@ public final class Backups: Sendable {
         } catch {
             throw ServiceError.restoreFailed(reason(error))
         }
+        let summary: AppDatabase.Summary
         do {
-            _ = try AppDatabase.verifyHearthDatabase(at: temporary)
+            summary = try AppDatabase.verifyHearthDatabase(at: temporary)
         } catch {
             throw ServiceError.restoreFailed("the backup holds \(reason(error))")
         }
+        try confirm(summary)
+        // Everything in the file itself, and its side files gone, before it takes the real name.
+        AppDatabase.checkpointFile(at: temporary)
         let current = dataDirectory.appending(path: AppDatabase.fileName)
         var previous: URL?
         if fileManager.fileExists(atPath: current.path) {
@@ -327,7 +340,7 @@ public final class Backups: Sendable {
                     now: now.epochMilliseconds)
             }
             try restored.close()
-            return Restored(previous: previous, migrations: migrations)
+            return Restored(summary: summary, previous: previous, migrations: migrations)
         } catch {
             throw ServiceError.restoreFailed("the restored database does not open: \(reason(error))")
         }

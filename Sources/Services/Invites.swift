@@ -26,11 +26,19 @@ public final class Invites: Sendable {
 
     var now: Int64 { clock().epochMilliseconds }
 
-    /// Creates an invite for `uses` registrations, valid for `lifetime` seconds (default seven days).
+    /// A new invite and its code: the only time the code exists outside the link given out.
+    public struct Created: Sendable {
+        public let invite: Invite
+        /// 128 random bits in lowercase base32; what `register` takes as `invite`.
+        public let code: String
+    }
+
+    /// Creates an invite for `uses` registrations, valid for `lifetime` seconds (default seven
+    /// days). Only the code's SHA-256 is stored: the code is returned here, once.
     public func create(
         uses: Int = 1, lifetime: TimeInterval? = nil, admin: Bool = false, by actor: AuditActor = .cli
     )
-        async throws -> Invite
+        async throws -> Created
     {
         guard (1...limits.inviteMaxUses).contains(uses) else {
             throw ServiceError.invalidInviteOptions("uses must be between 1 and \(limits.inviteMaxUses)")
@@ -45,7 +53,7 @@ public final class Invites: Sendable {
         let invite = try await run {
             try await database.write { store in
                 let invite = try store.insertInvite(
-                    code: code, createdBy: actor.userID, maxUses: uses, admin: admin,
+                    codeHash: SecretToken.digest(code), createdBy: actor.userID, maxUses: uses, admin: admin,
                     expiresAt: now + Int64(lifetime * 1000), now: now)
                 try store.audit(
                     actor, "invite_created", target: "invite \(invite.id)",
@@ -55,7 +63,7 @@ public final class Invites: Sendable {
             }
         }
         logger.info("invite created", metadata: ["invite": "\(invite.id)", "uses": "\(uses)", "admin": "\(admin)"])
-        return invite
+        return Created(invite: invite, code: code)
     }
 
     /// Every invite, newest first.
@@ -65,16 +73,26 @@ public final class Invites: Sendable {
 
     /// Revokes the invite with this code; ``ServiceError/notFound(_:)`` when there is none.
     public func revoke(code: String, by actor: AuditActor = .cli) async throws {
+        let digest = SecretToken.digest(code.trimmingCharacters(in: .whitespaces).lowercased())
+        try await revoke(by: actor) { try $0.invite(codeHash: digest) }
+    }
+
+    /// Revokes the invite with this id (as `hearth invite list` and the admin panel show it).
+    public func revoke(id: Int64, by actor: AuditActor = .cli) async throws {
+        try await revoke(by: actor) { try $0.invite(id: id) }
+    }
+
+    private func revoke(by actor: AuditActor, _ find: @escaping @Sendable (Store) throws -> Invite?) async throws {
         let now = self.now
-        let code = code.lowercased()
-        try await run {
+        let id = try await run {
             try await database.write { store in
-                guard let invite = try store.invite(code: code) else { throw ServiceError.notFound("Invite \(code)") }
+                guard let invite = try find(store) else { throw ServiceError.notFound("That invite") }
                 try store.revokeInvite(id: invite.id, now: now)
                 try store.audit(actor, "invite_revoked", target: "invite \(invite.id)", now: now)
+                return invite.id
             }
         }
-        logger.info("invite revoked")
+        logger.info("invite revoked", metadata: ["invite": "\(id)"])
     }
 
     /// Where an invite stands now.

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GRDB
 
@@ -92,6 +93,7 @@ public final class AppDatabase: Sendable {
         var migrator = DatabaseMigrator()
         for file in try Migrations.all() {
             migrator.registerMigration(file.identifier) { db in
+                db.add(function: Self.sha256Function)
                 try db.execute(sql: file.sql)
             }
         }
@@ -105,6 +107,13 @@ public final class AppDatabase: Sendable {
         } catch {
             throw Self.mapped(error)
         }
+    }
+
+    /// `hearth_sha256(text)`, for migrations: the SHA-256 of the text's UTF-8 bytes as a blob, as
+    /// `SecretToken.digest` makes it (a migration that hashes stored secrets uses it).
+    static let sha256Function = DatabaseFunction("hearth_sha256", argumentCount: 1, pure: true) { values in
+        guard let text = String.fromDatabaseValue(values[0]) else { return nil }
+        return Data(SHA256.hash(data: Data(text.utf8)))
     }
 
     /// The identifiers of the migrations recorded in the database, in order.

@@ -1,10 +1,9 @@
 import GRDB
 
-/// An invitation to register: a code that may be used `maxUses` times until it expires.
+/// An invitation to register: a code that may be used `maxUses` times until it expires. Only the
+/// code's SHA-256 is stored; the code itself is shown once, when the invite is made.
 public struct Invite: Sendable, Equatable, Codable {
     public var id: Int64
-    /// 128 random bits in lowercase base32; what `register` takes as `invite`.
-    public var code: String
     public var createdBy: Int64?
     public var maxUses: Int
     public var uses: Int
@@ -18,7 +17,6 @@ public struct Invite: Sendable, Equatable, Codable {
 extension Invite: FetchableRecord {
     public init(row: Row) throws {
         id = row["id"]
-        code = row["code"]
         createdBy = row["created_by"]
         maxUses = row["max_uses"]
         uses = row["uses"]

@@ -1,24 +1,30 @@
+import Foundation
 import GRDB
 
 extension Store {
-    /// Stores a new invite.
+    /// Stores a new invite under its code's digest.
     public func insertInvite(
-        code: String, createdBy: Int64?, maxUses: Int, admin: Bool, expiresAt: Int64?, now: Int64
+        codeHash: Data, createdBy: Int64?, maxUses: Int, admin: Bool, expiresAt: Int64?, now: Int64
     ) throws -> Invite {
         try db.execute(
             sql: """
-                INSERT INTO invites (code, created_by, max_uses, admin, expires_at, created_at)
+                INSERT INTO invites (code_hash, created_by, max_uses, admin, expires_at, created_at)
                 VALUES (?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [code, createdBy, maxUses, admin, expiresAt, now])
+            arguments: [codeHash, createdBy, maxUses, admin, expiresAt, now])
         return Invite(
-            id: db.lastInsertedRowID, code: code, createdBy: createdBy, maxUses: maxUses, uses: 0, admin: admin,
+            id: db.lastInsertedRowID, createdBy: createdBy, maxUses: maxUses, uses: 0, admin: admin,
             expiresAt: expiresAt, revokedAt: nil, createdAt: now)
     }
 
-    /// The invite with this code, if any.
-    public func invite(code: String) throws -> Invite? {
-        try Invite.fetchOne(db, sql: "SELECT * FROM invites WHERE code = ?", arguments: [code])
+    /// The invite whose code has this digest, if any.
+    public func invite(codeHash: Data) throws -> Invite? {
+        try Invite.fetchOne(db, sql: "SELECT * FROM invites WHERE code_hash = ?", arguments: [codeHash])
+    }
+
+    /// The invite with this id, if any.
+    public func invite(id: Int64) throws -> Invite? {
+        try Invite.fetchOne(db, sql: "SELECT * FROM invites WHERE id = ?", arguments: [id])
     }
 
     /// Every invite, newest first.

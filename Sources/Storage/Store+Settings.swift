@@ -2,6 +2,9 @@ import Foundation
 import GRDB
 
 extension Store {
+    /// The setting that holds the server's public URL (what links and a backup's summary show).
+    public static let publicURLKey = "public_url"
+
     /// A stored setting's value, if set.
     public func setting(_ key: String) throws -> String? {
         try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = ?", arguments: [key])

@@ -20,7 +20,7 @@ public enum HearthApp {
         let router = Router(context: AppRequestContext.self)
         router.add(middleware: ClientAddressMiddleware(trustedProxies: Set(configuration.trustedProxies)))
         router.add(middleware: RequestLogMiddleware())
-        router.add(middleware: SecurityHeadersMiddleware())
+        router.add(middleware: SecurityHeadersMiddleware(servesHTTPS: configuration.servesHTTPS))
         router.add(middleware: ErrorMiddleware())
         let originCheck = originCheck(configuration)
         router.add(middleware: originCheck)

@@ -2,9 +2,17 @@ import HTTPTypes
 import Hummingbird
 
 /// Headers every response carries: a strict Content-Security-Policy (no inline scripts or
-/// styles, no framing), `nosniff`, no referrer to other sites, and `no-store` on API answers.
+/// styles, no framing), `nosniff`, no referrer to other sites, and `no-store` on API answers;
+/// when the browser reaches the server over HTTPS (served here, or an `https://` public URL
+/// behind a proxy), `Strict-Transport-Security` too, so it never falls back to plain HTTP.
 struct SecurityHeadersMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
+
+    /// HSTS for a year, for this host only: a home domain's other names may not have HTTPS.
+    static let strictTransportSecurity = "max-age=31536000"
+
+    /// Whether browsers reach the server over HTTPS (``HearthConfiguration/servesHTTPS``).
+    let servesHTTPS: Bool
 
     static let contentSecurityPolicy =
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -23,6 +31,7 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
         // `no-referrer` browsers send `Origin: null`, which the origin check must refuse).
         response.headers[.referrerPolicy] = "same-origin"
         response.headers[.xFrameOptions] = "DENY"
+        if servesHTTPS { response.headers[.strictTransportSecurity] = Self.strictTransportSecurity }
         if request.uri.path.hasPrefix("/api/"), response.headers[.cacheControl] == nil {
             response.headers[.cacheControl] = "no-store"
         }

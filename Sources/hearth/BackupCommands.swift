@@ -34,7 +34,9 @@ struct BackupCommand: AsyncParsableCommand {
         discussion: """
             Safe while `hearth serve` runs on the same data dir: the backup is a consistent snapshot. \
             Encrypted to each --recipient (age1…), or with a passphrase (--passphrase-file, - for stdin), \
-            or to the recipients of the backup schedule. `age -d` opens it too: inside is the SQLite file.
+            or to the recipients of the backup schedule. `age -d` opens it too: inside is the SQLite file. \
+            A passphrase must pass the rules for account passwords (10 characters or more, not a common \
+            one), unless --weak-passphrase says to take it anyway.
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -43,6 +45,8 @@ struct BackupCommand: AsyncParsableCommand {
         []
     @Option(help: "Encrypt with the passphrase on the first line of this file (- for stdin).") var passphraseFile:
         String?
+    @Flag(help: "Take a passphrase shorter or more common than the rules for account passwords allow.")
+    var weakPassphrase = false
 
     func run() async throws {
         let services = try options.services()
@@ -55,7 +59,17 @@ struct BackupCommand: AsyncParsableCommand {
         }
         if let passphraseFile {
             guard ageRecipients.isEmpty else { throw CLIError("Use --recipient or --passphrase-file, not both.") }
-            ageRecipients = [.passphrase(try PasswordInput.read(file: passphraseFile, prompt: "Backup passphrase"))]
+            let passphrase = try PasswordInput.read(file: passphraseFile, prompt: "Backup passphrase")
+            if !weakPassphrase {
+                do {
+                    try AccountRules(limits: services.configuration.limits).checkNewPassword(passphrase, username: "")
+                } catch {
+                    throw CLIError(
+                        "That passphrase is too weak to protect a backup: \(error.message) "
+                            + "Choose a longer one, or add --weak-passphrase to use it anyway.")
+                }
+            }
+            ageRecipients = [.passphrase(passphrase)]
         }
         if ageRecipients.isEmpty {
             ageRecipients = try await command { try await services.backups.configuredRecipients() }
@@ -80,24 +94,57 @@ struct RestoreCommand: AsyncParsableCommand {
         abstract: "Replace the database with the one in a backup.",
         discussion: """
             Refuses while a server runs on the data dir. Checks the backup completely before touching \
-            anything, and keeps the old database as hearth.sqlite.pre-restore-<time>.
+            anything, shows what it holds (the server it came from, its users and messages, when it \
+            was made) and asks before it replaces the database: anyone who has the backup key's \
+            public half (age1…) can make a file that decrypts, so look before you restore. Without a \
+            terminal to ask in, --yes is required. Keeps the old database as \
+            hearth.sqlite.pre-restore-<time>.
             """)
 
     @OptionGroup var options: GlobalOptions
     @Argument(help: "The backup file.") var file: String
     @Option(help: "An age identity file (AGE-SECRET-KEY-1…), as `hearth keygen` writes.") var identity: String?
     @Option(help: "The backup's passphrase, on the first line of this file (- for stdin).") var passphraseFile: String?
+    @Flag(help: "Restore without asking (required when standard input is not a terminal).") var yes = false
 
     func run() async throws {
         let configuration = try options.configuration()
         _ = try options.bootstrapLogging()
         let identities = try AgeOptions.identities(identityFile: identity, passphraseFile: passphraseFile)
+        let yes = yes
         let restored = try await command {
             try Backups.restore(
-                from: URL(fileURLWithPath: file), identities: identities, dataDirectory: configuration.dataDirectory)
+                from: URL(fileURLWithPath: file), identities: identities, dataDirectory: configuration.dataDirectory
+            ) { summary in
+                print(Self.describe(summary))
+                try Self.confirm(yes: yes)
+            }
         }
         print("Restored \(configuration.dataDirectory.appending(path: AppDatabase.fileName).path).")
         if let previous = restored.previous { print("The previous database is kept as \(previous.path).") }
+    }
+
+    /// What a backup holds, a line each, as the person restoring it should see it first.
+    static func describe(_ summary: AppDatabase.Summary) -> String {
+        let unknown = "not recorded (a backup made before Hearth recorded it)"
+        return """
+            This backup holds:
+              server:          \(summary.serverURL ?? "not recorded")
+              made:            \(summary.madeAt.map(Format.date) ?? unknown)
+              users:           \(summary.users)
+              messages:        \(summary.messages)\(summary.newestMessageAt.map { ", the newest from \(Format.date($0))" } ?? "")
+            """
+    }
+
+    /// Asks on the terminal whether to go ahead; `--yes` answers for a script. Throws to stop.
+    static func confirm(yes: Bool) throws {
+        if yes { return }
+        guard isatty(STDIN_FILENO) == 1 else {
+            throw CLIError("Not restored: nothing was changed. Run it in a terminal to be asked, or add --yes.")
+        }
+        FileHandle.standardError.write(Data("Replace this server's database with it? [y/N] ".utf8))
+        let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased()
+        guard answer == "y" || answer == "yes" else { throw CLIError("Not restored: nothing was changed.") }
     }
 }
 

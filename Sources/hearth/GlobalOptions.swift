@@ -1,8 +1,11 @@
+import Age
 import ArgumentParser
 import Credentials
 import Foundation
 import Logging
 import Services
+import Storage
+import Web
 
 /// Options every command takes: where the data lives, how passwords are hashed, how much to log.
 struct GlobalOptions: ParsableArguments {
@@ -207,16 +210,38 @@ struct CLIError: Error, CustomStringConvertible {
         description = message
     }
 
-    /// The message for an error from the lower layers.
+    /// The message for an error from the lower layers: always a sentence. What no layer turned
+    /// into one (an unexpected database error, say) is not shown raw: the sentence says how to
+    /// see it, and the detail goes to the log at debug level.
     init(_ error: any Error) {
         switch error {
         case let error as CLIError: description = error.description
-        case ServiceError.internal(let detail): description = "internal error: \(detail)"
-        case let error as ServiceError: description = error.message
-        case let error as CustomStringConvertible: description = error.description
-        default: description = String(describing: error)
+        case let error as ServiceError:
+            if case .internal(let detail) = error {
+                Logger(label: "hearth").debug("internal error", metadata: ["detail": "\(detail)"])
+                description = Self.unexpected
+            } else {
+                description = error.message
+            }
+        case let error as ValidationError: description = error.message
+        case let error as StorageError:
+            switch error {
+            case .constraint, .sqlite:
+                Logger(label: "hearth").debug("database error", metadata: ["detail": "\(error)"])
+                description = Self.unexpected
+            default: description = error.description
+            }
+        case let error as AgeError: description = error.description
+        case let error as TLSSetupError: description = error.description
+        default:
+            Logger(label: "hearth").debug("unexpected error", metadata: ["detail": "\(String(reflecting: error))"])
+            description = Self.unexpected
         }
     }
+
+    static let unexpected =
+        "Hearth could not do that because of an unexpected internal error; run the command again with "
+        + "--log-level debug to see it, and report it if it persists."
 }
 
 /// Runs a command's body, turning any failure into a ``CLIError``.

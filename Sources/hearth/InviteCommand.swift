@@ -28,15 +28,17 @@ struct InviteCommand: AsyncParsableCommand {
             let services = try options.services { configuration in
                 configuration.publicURL = publicURL ?? ProcessInfo.processInfo.environment["HEARTH_PUBLIC_URL"]
             }
-            let invite = try await command {
+            let created = try await command {
                 try await services.invites.create(uses: uses, lifetime: lifetime, admin: admin)
             }
-            let url = await services.inviteURL(invite)
+            let invite = created.invite
+            let url = await services.inviteURL(created)
             print(url)
             print(try Format.qr(url), terminator: "")
             let who = invite.maxUses == 1 ? "1 person" : "\(invite.maxUses) people"
             print("Lets \(who) register\(admin ? " as admin" : "") until \(Format.date(invite.expiresAt)).")
-            print("Invite code: \(invite.code)")
+            print("Invite code: \(created.code)")
+            print("This is the only time the code is shown: Hearth keeps only its hash. Revoke it by id: \(invite.id).")
         }
     }
 
@@ -53,23 +55,33 @@ struct InviteCommand: AsyncParsableCommand {
             }
             let rows = invites.map { invite in
                 [
-                    invite.code, "\(invite.uses)/\(invite.maxUses)", Format.date(invite.expiresAt),
-                    services.invites.status(of: invite).rawValue, invite.admin ? "yes" : "no",
+                    String(invite.id), Format.date(invite.createdAt), "\(invite.uses)/\(invite.maxUses)",
+                    Format.date(invite.expiresAt), services.invites.status(of: invite).rawValue,
+                    invite.admin ? "yes" : "no",
                 ]
             }
-            print(Format.table(header: ["CODE", "USED", "EXPIRES", "STATUS", "ADMIN"], rows: rows), terminator: "")
+            print(
+                Format.table(header: ["ID", "CREATED", "USED", "EXPIRES", "STATUS", "ADMIN"], rows: rows),
+                terminator: "")
         }
     }
 
     struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Revoke an invite so nobody can use it any more.")
         @OptionGroup var options: GlobalOptions
-        @Argument(help: "The invite code (as `hearth invite list` shows it).") var code: String
+        @Argument(help: "The invite's id (as `hearth invite list` shows it), or its code or link.") var invite: String
 
         func run() async throws {
             let services = try options.services()
-            try await command { try await services.invites.revoke(code: code) }
-            print("Revoked invite \(code.lowercased()).")
+            // A link ends in its code; ids are short numbers, codes 26 letters and digits.
+            let reference = String(invite.split(separator: "/").last ?? "")
+            if let id = Int64(reference), reference.count < 26 {
+                try await command { try await services.invites.revoke(id: id) }
+                print("Revoked invite \(id).")
+            } else {
+                try await command { try await services.invites.revoke(code: reference) }
+                print("Revoked the invite with that code.")
+            }
         }
     }
 }

@@ -90,6 +90,14 @@ struct Serve: AsyncParsableCommand {
                 let url = configuration.publicURL ?? "\(scheme)://\(Self.reachableHost(configuration.host)):\(port)"
                 await Self.announce(services: services, url: url, logger: logger)
             }
+        } catch let error as IOError where error.errnoCode == EADDRINUSE {
+            throw CLIError(
+                "Port \(configuration.port) on \(configuration.host) is already in use by another program: "
+                    + "stop it, or choose another port with --port.")
+        } catch let error as IOError where error.errnoCode == EACCES {
+            throw CLIError(
+                "This user may not listen on port \(configuration.port): use a port above 1023, or see README "
+                    + "*HTTPS* for port 443.")
         } catch {
             throw CLIError("The server stopped: \(error)")
         }

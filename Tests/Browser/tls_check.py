@@ -44,9 +44,12 @@ assert not any(part.startswith("domain=") for part in attributes), cookie
 session = cookie.split(";")[0]
 print("session cookie:", "; ".join(part for part in cookie.split(";")[1:]).strip())
 
-status, _, body = call("/api/v1/me", headers={"Cookie": session})
+status, me_headers, body = call("/api/v1/me", headers={"Cookie": session})
 assert status == 200 and body["user"]["username"] == username, body
 print("cookie session works over HTTPS")
+assert headers["Strict-Transport-Security"] == "max-age=31536000", headers
+assert me_headers["Strict-Transport-Security"] == "max-age=31536000", me_headers
+print("HSTS:", me_headers["Strict-Transport-Security"])
 
 
 def ping(socket_, label):

@@ -81,14 +81,63 @@ import Testing
         let refused = try hearth(["decrypt", "--passphrase-file", wrong, theirSealed])
         #expect(refused.status != 0 && refused.stderr.contains("wrong key or passphrase"))
 
-        // Restore on a new machine; a second restore keeps the first database aside.
+        // Restore on a new machine. It shows what the backup holds and asks first: age says
+        // nothing of who made a file, so without a terminal to ask in it needs --yes.
         let newData = temp.url.appending(path: "restored").path
-        let restored = try hearth(["restore", backup, "--identity", key, "--data", newData])
+        let unasked = try hearth(["restore", backup, "--identity", key, "--data", newData])
+        #expect(unasked.status != 0 && unasked.stderr.contains("--yes"), "\(unasked.stderr)")
+        #expect(unasked.stdout.contains("users:           1"), "\(unasked.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: newData + "/hearth.sqlite"))
+        let restored = try hearth(["restore", backup, "--identity", key, "--data", newData, "--yes"])
         #expect(restored.status == 0, "\(restored.stderr)")
+        #expect(restored.stdout.contains("made:") && !restored.stdout.contains("not recorded (a backup"))
+        #expect(restored.stdout.contains("messages:        0"))
         #expect(try hearth(["user", "list", "--data", newData]).stdout.contains("mum"))
-        let again = try hearth(["restore", sealed, "--passphrase-file", passphrase, "--data", newData])
+        // A second restore keeps the first database aside, and no scratch file of either stays.
+        let again = try hearth(["restore", sealed, "--passphrase-file", passphrase, "--data", newData, "--yes"])
         #expect(again.status == 0, "\(again.stderr)")
         #expect(again.stdout.contains("pre-restore-"))
+        let scratch = try FileManager.default.contentsOfDirectory(atPath: newData).filter { $0.hasPrefix(".restore-") }
+        #expect(scratch.isEmpty, "\(scratch)")
+    }
+
+    @Test func restoreAsksAtTheTerminalAndChangesNothingWhenTheAnswerIsNo() throws {
+        let temp = try TempDirectory()
+        defer { temp.remove() }
+        let passwordFile = try temp.file("pw", Self.password)
+        #expect(try hearth(["user", "add", "mum", "--password-file", passwordFile, "--data", temp.data]).status == 0)
+        let key = temp.url.appending(path: "key.txt").path
+        let recipient = try hearth(["keygen", "--out", key]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let backup = temp.url.appending(path: "b.age").path
+        #expect(try hearth(["backup", "--out", backup, "--recipient", recipient, "--data", temp.data]).status == 0)
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appending(path: "../Browser/restore_prompt.py").standardizedFileURL.path
+        let binary = try HearthBinary.url.path
+        let newData = temp.url.appending(path: "restored").path
+        let no = try run("python3", [script, binary, backup, key, newData, "n"])
+        #expect(no.status != 0 && no.stdout.contains("Not restored"), "\(no.stdout)")
+        #expect(no.stdout.contains("users:           1"))
+        #expect(!FileManager.default.fileExists(atPath: newData + "/hearth.sqlite"))
+        let yes = try run("python3", [script, binary, backup, key, newData, "y"])
+        #expect(yes.status == 0 && yes.stdout.contains("Restored"), "\(yes.stdout)")
+        #expect(try hearth(["user", "list", "--data", newData]).stdout.contains("mum"))
+    }
+
+    @Test func aWeakBackupPassphraseIsRefusedUnlessSaidSo() throws {
+        let temp = try TempDirectory()
+        defer { temp.remove() }
+        let out = temp.url.appending(path: "x.age").path
+        let short = try hearth(["backup", "--out", out, "--passphrase-file", "-", "--data", temp.data], stdin: "x\n")
+        #expect(short.status != 0 && short.stderr.contains("too weak"), "\(short.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+        let common = try hearth(
+            ["backup", "--out", out, "--passphrase-file", "-", "--data", temp.data], stdin: "password123\n")
+        #expect(common.status != 0 && common.stderr.contains("too common"), "\(common.stderr)")
+        let anyway = try hearth(
+            ["backup", "--out", out, "--passphrase-file", "-", "--weak-passphrase", "--data", temp.data],
+            stdin: "x\n")
+        #expect(anyway.status == 0, "\(anyway.stderr)")
+        #expect(FileManager.default.fileExists(atPath: out))
     }
 
     @Test func restoreIsRefusedWhileTheServerRuns() throws {
@@ -107,7 +156,7 @@ import Testing
         #expect(refused.stderr.contains("stop it first"))
         #expect(throws: (any Error).self) { _ = try ServerProcess(data: temp.data) }
         #expect(server.stop() == 0)
-        #expect(try hearth(["restore", backup, "--identity", key, "--data", temp.data]).status == 0)
+        #expect(try hearth(["restore", backup, "--identity", key, "--data", temp.data, "--yes"]).status == 0)
     }
 
     @Test func backupMistakesAreOneLineErrors() throws {
@@ -122,6 +171,7 @@ import Testing
             ],
             ["restore", "/nonexistent.age", "--identity", "/nonexistent.key"],
             ["restore", temp.url.path, "--identity", "/etc/hostname"],
+            ["backup", "--out", temp.url.appending(path: "y.age").path, "--passphrase-file", "/etc/hostname"],
             ["decrypt", "/etc/hostname"],
         ]
         for arguments in cases {

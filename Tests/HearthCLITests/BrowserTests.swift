@@ -76,7 +76,7 @@ import Testing
         let restored = try hearth(
             [
                 "restore", backups.appending(path: files.first ?? "").path, "--identity", key, "--data",
-                temp.url.appending(path: "restored").path,
+                temp.url.appending(path: "restored").path, "--yes",
             ])
         #expect(restored.status == 0, "\(restored.stderr)")
     }

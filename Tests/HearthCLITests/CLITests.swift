@@ -44,7 +44,13 @@ import Testing
         let temp = try TempDirectory()
         defer { temp.remove() }
         let weak = try temp.file("weak", "password123")
+        let good = try temp.file("good", "a long family password")
+        #expect(try hearth(["user", "add", "gran", "--password-file", good, "--data", temp.data]).status == 0)
         let cases: [[String]] = [
+            ["user", "add", "gran", "--password-file", good],
+            ["user", "add", "GRAN", "--password-file", good],
+            ["user", "role", "gran", "boss"],
+            ["user", "reset-password", "nobody", "--password-file", good],
             ["user", "disable", "nobody"],
             ["user", "add", "mum", "--password-file", weak],
             ["user", "add", "admin", "--password-file", weak],
@@ -60,8 +66,14 @@ import Testing
             #expect(result.stdout.isEmpty, "\(arguments)")
             #expect(result.stderr.hasPrefix("Error: "), "\(arguments): \(result.stderr)")
             #expect(result.stderr.split(separator: "\n").count == 1, "\(arguments): \(result.stderr)")
+            // A sentence for people, never a database's own words.
+            for raw in ["SQLite", "constraint", "UNIQUE", "internal error", "errno"] {
+                #expect(!result.stderr.contains(raw), "\(arguments): \(result.stderr)")
+            }
         }
-        #expect(try hearth(["user", "list", "--data", temp.data]).stdout.hasPrefix("No accounts yet"))
+        #expect(
+            try hearth(["user", "add", "gran", "--password-file", good, "--data", temp.data]).stderr.contains("taken"))
+        #expect(try hearth(["user", "list", "--data", temp.data]).stdout.split(separator: "\n").count == 2)
     }
 
     @Test func inviteCommandsPrintAURLAndAQRCode() throws {
@@ -80,10 +92,21 @@ import Testing
         #expect(lines.contains { $0.contains("█") })
         #expect(created.stdout.contains("Lets 3 people register until"))
 
+        #expect(created.stdout.contains("only time the code is shown"))
+
+        // The list shows ids, never codes: only their hashes are stored.
         let list = try hearth(["invite", "list", "--data", temp.data])
-        #expect(list.stdout.contains(code) && list.stdout.contains("0/3") && list.stdout.contains("active"))
-        #expect(try hearth(["invite", "revoke", code, "--data", temp.data]).status == 0)
+        #expect(!list.stdout.contains(code))
+        #expect(list.stdout.contains("0/3") && list.stdout.contains("active"))
+        let database = temp.url.appending(path: "data/hearth.sqlite").path
+        #expect(try !Data(contentsOf: URL(fileURLWithPath: database)).contains(Data(code.utf8)))
+        // Revoked by the link it was given as; a second invite by its id.
+        #expect(try hearth(["invite", "revoke", url, "--data", temp.data]).status == 0)
         #expect(try hearth(["invite", "list", "--data", temp.data]).stdout.contains("revoked"))
+        #expect(try hearth(["invite", "create", "--data", temp.data]).status == 0)
+        #expect(try hearth(["invite", "revoke", "2", "--data", temp.data]).stdout.contains("Revoked invite 2."))
+        let unknown = try hearth(["invite", "revoke", "99", "--data", temp.data])
+        #expect(unknown.status != 0 && unknown.stderr.contains("That invite was not found"), "\(unknown.stderr)")
     }
 
     @Test func aRecoveryLinkIsPrintedWithItsQRCode() throws {

@@ -68,7 +68,7 @@ import Testing
     @Test func theInviteLifecycle() async throws {
         defer { env.remove() }
         let invite = try await env.invites.create(uses: 2, lifetime: 3_600)
-        #expect(env.invites.status(of: invite) == .active)
+        #expect(env.invites.status(of: invite.invite) == .active)
         for name in ["kid1", "kid2"] {
             _ = try await env.accounts.register(
                 username: name, password: TestServices.password, invite: invite.code, deviceName: nil,
@@ -96,7 +96,7 @@ import Testing
                 username: "revoked", password: TestServices.password, invite: revoked.code, deviceName: nil,
                 client: Client(ip: "10.0.0.10", userAgent: nil))
         }
-        await #expect(throws: ServiceError.notFound("Invite nosuch")) { try await env.invites.revoke(code: "nosuch") }
+        await #expect(throws: ServiceError.notFound("That invite")) { try await env.invites.revoke(code: "nosuch") }
         #expect(try await env.accounts.users().count == 2)
     }
 

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GRDB
 import Testing
@@ -18,6 +19,35 @@ import Testing
         #expect(database.url.lastPathComponent == "hearth.sqlite")
         #expect(try database.appliedMigrations() == Migrations.all().map(\.identifier))
         #expect(try database.appliedMigrations().first == "0001_initial")
+    }
+
+    @Test func inviteCodesStoredInPlainTextBecomeTheirHashes() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let url = directory.appending(path: AppDatabase.fileName)
+        // A database as the version before 0011 left it, with an invite in plain text.
+        var migrator = DatabaseMigrator()
+        for file in try Migrations.all() {
+            migrator.registerMigration(file.identifier) { try $0.execute(sql: file.sql) }
+        }
+        let old = try DatabaseQueue(path: url.path)
+        try migrator.migrate(old, upTo: "0010_rule_disabled")
+        let code = "abcdefghijklmnopqrstuvwxyz"
+        try await old.write { db in
+            try db.execute(
+                sql:
+                    "INSERT INTO invites (code, max_uses, uses, admin, expires_at, created_at) VALUES (?, 2, 1, 0, 9, 1)",
+                arguments: [code])
+        }
+        try old.close()
+        let database = try AppDatabase.open(dataDirectory: directory)
+        let digest = Data(SHA256.hash(data: Data(code.utf8)))
+        let invite = try #require(try await database.read { try $0.invite(codeHash: digest) })
+        #expect(invite.maxUses == 2 && invite.uses == 1 && invite.expiresAt == 9)
+        let columns = try await database.read { store in
+            try Row.fetchAll(store.db, sql: "PRAGMA table_info(invites)").map { $0["name"] as String }
+        }
+        #expect(!columns.contains("code"))
     }
 
     @Test func reopeningAppliesNothingTwiceAndKeepsTheData() async throws {

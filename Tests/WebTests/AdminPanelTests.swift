@@ -362,8 +362,9 @@ import Testing
             }
             // Revoke an invite, through the confirmation page.
             let invite = try await env.invites.create()
-            #expect(try await browser.get("/admin/invites/\(invite.code)/revoke").text.contains("Revoke this invite?"))
-            _ = try await browser.post("/admin/invites/\(invite.code)/revoke", [:])
+            let id = invite.invite.id
+            #expect(try await browser.get("/admin/invites/\(id)/revoke").text.contains("Revoke this invite?"))
+            _ = try await browser.post("/admin/invites/\(id)/revoke", [:])
             #expect(try await env.invites.list().first?.revokedAt != nil)
             // Edit a rule, then delete it.
             _ = try await browser.post("/admin/rules", ["kind": "word", "pattern": "darn", "action": "flag"])

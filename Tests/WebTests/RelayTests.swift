@@ -293,6 +293,24 @@ import Testing
             #expect(try await socket.collect("ack", count: 5).count == 5)
             let limited = try await socket.collect("error", count: 3)
             #expect(limited.allSatisfy { $0["code"] as? String == "rate_limited" })
+            #expect(limited.map { $0["id"] as? String } == ["f5", "f6", "f7"])
+            await socket.close()
+        }
+    }
+
+    /// The per-socket frame limit refuses a send before it is read: the error still names the
+    /// send's `id`, so the client knows which one to retry.
+    @Test func aFrameFloodIsRefusedWithTheIdOfEachSend() async throws {
+        try await withLiveApp({ $0.relay.framesPerSecond = 1 }) { family in
+            let socket = try await family.socket(try await family.signIn("mum"))
+            _ = try await family.signIn("dad")
+            let room = try await family.directRoom("mum", "dad")
+            for index in 0..<6 {
+                try await socket.send(["type": "send", "id": "s\(index)", "room": room, "body": "hi"])
+            }
+            let errors = try await socket.collect("error", count: 4)
+            #expect(errors.allSatisfy { $0["code"] as? String == "rate_limited" })
+            #expect(Set(errors.compactMap { $0["id"] as? String }).count == 4)
             await socket.close()
         }
     }

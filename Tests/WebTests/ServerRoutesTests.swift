@@ -16,6 +16,22 @@ import Testing
         }
     }
 
+    @Test func httpsServersTellBrowsersToStayOnHTTPS() async throws {
+        try await withApp({ $0.publicURL = "https://chat.example.org" }) { api, _ in
+            for path in ["/", "/healthz", "/api/v1/nothing-here"] {
+                try await api.client.execute(uri: path, method: .get) { response in
+                    #expect(response.headers[.strictTransportSecurity] == "max-age=31536000", "\(path)")
+                }
+            }
+        }
+        // Plain HTTP on a home network: no HSTS (it would mean nothing, and break a later change).
+        try await withApp { api, _ in
+            try await api.client.execute(uri: "/", method: .get) { response in
+                #expect(response.headers[.strictTransportSecurity] == nil)
+            }
+        }
+    }
+
     @Test func healthzSaysOK() async throws {
         try await withApp { api, _ in
             let response = try await api.send(.get, "/healthz")

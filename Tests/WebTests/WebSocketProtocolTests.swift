@@ -65,6 +65,26 @@ import Testing
         }
     }
 
+    /// One frame over the limit is refused from its header; the rest of it is read and dropped,
+    /// so the client gets 1009 and the closing handshake, not a TCP reset.
+    @Test func oneFrameOverTheLimitClosesWith1009AndNoReset() async throws {
+        try await withLiveApp { family in
+            let token = try await family.signIn("mum")
+            let port = family.port
+            let limit = family.env.services.configuration.relay.maxFrameBytes
+            let (code, hungUp) = try await onOwnThread {
+                let socket = try RawWebSocket(port: port, token: token)
+                // Four times the limit: far more than the server reads before it refuses the frame.
+                try socket.send(opcode: 0x1, Array(repeating: UInt8(ascii: " "), count: limit * 4))
+                let code = try socket.closeCode()
+                try socket.send(opcode: 0x8, [0x03, 0xE8])
+                return (code, socket.hungUp())
+            }
+            #expect(code == 1009)
+            #expect(hungUp)
+        }
+    }
+
     /// The server answers a close frame with its own and hangs up: 1000 for a valid one, 1002
     /// for a code no endpoint may send, a one-byte payload, or a reason that is not UTF-8.
     @Test(arguments: [

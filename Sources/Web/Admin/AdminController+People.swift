@@ -14,8 +14,8 @@ extension AdminController {
         router.get("admin/users/{name}/{action}", use: confirmUserAction)
         router.get("admin/invites", use: invites)
         router.post("admin/invites", use: createInvite)
-        router.get("admin/invites/{code}/revoke", use: confirmRevokeInvite)
-        router.post("admin/invites/{code}/revoke", use: revokeInvite)
+        router.get("admin/invites/{id}/revoke", use: confirmRevokeInvite)
+        router.post("admin/invites/{id}/revoke", use: revokeInvite)
         router.get("admin/devices", use: devices)
         router.get("admin/devices/{id}/revoke", use: confirmRevokeDevice)
         router.post("admin/devices/{id}/revoke", use: revokeDevice)
@@ -201,7 +201,7 @@ extension AdminController {
             page["invites"] = list.map { invite in
                 let status = services.invites.status(of: invite)
                 return [
-                    "code": invite.code, "created": AdminFormat.date(invite.createdAt), "uses": invite.uses,
+                    "id": invite.id, "created": AdminFormat.date(invite.createdAt), "uses": invite.uses,
                     "maxUses": invite.maxUses, "admin": invite.admin,
                     "expires": invite.expiresAt.map(AdminFormat.date) ?? "never", "state": status.rawValue,
                     "open": status == .active,
@@ -217,36 +217,45 @@ extension AdminController {
         try await act(request, context, role: .admin, back: "/admin/invites") { user, form in
             let uses = try form.number("uses", label: "Uses") ?? 1
             let days = try form.number("days", label: "Days") ?? 7
-            let invite = try await services.invites.create(
+            let created = try await services.invites.create(
                 uses: uses, lifetime: TimeInterval(days) * 86_400, admin: form["admin"] == "1", by: user.actor)
+            let invite = created.invite
             return try secret(
                 user, heading: "Invite created",
                 explanation: "Send this link, or let them scan the code with their phone's camera. "
-                    + "It opens Hearth with the invite filled in.",
-                link: await services.inviteURL(invite),
+                    + "It opens Hearth with the invite filled in. This is the only time it is shown: "
+                    + "Hearth keeps only a fingerprint of it, so copy it now.",
+                link: await services.inviteURL(created),
                 validity:
                     "\(uses) use\(uses == 1 ? "" : "s"), until \(invite.expiresAt.map(AdminFormat.date) ?? "revoked").",
                 back: "/admin/invites")
         }
     }
 
-    /// `GET /admin/invites/{code}/revoke` — asks first.
+    /// `GET /admin/invites/{id}/revoke` — asks first.
     @Sendable func confirmRevokeInvite(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await page(request, context, role: .admin) { user in
-            let code = context.parameters.get("code") ?? ""
+            let id = try Self.inviteID(context)
             return confirmation(
                 user, request: request, heading: "Revoke this invite?",
                 explanation: "Nobody can register with it afterwards. Accounts already made with it stay.",
-                button: "Revoke invite", action: "/admin/invites/\(code)/revoke", back: "/admin/invites")
+                button: "Revoke invite", action: "/admin/invites/\(id)/revoke", back: "/admin/invites")
         }
     }
 
-    /// `POST /admin/invites/{code}/revoke`.
+    /// `POST /admin/invites/{id}/revoke`.
     @Sendable func revokeInvite(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await act(request, context, role: .admin, back: "/admin/invites") { user, _ in
-            try await services.invites.revoke(code: context.parameters.get("code") ?? "", by: user.actor)
+            try await services.invites.revoke(id: try Self.inviteID(context), by: user.actor)
             return redirect("/admin/invites", notice: "Invite revoked.", for: user)
         }
+    }
+
+    private static func inviteID(_ context: AppRequestContext) throws -> Int64 {
+        guard let id = context.parameters.get("id").flatMap(Int64.init) else {
+            throw ServiceError.notFound("That invite")
+        }
+        return id
     }
 
     // MARK: Devices and rooms

@@ -78,8 +78,9 @@ public final class TLSCertificates: Sendable {
 }
 
 /// Why TLS cannot start: names the file and what is wrong with it.
-struct TLSSetupError: Error, CustomStringConvertible {
-    let description: String
+/// Why the certificate or key cannot be used, in a sentence that names the file.
+public struct TLSSetupError: Error, CustomStringConvertible {
+    public let description: String
     init(_ description: String) { self.description = description }
 }
 

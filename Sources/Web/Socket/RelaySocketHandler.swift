@@ -12,8 +12,10 @@ import Services
 /// has not come back by the next one (1001), and runs the closing handshake either way.
 ///
 /// Errors close with their RFC code: an unmasked or reserved-bit frame, a stray continuation or
-/// an unknown opcode 1002, a message over `maxMessageBytes` 1009, text that is not UTF-8 1007.
-/// (NIO's decoder answers a single frame over the limit, or a malformed control frame, itself.)
+/// an unknown opcode 1002, a message over `maxMessageBytes` 1009 (one frame over it, which NIO's
+/// decoder refuses, as well as fragments that add up to more), text that is not UTF-8 1007. After
+/// its close frame the server waits for the client's (at most ``closeTimeout``), reading and
+/// dropping whatever else comes, so the client gets the close code rather than a TCP reset.
 final class RelaySocketHandler: ChannelDuplexHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundIn = WebSocketFrame
@@ -102,8 +104,17 @@ final class RelaySocketHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        logger.debug("socket error", metadata: ["error": "\(error)"])
-        context.close(promise: nil)
+        switch error {
+        case let error as NIOWebSocketError:
+            // The frame decoder refused a frame and decodes nothing more on this connection.
+            fail(context, error == .invalidFrameLength ? .messageTooLarge : .protocolError)
+        case ByteToMessageDecoderError.dataReceivedInErrorState:
+            // What the client sends after a refused frame: read and dropped until it closes.
+            break
+        default:
+            logger.debug("socket error", metadata: ["error": "\(error)"])
+            context.close(promise: nil)
+        }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -214,10 +225,12 @@ final class RelaySocketHandler: ChannelDuplexHandler {
             context, code: WebSocketErrorCode(codeNumber: Int(reason.code)), reason: reason.text, thenHangUp: false)
     }
 
-    /// A protocol error: the close frame with its code, then the connection is closed.
+    /// A protocol error: the close frame with its code, then the client's close frame is awaited
+    /// (at most ``closeTimeout``) while anything else it sends is read and dropped: hanging up
+    /// with its bytes unread would answer the client with a TCP reset instead of the code.
     private func fail(_ context: ChannelHandlerContext, _ code: WebSocketErrorCode) {
         session.connection.outbox.close(.clientGone)
-        sendClose(context, code: code, reason: nil, thenHangUp: true)
+        sendClose(context, code: code, reason: nil, thenHangUp: false)
     }
 
     /// Sends this side's close frame once. Then either hangs up as soon as it is written, or

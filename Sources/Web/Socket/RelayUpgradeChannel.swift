@@ -58,6 +58,10 @@ where UpgradeResponder.Context == AppRequestContext {
             let accepted = NIOLoopBoundBox(AcceptedUpgrade?.none, eventLoop: channel.eventLoop)
             let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
                 maxFrameSize: maxFrameBytes,
+                // NIO's own handler would hang up right after its close frame, with the refused
+                // frame's bytes unread: the client then gets a TCP reset instead of 1009.
+                // ``RelaySocketHandler`` answers the decoder's errors itself.
+                enableAutomaticErrorHandling: false,
                 shouldUpgrade: { channel, head in
                     upgradeAttempted.value = true
                     let promise = channel.eventLoop.makePromise(of: AcceptedUpgrade?.self)
