@@ -55,8 +55,9 @@ final class BenchServer: @unchecked Sendable {
     }
 
     /// A server for load scenarios: cheap Argon2 (accounts are set up by the hundred), open
-    /// registration, and the registration throttle and the per-address connection limit lifted
-    /// (every simulated client is 127.0.0.1); `environment` adds more settings.
+    /// registration, and the registration throttle, the per-address connection limit (every
+    /// simulated client is 127.0.0.1) and the per-device and per-user socket caps (`idle` opens
+    /// ten sockets per token) lifted; `environment` adds more settings.
     static func forLoad(
         binary: String, environment: [String: String] = [:], arguments: [String] = []
     ) throws
@@ -66,6 +67,7 @@ final class BenchServer: @unchecked Sendable {
             binary: binary,
             environment: environment.merging([
                 "HEARTH_THROTTLE_REGISTER": "1000000", "HEARTH_MAX_CONNECTIONS_PER_ADDRESS": "1000000",
+                "HEARTH_SOCKETS_PER_DEVICE": "1000000", "HEARTH_SOCKETS_PER_USER": "1000000",
             ]) { $1 },
             arguments: ["--argon2-memory", "1024", "--argon2-iterations", "1"] + arguments)
         try server.hearth(["registration", "open"])

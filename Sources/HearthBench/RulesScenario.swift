@@ -7,7 +7,10 @@ import Services
 /// `HearthBench rules`: what moderation rules cost per message. Loads 1,000 word rules and 50
 /// regex rules (by default) into a real Moderation service over a temporary database, then times
 /// the full text check — words, regexes, masks — on 1 KiB messages that match nothing, and on
-/// messages that match a mask rule.
+/// messages that match a mask rule. Then, for each of the regex rules the security review found
+/// slow on a backtracking engine, alone, its worst-case message at doubling sizes up to 64 KiB:
+/// the cost per KiB shows whether matching is linear. A size that takes longer than
+/// `--worst-limit-ms` ends that pattern's series (a backtracking engine never gets far).
 struct RulesScenario: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rules", abstract: "Moderation rule evaluation cost per message (µs), with N word and regex rules."
@@ -18,6 +21,8 @@ struct RulesScenario: AsyncParsableCommand {
     @Option(help: "Regex rules to load.") var regexes = 50
     @Option(help: "Bytes per message.") var bytes = 1024
     @Option(help: "Messages to time per case.") var messages = 20_000
+    @Option(help: "Largest worst-case message, in bytes.") var worstBytes = 65_536
+    @Option(help: "A worst-case message slower than this (ms) ends its pattern's series.") var worstLimitMs = 2_000.0
 
     func run() async throws {
         let directory = FileManager.default.temporaryDirectory.appending(
@@ -64,7 +69,53 @@ struct RulesScenario: AsyncParsableCommand {
             results[name] = ["p50_us": stats.p50, "p99_us": stats.p99, "max_us": stats.max, "mean_us": stats.mean]
         }
         print("Goal: p99 under 50 µs with the rules loaded.")
+        results["worst_case"] = try await worstCases()
         try options.save(results)
+    }
+
+    /// Each slow-on-backtracking pattern alone, its worst message from 16 bytes doubling to
+    /// `worstBytes`: the fastest of three runs (one for messages over 4 KiB), in µs and µs per KiB.
+    func worstCases() async throws -> [String: Any] {
+        print("\nWorst cases, each regex rule alone:")
+        print("pattern                  bytes       µs    µs/KiB")
+        var results: [String: Any] = [:]
+        for (pattern, message) in BenchRules.worstCases {
+            let directory = FileManager.default.temporaryDirectory.appending(
+                path: "hearth-bench-worst-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            var logger = Logger(label: "bench")
+            logger.logLevel = .warning
+            let services = try AppServices(configuration: HearthConfiguration(dataDirectory: directory), logger: logger)
+            _ = try await services.moderation.createRule(
+                RuleDraft(kind: "regex", pattern: pattern, action: "flag"), by: .cli)
+            var series: [[String: Double]] = []
+            var size = 16
+            while size <= worstBytes {
+                let text = message(size)
+                var fastest = Double.infinity
+                for _ in 0..<(size > 4096 ? 1 : 3) {
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    let outcome = services.moderation.test(body: text, roomID: nil, contentTypes: []).outcome
+                    fastest = min(fastest, Double(DispatchTime.now().uptimeNanoseconds - start) / 1000)
+                    guard outcome == "flagged" || outcome == "delivered" else {
+                        throw ValidationError("unexpected outcome \(outcome) for \(pattern)")
+                    }
+                }
+                let perKiB = fastest / (Double(text.utf8.count) / 1024)
+                print(
+                    pattern.padding(toLength: 22, withPad: " ", startingAt: 0)
+                        + String(format: "%8d %10.1f %9.1f", text.utf8.count, fastest, perKiB))
+                series.append(["bytes": Double(text.utf8.count), "us": fastest, "us_per_kib": perKiB])
+                if fastest > worstLimitMs * 1000 {
+                    print("  (over \(Int(worstLimitMs)) ms: the series ends here)")
+                    break
+                }
+                size *= 2
+            }
+            results[pattern] = series
+        }
+        print("Goal: linear (µs/KiB flat as the message grows), under 1 ms per 64 KiB message.")
+        return results
     }
 
     struct Timing {
@@ -107,6 +158,17 @@ enum BenchRules {
         }
         return drafts
     }
+
+    /// The regex rules the security review found cubic or exponential on a backtracking engine,
+    /// each with its worst-case message of about `bytes` bytes.
+    static let worstCases: [(String, @Sendable (Int) -> String)] = [
+        ("free.*money.*now", { String(String(repeating: "free money ", count: $0 / 11 + 1).prefix($0)) }),
+        (#"\w*\w*\w*\w*\w*!"#, { String(repeating: "a", count: $0) }),
+        (#"(\w\w?)+$"#, { String(repeating: "a", count: $0 - 1) + "!" }),
+        ("(a?a)+$", { String(repeating: "a", count: $0 - 1) + "b" }),
+        (#"(\d\d?)+x"#, { String(repeating: "1", count: $0) }),
+        (".*a.*b.*c.*z", { String(String(repeating: "abc", count: $0 / 3 + 1).prefix($0)) }),
+    ]
 
     static let vocabulary =
         "the of and to in is you that it he was for on are as with his they at be this from have or by one had not but what all were when we there can an your which their said if do will each about how up out them then she many some so these would other into has more her two like him see time could no make than first been its who now people my made over did down only way find use may water long little very after words called just where most know"

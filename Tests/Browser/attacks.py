@@ -41,15 +41,19 @@ class Server:
         self.log_path = os.path.join(os.path.dirname(os.path.abspath(data)), f"serve-{time.time_ns()}.log")
         self.log = open(self.log_path, "w")
         environment = dict(os.environ, **(env or {}))
+        # A free port of our own: with --public-url the start line names that URL, not this one.
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
         self.process = subprocess.Popen(
-            [binary, "serve", "--data", data, "--host", "127.0.0.1", "--port", "0", "--log-level", log_level,
+            [binary, "serve", "--data", data, "--host", "127.0.0.1", "--port", str(port), "--log-level", log_level,
              *extra],
             stdout=subprocess.PIPE, stderr=self.log, text=True, env=environment)
         self.stdout = []
         for line in self.process.stdout:
             self.stdout.append(line)
             if line.startswith("Hearth is running at "):
-                self.url = line.split()[4]
                 break
         else:
             raise RuntimeError("hearth serve did not start: " + "".join(self.stdout))
@@ -486,8 +490,43 @@ def pending(binary, data):
         server.stop()
 
 
+def small(binary, data):
+    """The review's smaller findings on a live server: HSTS under an https:// public URL, one frame
+    over the limit, the id of a send the frame limit refused, invite codes at rest."""
+    add_users(binary, data, "kid", "dad")
+    server = Server(binary, data, env={"HEARTH_FRAMES_PER_SECOND": "1"},
+                    extra=["--public-url", "https://chat.example.org"])
+    try:
+        _, _, _, headers = server.request("GET", "/")
+        check(headers.get("Strict-Transport-Security") == "max-age=31536000", f"HSTS: {dict(headers)}")
+
+        kid = server.login("kid")
+        room = direct_room(server, kid, "dad")
+        ws = server.socket(kid)
+        for index in range(5):
+            ws.send(json.dumps({"type": "send", "id": f"s{index}", "room": room, "body": "hi"}))
+        refused = [frame for frame in iter(lambda: wait_for(ws, lambda f: f.get("type") == "error", 3), None)]
+        check(refused and all(frame.get("code") == "rate_limited" and frame.get("id") for frame in refused),
+              f"each refused send is named: {refused}")
+
+        big = server.socket(kid)
+        big.send("x" * (64 * 1024 * 4))
+        opcode, frame = big.recv_data_frame(control_frame=True)
+        code = int.from_bytes(frame.data[:2], "big") if opcode == websocket.ABNF.OPCODE_CLOSE else None
+        check(code == 1009, f"a frame over 64 KiB closes with 1009, not a reset: {opcode} {code}")
+
+        invite = cli(binary, data, "invite", "create").stdout.split()[0]
+        code = invite.rsplit("/", 1)[1]
+        check(server.request("GET", f"/invite/{code}")[0] == 200, "the invite works")
+    finally:
+        server.stop()
+    with open(os.path.join(data, "hearth.sqlite"), "rb") as database:
+        check(code.encode() not in database.read(), "the invite code is not in the database")
+    print(f"small: HSTS sent, {len(refused)} refused sends named, 1009 for a 256 KiB frame, invite code not stored")
+
+
 ATTACKS = {"regex": regex, "throttle": throttle, "log": log, "quota": quota, "sockets": sockets,
-           "reset": reset, "pending": pending}
+           "reset": reset, "pending": pending, "small": small}
 
 if __name__ == "__main__":
     binary_path, data_dir, finding = sys.argv[1:4]

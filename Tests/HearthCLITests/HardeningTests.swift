@@ -34,4 +34,8 @@ import Testing
 
     /// Nine unapproved link claims do not use up the device cap.
     @Test func pendingDevicesDoNotCountTowardTheCap() throws { try attack("pending") }
+
+    /// HSTS under an https:// public URL, a frame over the limit (1009, not a reset), the id of
+    /// a refused send, invite codes at rest.
+    @Test func theSmallerFindings() throws { try attack("small") }
 }

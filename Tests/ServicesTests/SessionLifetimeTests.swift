@@ -53,6 +53,34 @@ import Testing
         _ = try await env.accounts.authenticate(token: again.token, client: TestServices.home)
     }
 
+    /// A device waiting for a link approval does not count toward the cap, ends with its code, and
+    /// is counted once approved.
+    @Test func aPendingDeviceEndsWithItsCodeAndCountsOnlyOnceApproved() async throws {
+        let env = try TestServices { $0.limits.devicesPerUser = 2 }
+        defer { env.remove() }
+        try await env.accounts.setRegistrationMode(.open)
+        let first = try await env.accounts.register(
+            username: "kid", password: TestServices.password, invite: nil, deviceName: nil, client: TestServices.home)
+        let session = try await env.accounts.authenticate(token: first.token, client: TestServices.home)
+        // Two claims wait; a second sign-in still fits the cap of two.
+        let stale = try await env.services.linking.create(for: session)
+        _ = try await env.services.linking.claim(code: stale.code, deviceName: "tablet", client: TestServices.home)
+        let waiting = try await env.services.linking.create(for: session)
+        _ = try await env.services.linking.claim(code: waiting.code, deviceName: "phone", client: TestServices.home)
+        _ = try await env.accounts.login(
+            username: "kid", password: TestServices.password, deviceName: nil, client: TestServices.home)
+        // At the cap, an approval is refused like a sign-in would be.
+        await #expect(throws: ServiceError.tooManyDevices(limit: 2)) {
+            try await env.services.linking.decide(code: waiting.code, approve: true, by: session)
+        }
+        // Once their codes expire, the waiting devices are signed out by the sweep.
+        env.clock.advance(601)
+        try await env.accounts.expireSessions()
+        let devices = try await env.accounts.devices(of: first.user)
+        #expect(devices.filter { $0.pending && $0.revokedAt == nil }.isEmpty)
+        #expect(devices.filter { $0.revokedAt == nil }.count == 2)
+    }
+
     @Test func theSweepEndsIdleSessionsButNotConnectedOnes() async throws {
         defer { env.remove() }
         let idle = try await register("kid")

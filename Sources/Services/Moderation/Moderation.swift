@@ -64,14 +64,9 @@ public final class Moderation: Sendable {
 
     // MARK: The send path
 
-    /// Whether screening a message runs text rules (then the relay screens off the event loop).
-    var screensText: Bool {
-        state.withLock { $0.rules.screensText }
-    }
-
     /// Screens a message before it is queued for commit: mutes, then every text and `rate` rule.
     /// `rate` windows count the send unless it is refused. With text rules this is real work
-    /// (linear in the message's length): callers keep it off the event loops.
+    /// (linear in the message's length): the writer calls it, off the event loops.
     func screen(body: String, roomID: Int64, sender: RelayConnection) -> Screening {
         let now = self.now
         let (rules, mutedUntil) = state.withLock { ($0.rules, $0.mutes[sender.userID]) }

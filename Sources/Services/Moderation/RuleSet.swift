@@ -83,10 +83,6 @@ final class RuleSet: Sendable {
 
     var isEmpty: Bool { rules.isEmpty }
 
-    /// Whether any rule looks at a message's text (`word`, `regex` or `link`): then screening a
-    /// message does real work, and the relay does it off the event loop.
-    var screensText: Bool { !phrases.isEmpty || !regexes.isEmpty || !links.isEmpty }
-
     /// One RE2 set of `patterns`, nil for none; refused over the memory limit.
     private static func regexSet(
         _ patterns: [String], limits: HearthConfiguration.ModerationLimits

@@ -23,8 +23,7 @@ public final class RelaySession: Sendable {
     public typealias Remainder = @Sendable () async -> Void
 
     /// Handles one text frame. Most frames are answered at once and this returns nil; a frame
-    /// that needs the database first (`sync`, `read`, `typing`), or a `send` to be screened by
-    /// text rules, returns the rest of its work, which the caller runs off the event loop.
+    /// that needs the database first (`sync`, `read`, `typing`) returns the rest of its work.
     public func receive(text: String) -> Remainder? {
         guard frameBucket.withLock({ $0.take(now: relay.clock()) }) else {
             // The refused frame's `id`, when it has one, tells the client which send to retry.
@@ -44,7 +43,7 @@ public final class RelaySession: Sendable {
             return nil
         }
         switch frame.type {
-        case "send": return handleSend(frame)
+        case "send": handleSend(frame)
         case "sync": return { await self.handleSync(frame) }
         case "read": return { await self.handleRead(frame) }
         case "typing": return { await self.handleTyping(frame) }
@@ -72,66 +71,42 @@ public final class RelaySession: Sendable {
 
     // MARK: Frames
 
-    /// Checks a `send` at once; screening it and handing it to the writer follow here, or, when
-    /// text rules must read it, in the returned remainder, so that no rule runs on an event loop.
-    private func handleSend(_ frame: RelayFrames.Inbound) -> Remainder? {
+    /// Checks a `send`'s fields and the sender's message rate, then hands it to the writer, which
+    /// screens it by the moderation rules (off the event loops) and commits it.
+    private func handleSend(_ frame: RelayFrames.Inbound) {
         let limits = relay.limits
-        guard let id = frame.id else {
-            reply(code: "missing_field", message: "A send needs an `id`.")
-            return nil
-        }
+        guard let id = frame.id else { return reply(code: "missing_field", message: "A send needs an `id`.") }
         guard !id.isEmpty, id.count <= limits.maxClientIDLength else {
-            reply(code: "invalid_id", message: "The `id` must be 1 to \(limits.maxClientIDLength) characters.", id: id)
-            return nil
+            return reply(
+                code: "invalid_id", message: "The `id` must be 1 to \(limits.maxClientIDLength) characters.", id: id)
         }
-        let refusal: (code: String, message: String)? =
-            if frame.room == nil {
-                ("missing_field", "A send needs a `room`.")
-            } else if frame.body == nil {
-                ("missing_field", "A send needs a `body`.")
-            } else if (frame.attachments?.count ?? 0) > limits.attachmentsPerMessage {
-                ("invalid_field", "At most \(limits.attachmentsPerMessage) attachments per message.")
-            } else {
-                nil
-            }
-        if let refusal {
-            reply(code: refusal.code, message: refusal.message, id: id)
-            return nil
+        guard let room = frame.room else {
+            return reply(code: "missing_field", message: "A send needs a `room`.", id: id)
         }
-        guard let room = frame.room, let body = frame.body else { return nil }
+        guard let body = frame.body else {
+            return reply(code: "missing_field", message: "A send needs a `body`.", id: id)
+        }
         let attachments = frame.attachments ?? []
+        guard attachments.count <= limits.attachmentsPerMessage else {
+            return reply(
+                code: "invalid_field", message: "At most \(limits.attachmentsPerMessage) attachments per message.",
+                id: id)
+        }
         // Any character that is not white space (a scan that stops at the first one, unlike
         // `trimmingCharacters`, which copied the text through NSString on every send).
         guard body.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) || !attachments.isEmpty else {
-            reply(code: "invalid_field", message: "The `body` must not be empty.", id: id)
-            return nil
+            return reply(code: "invalid_field", message: "The `body` must not be empty.", id: id)
         }
         guard body.utf8.count <= limits.maxBodyBytes else {
-            reply(.tooLarge(limit: limits.maxBodyBytes), id: id)
-            return nil
+            return reply(.tooLarge(limit: limits.maxBodyBytes), id: id)
         }
         guard relay.allowSend(userID: connection.userID) else {
-            reply(
+            return reply(
                 code: "rate_limited", message: "At most \(limits.messagesPerMinute) messages a minute; wait a moment.",
                 id: id)
-            return nil
         }
-        let send: @Sendable () -> Void = { [self] in
-            let screening = relay.moderation.screen(body: body, roomID: room, sender: connection)
-            if let refusal = screening.refusal, screening.hits.isEmpty {
-                // Muted, or a rate refusal already audited: nothing for the writer to record.
-                return reply(refusal, id: id)
-            }
-            relay.writer.submit(
-                .init(
-                    connection: connection, roomID: room, clientID: id, body: body, attachments: attachments,
-                    screening: screening))
-        }
-        guard relay.moderation.screensText else {
-            send()
-            return nil
-        }
-        return { send() }
+        relay.writer.submit(
+            .init(connection: connection, roomID: room, clientID: id, body: body, attachments: attachments))
     }
 
     private func handleSync(_ frame: RelayFrames.Inbound) async {
