@@ -41,11 +41,14 @@ public final class AppServices: Sendable {
             database: database, hasher: hasher, throttle: throttle, hub: hub,
             configuration: configuration, clock: clock, logger: logger)
         invites = Invites(database: database, limits: configuration.limits, clock: clock, logger: logger)
-        moderation = try Moderation(
-            database: database, hub: hub, limits: configuration.moderation, clock: clock, logger: logger)
+        let screener = try Screener.load(
+            database: database, limits: configuration.moderation, clock: clock, logger: logger)
+        let writer = MessageWriter(database: database, hub: hub, screener: screener, clock: clock, logger: logger)
+        moderation = Moderation(
+            database: database, hub: hub, screener: screener, writer: writer, limits: configuration.moderation,
+            clock: clock, logger: logger)
         relay = Relay(
-            database: database, hub: hub, moderation: moderation, limits: configuration.relay, clock: clock,
-            logger: logger)
+            database: database, hub: hub, writer: writer, limits: configuration.relay, clock: clock, logger: logger)
         rooms = Rooms(database: database, limits: configuration.relay, hub: hub, clock: clock, logger: logger)
         let database = database
         let explicitURL = configuration.publicURL

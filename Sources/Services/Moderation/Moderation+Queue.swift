@@ -81,30 +81,26 @@ extension Moderation {
     }
 
     /// Carries out a moderator's decision on a queue item, and writes it to the audit log.
+    ///
+    /// An approval is a job for the message writer: a held message gets its new `seq` and is
+    /// published there, in commit order with every other message.
     public func decide(itemID: Int64, _ decision: Decision, note: String?, by actor: AuditActor) async throws {
         let note = try checkedNote(note)
+        if decision == .approve {
+            try await writer.approve(itemID: itemID, note: note, by: actor)
+            logger.info("queue item decided", metadata: ["item": "\(itemID)", "decision": "approve"])
+            return
+        }
         let now = self.now
         let outcome: (Message, [Int64])? = try await run {
             try await database.write { store in
-                guard let item = try store.reviewItem(id: itemID), let message = try store.message(id: item.messageID)
-                else { throw ServiceError.notFound("Queue item \(itemID)") }
-                guard item.state == .open else {
-                    throw ServiceError.invalidDecision("That item was already decided (\(item.state.rawValue)).")
-                }
-                let target =
-                    "message \(message.id) by \(message.senderName ?? "a deleted user") in room \(message.roomID)"
-                try store.audit(actor, "message_\(decision.pastTense)", target: target, detail: note, now: now)
+                let (_, message) = try Self.openItem(itemID, in: store).get()
+                try store.audit(
+                    actor, "message_\(decision.pastTense)", target: Self.auditTarget(message), detail: note, now: now)
                 let members = try store.memberIDs(roomID: message.roomID)
                 switch decision {
                 case .approve:
-                    try store.decideReviewItem(id: itemID, state: .approved, by: actor.userID, note: note, now: now)
-                    guard message.held else { return nil }
-                    let seq = try store.lastSeq() + 1
-                    try store.publishHeldMessage(id: message.id, seq: seq)
-                    var published = message
-                    published.seq = seq
-                    published.held = false
-                    return (published, members)
+                    return nil  // the writer's job, above
                 case .dismiss:
                     guard !message.held else {
                         throw ServiceError.invalidDecision(
@@ -120,15 +116,26 @@ extension Moderation {
             }
         }
         guard let (message, members) = outcome else { return }
-        switch decision {
-        case .approve:
-            hub.publish(
-                .init(message: message, frame: RelayFrames.message(message), origin: nil, ack: nil), to: members)
-        case .delete:
+        if decision == .delete {
             hub.broadcast(RelayFrames.deleted(room: message.roomID, seq: message.seq), to: members)
-        case .dismiss: break
         }
         logger.info("queue item decided", metadata: ["item": "\(itemID)", "decision": "\(decision.rawValue)"])
+    }
+
+    /// A queue item still open and its message, or why it cannot be decided.
+    static func openItem(_ id: Int64, in store: Store) throws -> Result<(ReviewItem, Message), ServiceError> {
+        guard let item = try store.reviewItem(id: id), let message = try store.message(id: item.messageID) else {
+            return .failure(.notFound("Queue item \(id)"))
+        }
+        guard item.state == .open else {
+            return .failure(.invalidDecision("That item was already decided (\(item.state.rawValue))."))
+        }
+        return .success((item, message))
+    }
+
+    /// How the audit log names a message a moderator decided on.
+    static func auditTarget(_ message: Message) -> String {
+        "message \(message.id) by \(message.senderName ?? "a deleted user") in room \(message.roomID)"
     }
 
     // MARK: Mutes

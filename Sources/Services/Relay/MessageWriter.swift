@@ -3,14 +3,16 @@ import Logging
 import Storage
 import Synchronization
 
-/// The one writer of messages: group commit.
+/// The one writer of the message stream: a group-commit queue, and the only place that hands
+/// out `seq` numbers and publishes them.
 ///
-/// Sends from every connection queue here. Whenever the queue is non-empty and no commit is in
-/// flight, everything queued is screened by the moderation rules and committed in one transaction
-/// (no timer: at low load a message commits alone and at once; under load thousands share one
-/// fsync). Only after the commit are the messages published and acked, in seq order.
-/// `(device, client id)` is unique in the table, so a retry — even after a restart — gets the
-/// original ack and stores nothing.
+/// Jobs from every connection (sends) and from moderators (approvals of held messages) queue
+/// here. Whenever the queue is non-empty and no commit is in flight, everything queued is
+/// screened by the moderation rules and committed in one transaction (no timer: at low load a
+/// job commits alone and at once; under load thousands share one fsync), each job in queue order
+/// through a ``RelayTransaction``. Only after the commit are the results published, acked and
+/// answered, in that same order — which is seq order, so every socket receives live messages in
+/// increasing seq, the order ``RelayConnection`` relies on to drop what it has already had.
 ///
 /// Screening runs here, on the writer's task, never on the event loop that read the frame: a
 /// message's text rules cost time linear in its length (RE2), and that time is never taken from
@@ -27,40 +29,62 @@ final class MessageWriter: Sendable {
         let attachments: [String]
     }
 
-    private struct Queue {
-        var sends: [Send] = []
-        var committing = false
+    /// A moderator's approval of a queue item, waiting for its commit; `reply` is resumed after it.
+    struct Approval: Sendable {
+        let itemID: Int64
+        let note: String?
+        let actor: AuditActor
+        let reply: CheckedContinuation<Void, any Error>
     }
 
-    private enum Outcome: Sendable {
-        case stored(Message, members: [Int64])
-        case held(Message)
-        case retry(seq: Int64, createdAt: Int64, body: String, held: Bool)
-        case refused(ServiceError)
+    /// What the writer commits: a send (screened just before its transaction), or an approval.
+    enum Job: Sendable {
+        case send(Send)
+        case approval(Approval)
+    }
+
+    /// A job ready for the transaction: a send with what the rules made of it.
+    typealias Screened = (job: Job, screening: Screening?)
+
+    private struct Queue {
+        var jobs: [Job] = []
+        var committing = false
     }
 
     let database: AppDatabase
     let hub: RelayHub
-    let moderation: Moderation
+    let screener: Screener
     let clock: @Sendable () -> Date
     let logger: Logger
+    /// Unscreened sends and approvals, in arrival order.
     private let queue = Mutex(Queue())
 
     init(
-        database: AppDatabase, hub: RelayHub, moderation: Moderation, clock: @escaping @Sendable () -> Date,
-        logger: Logger
+        database: AppDatabase, hub: RelayHub, screener: Screener, clock: @escaping @Sendable () -> Date, logger: Logger
     ) {
         self.database = database
         self.hub = hub
-        self.moderation = moderation
+        self.screener = screener
         self.clock = clock
         self.logger = logger
     }
 
     /// Queues a send; its ack or error reaches the connection after the commit.
     func submit(_ send: Send) {
+        enqueue(.send(send))
+    }
+
+    /// Approves a queue item in the writer's order: a held message gets the next `seq` and is
+    /// published like a new one. Returns once committed and published.
+    func approve(itemID: Int64, note: String?, by actor: AuditActor) async throws {
+        try await withCheckedThrowingContinuation { reply in
+            enqueue(.approval(Approval(itemID: itemID, note: note, actor: actor, reply: reply)))
+        }
+    }
+
+    private func enqueue(_ job: Job) {
         let start = queue.withLock { queue in
-            queue.sends.append(send)
+            queue.jobs.append(job)
             guard !queue.committing else { return false }
             queue.committing = true
             return true
@@ -71,132 +95,90 @@ final class MessageWriter: Sendable {
     /// Commits batches until the queue is empty.
     private func drain() async {
         while true {
-            let batch: [Send] = queue.withLock { queue in
-                let batch = queue.sends
-                queue.sends = []
+            let batch: [Job] = queue.withLock { queue in
+                let batch = queue.jobs
+                queue.jobs = []
                 if batch.isEmpty { queue.committing = false }
                 return batch
             }
             guard !batch.isEmpty else { return }
-            await commit(batch)
+            await commit(screened(batch))
         }
     }
 
-    /// Screens a batch by the mutes, text and `rate` rules; a send refused without a rule firing
-    /// (a mute, a `rate` refusal already audited) is answered now, the rest go on with what the
-    /// rules made of them.
-    private func screened(_ batch: [Send]) -> [(Send, Screening)] {
-        var screened: [(Send, Screening)] = []
-        screened.reserveCapacity(batch.count)
-        for send in batch {
-            let screening = moderation.screen(body: send.body, roomID: send.roomID, sender: send.connection)
+    /// Screens the batch's sends by the mutes, text and `rate` rules; a send refused without a
+    /// rule firing (a mute, a `rate` refusal already audited) is answered now and leaves the batch.
+    private func screened(_ batch: [Job]) -> [Screened] {
+        batch.compactMap { job in
+            guard case .send(let send) = job else { return (job, nil) }
+            let screening = screener.screen(body: send.body, roomID: send.roomID, sender: send.connection)
             if let refusal = screening.refusal, screening.hits.isEmpty {
                 send.connection.send(RelayFrames.error(refusal, id: send.clientID))
-                continue
+                return nil
             }
-            screened.append((send, screening))
+            return (job, screening)
         }
-        return screened
     }
 
-    private func commit(_ sends: [Send]) async {
-        let batch = screened(sends)
+    private func commit(_ batch: [Screened]) async {
         guard !batch.isEmpty else { return }
         let now = clock().epochMilliseconds
-        let outcomes: [Outcome]
+        let screener = screener
+        let outcomes: [RelayTransaction.Outcome]
         do {
             outcomes = try await database.write { store in
-                var seq = try store.lastSeq()
-                var members: [Int64: [Int64]] = [:]
-                var outcomes: [Outcome] = []
-                outcomes.reserveCapacity(batch.count)
-                for (send, screening) in batch {
-                    let sender = send.connection
-                    let roomMembers = try members[send.roomID] ?? store.memberIDs(roomID: send.roomID)
-                    members[send.roomID] = roomMembers
-                    guard roomMembers.contains(sender.userID) else {
-                        let exists = try !roomMembers.isEmpty || store.room(id: send.roomID) != nil
-                        outcomes.append(.refused(exists ? .notAMember : .roomNotFound))
-                        continue
-                    }
-                    // The sender's own finished, not yet shared uploads; a retry is acked as before.
-                    var files: [Attachment] = []
-                    if !send.attachments.isEmpty,
-                        try store.messageID(deviceID: sender.deviceID, clientID: send.clientID) == nil
-                    {
-                        for publicID in send.attachments {
-                            guard let file = try store.attachment(publicID: publicID), file.ownerID == sender.userID,
-                                file.complete, file.messageID == nil, !files.contains(where: { $0.id == file.id })
-                            else { break }
-                            files.append(file)
-                        }
-                        guard files.count == send.attachments.count else {
-                            // Unknown, someone else's, unfinished or already shared: all look the same.
-                            outcomes.append(.refused(.notFound("Attachment")))
-                            continue
-                        }
-                    }
-                    var screening = screening
-                    if !files.isEmpty {
-                        screening.add(
-                            attachmentHits: moderation.attachmentHits(
-                                files.map(\.contentType), roomID: send.roomID, sender: sender))
-                    }
-                    if let refusal = screening.refusal {
-                        try Moderation.record(
-                            screening, message: nil, sender: sender, roomID: send.roomID, store: store, now: now)
-                        outcomes.append(.refused(refusal))
-                        continue
-                    }
-                    let held = screening.outcome == .hold
-                    if let earlier = try store.insertMessage(
-                        seq: seq + 1, roomID: send.roomID, senderID: sender.userID, deviceID: sender.deviceID,
-                        clientID: send.clientID, body: screening.body, held: held, now: now)
-                    {
-                        outcomes.append(
-                            .retry(
-                                seq: earlier.seq, createdAt: earlier.createdAt, body: earlier.body, held: earlier.held))
-                        continue
-                    }
-                    seq += 1
-                    var message = Message(
-                        id: store.lastInsertedRowID, seq: seq, roomID: send.roomID, senderID: sender.userID,
-                        senderName: sender.username, body: screening.body, createdAt: now)
-                    message.held = held
-                    for file in files { try store.attach(attachmentID: file.id, toMessage: message.id) }
-                    message.attachments = files.map(AttachmentInfo.init)
-                    try Moderation.record(
-                        screening, message: message, sender: sender, roomID: send.roomID, store: store, now: now)
-                    outcomes.append(held ? .held(message) : .stored(message, members: roomMembers))
-                }
-                return outcomes
+                var transaction = try RelayTransaction(store: store, screener: screener, now: now)
+                return try batch.map { try transaction.apply($0.job, screening: $0.screening) }
             }
         } catch {
             let refusal = ServiceError.translating(error)
             logger.error("message batch not committed", metadata: ["error": "\(error)", "size": "\(batch.count)"])
-            for (send, _) in batch { send.connection.send(RelayFrames.error(refusal, id: send.clientID)) }
+            for (job, _) in batch {
+                switch job {
+                case .send(let send): send.connection.send(RelayFrames.error(refusal, id: send.clientID))
+                case .approval(let approval): approval.reply.resume(throwing: refusal)
+                }
+            }
             return
         }
-        for ((send, _), outcome) in zip(batch, outcomes) {
+        for ((job, _), outcome) in zip(batch, outcomes) { deliver(outcome, of: job) }
+    }
+
+    /// Publishes, acks or answers one committed job.
+    private func deliver(_ outcome: RelayTransaction.Outcome, of job: Job) {
+        switch job {
+        case .approval(let approval):
             switch outcome {
-            case .stored(let message, let members):
+            case .published(let message, let members):
+                hub.publish(
+                    .init(message: message, frame: RelayFrames.message(message), origin: nil, ack: nil), to: members)
+                approval.reply.resume()
+            case .refused(let error): approval.reply.resume(throwing: error)
+            default: approval.reply.resume()
+            }
+        case .send(let send):
+            let connection = send.connection
+            switch outcome {
+            case .published(let message, let members):
                 let ack = RelayFrames.ack(
                     id: send.clientID, seq: message.seq, ts: message.createdAt,
                     body: message.body == send.body ? nil : message.body)
                 hub.publish(
-                    .init(message: message, frame: RelayFrames.message(message), origin: send.connection, ack: ack),
+                    .init(message: message, frame: RelayFrames.message(message), origin: connection, ack: ack),
                     to: members)
             case .held(let message):
-                send.connection.send(
+                connection.send(
                     RelayFrames.ack(
                         id: send.clientID, seq: message.seq, ts: message.createdAt,
                         body: message.body == send.body ? nil : message.body, held: true))
             case .retry(let seq, let createdAt, let body, let held):
-                send.connection.send(
+                connection.send(
                     RelayFrames.ack(
                         id: send.clientID, seq: seq, ts: createdAt, body: body == send.body ? nil : body, held: held))
             case .refused(let error):
-                send.connection.send(RelayFrames.error(error, id: send.clientID))
+                connection.send(RelayFrames.error(error, id: send.clientID))
+            case .decided:
+                break
             }
         }
     }

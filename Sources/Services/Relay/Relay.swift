@@ -7,7 +7,6 @@ import Synchronization
 public final class Relay: Sendable {
     public let hub: RelayHub
     let writer: MessageWriter
-    let moderation: Moderation
     let database: AppDatabase
     let limits: HearthConfiguration.RelayLimits
     let clock: @Sendable () -> Date
@@ -15,16 +14,15 @@ public final class Relay: Sendable {
     private let sendBuckets = Mutex([Int64: TokenBucket]())
 
     init(
-        database: AppDatabase, hub: RelayHub, moderation: Moderation, limits: HearthConfiguration.RelayLimits,
+        database: AppDatabase, hub: RelayHub, writer: MessageWriter, limits: HearthConfiguration.RelayLimits,
         clock: @escaping @Sendable () -> Date, logger: Logger
     ) {
-        self.moderation = moderation
         self.database = database
         self.hub = hub
+        self.writer = writer
         self.limits = limits
         self.clock = clock
         self.logger = logger
-        writer = MessageWriter(database: database, hub: hub, moderation: moderation, clock: clock, logger: logger)
     }
 
     /// Opens a relay session for an authenticated device's new socket, or says why the socket

@@ -1,0 +1,124 @@
+import Foundation
+import Storage
+
+/// What each job of a ``MessageWriter`` batch does inside the batch's one write transaction:
+/// membership, the attachments a message shares, what the moderation rules decided and its audit
+/// record, and the next `seq` for whatever it publishes. One value per transaction; jobs are
+/// applied in queue order, so seq numbers follow it.
+///
+/// A job that is refused (not a member, a blocked message, an item already decided) gets a
+/// ``Outcome/refused(_:)`` and writes nothing; only a database failure throws, and then the
+/// whole batch is rolled back and every job in it answered with the error.
+struct RelayTransaction {
+    /// What a job came to, for the writer to publish or answer after the commit.
+    enum Outcome: Sendable {
+        /// Stored (or approved) under a new seq: published to `members`.
+        case published(Message, members: [Int64])
+        /// Stored held: only its sender is told, and only by the ack.
+        case held(Message)
+        /// A retry of a send already stored: acked as before.
+        case retry(seq: Int64, createdAt: Int64, body: String, held: Bool)
+        /// An approval that published nothing (the message was flagged or reported, not held).
+        case decided
+        case refused(ServiceError)
+    }
+
+    let store: Store
+    let screener: Screener
+    let now: Int64
+    /// The last seq handed out, in this transaction or before it.
+    private var seq: Int64
+    /// Room members read so far in this transaction.
+    private var members: [Int64: [Int64]] = [:]
+
+    init(store: Store, screener: Screener, now: Int64) throws {
+        self.store = store
+        self.screener = screener
+        self.now = now
+        seq = try store.lastSeq()
+    }
+
+    mutating func apply(_ job: MessageWriter.Job, screening: Screening?) throws -> Outcome {
+        switch job {
+        case .send(let send): try self.send(send, screening: screening ?? Screening(body: send.body))
+        case .approval(let approval): try approve(approval)
+        }
+    }
+
+    private mutating func memberIDs(_ roomID: Int64) throws -> [Int64] {
+        if let known = members[roomID] { return known }
+        let read = try store.memberIDs(roomID: roomID)
+        members[roomID] = read
+        return read
+    }
+
+    private mutating func send(_ send: MessageWriter.Send, screening: Screening) throws -> Outcome {
+        let sender = send.connection
+        let roomMembers = try memberIDs(send.roomID)
+        guard roomMembers.contains(sender.userID) else {
+            let exists = try !roomMembers.isEmpty || store.room(id: send.roomID) != nil
+            return .refused(exists ? .notAMember : .roomNotFound)
+        }
+        // The sender's own finished, not yet shared uploads; a retry is acked as before.
+        var files: [Attachment] = []
+        if !send.attachments.isEmpty, try store.messageID(deviceID: sender.deviceID, clientID: send.clientID) == nil {
+            for publicID in send.attachments {
+                guard let file = try store.attachment(publicID: publicID), file.ownerID == sender.userID,
+                    file.complete, file.messageID == nil, !files.contains(where: { $0.id == file.id })
+                else { break }
+                files.append(file)
+            }
+            guard files.count == send.attachments.count else {
+                // Unknown, someone else's, unfinished or already shared: all look the same.
+                return .refused(.notFound("Attachment"))
+            }
+        }
+        var screening = screening
+        if !files.isEmpty {
+            screening.add(
+                attachmentHits: screener.attachmentHits(files.map(\.contentType), roomID: send.roomID, sender: sender))
+        }
+        if let refusal = screening.refusal {
+            try Screener.record(screening, message: nil, sender: sender, roomID: send.roomID, store: store, now: now)
+            return .refused(refusal)
+        }
+        let held = screening.outcome == .hold
+        if let earlier = try store.insertMessage(
+            seq: seq + 1, roomID: send.roomID, senderID: sender.userID, deviceID: sender.deviceID,
+            clientID: send.clientID, body: screening.body, held: held, now: now)
+        {
+            return .retry(seq: earlier.seq, createdAt: earlier.createdAt, body: earlier.body, held: earlier.held)
+        }
+        seq += 1
+        var message = Message(
+            id: store.lastInsertedRowID, seq: seq, roomID: send.roomID, senderID: sender.userID,
+            senderName: sender.username, body: screening.body, createdAt: now)
+        message.held = held
+        for file in files { try store.attach(attachmentID: file.id, toMessage: message.id) }
+        message.attachments = files.map(AttachmentInfo.init)
+        try Screener.record(screening, message: message, sender: sender, roomID: send.roomID, store: store, now: now)
+        return held ? .held(message) : .published(message, members: roomMembers)
+    }
+
+    /// Approves a queue item: decided and audited; a held message gets the next seq, so devices
+    /// that synced past its old place still get it, in order with everything else.
+    private mutating func approve(_ approval: MessageWriter.Approval) throws -> Outcome {
+        let message: Message
+        switch try Moderation.openItem(approval.itemID, in: store) {
+        case .failure(let refusal): return .refused(refusal)
+        case .success(let (_, found)): message = found
+        }
+        try store.audit(
+            approval.actor, "message_approved", target: Moderation.auditTarget(message), detail: approval.note, now: now
+        )
+        try store.decideReviewItem(
+            id: approval.itemID, state: .approved, by: approval.actor.userID, note: approval.note, now: now)
+        guard message.held else { return .decided }
+        seq += 1
+        try store.publishHeldMessage(id: message.id, seq: seq)
+        var published = message
+        published.seq = seq
+        published.held = false
+        return .published(published, members: try memberIDs(message.roomID))
+    }
+}
