@@ -112,5 +112,5 @@ extern "C" int hearth_re2_set_match(
         if (written == capacity) break;
         matches[written++] = index;
     }
-    return static_cast<int>(found.size() < static_cast<size_t>(capacity) ? found.size() : capacity);
+    return written;
 }

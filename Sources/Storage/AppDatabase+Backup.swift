@@ -17,12 +17,7 @@ extension AppDatabase {
             }
             let destination = try DatabaseQueue(path: url.path, configuration: configuration)
             try pool.backup(to: destination)
-            try destination.write { db in
-                try db.execute(
-                    sql:
-                        "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                    arguments: [Self.snapshotMadeAtKey, String(madeAt)])
-            }
+            try destination.write { try Store(db: $0).setSetting(Self.snapshotMadeAtKey, to: String(madeAt)) }
             try destination.close()
         } catch {
             throw Self.mapped(error)

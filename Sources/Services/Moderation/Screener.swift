@@ -42,23 +42,25 @@ final class Screener: Sendable {
         logger: Logger
     ) throws -> Screener {
         let now = clock().epochMilliseconds
-        var (rules, mutes) = try database.readNow { store in (try store.rules(), try store.mutedUsers(now: now)) }
-        let broken = RuleSet.uncompilable(rules, limits: limits)
-        if !broken.isEmpty {
-            rules = try database.writeNow { store in
-                for (rule, reason) in broken {
-                    try store.disableRule(id: rule.id, reason: reason)
-                    try store.audit(
-                        .server, "rule_disabled", target: "rule \(rule.id)", detail: "\(rule.summary): \(reason)",
-                        now: now)
-                }
-                return try store.rules()
-            }
-            for (rule, reason) in broken {
-                logger.warning("rule disabled", metadata: ["rule": "\(rule.summary)", "reason": "\(reason)"])
-            }
+        let (rules, mutes) = try database.readNow { store in (try store.rules(), try store.mutedUsers(now: now)) }
+        if let compiled = try? RuleSet(rules: rules, limits: limits) {
+            return Screener(rules: compiled, mutes: mutes, limits: limits, clock: clock)
         }
-        return Screener(rules: try RuleSet(rules: rules, limits: limits), mutes: mutes, limits: limits, clock: clock)
+        // Some stored rule does not compile here: find which, one by one, and disable them.
+        let broken = RuleSet.uncompilable(rules, limits: limits)
+        let kept = try database.writeNow { store in
+            for (rule, reason) in broken {
+                try store.disableRule(id: rule.id, reason: reason)
+                try store.audit(
+                    .server, "rule_disabled", target: "rule \(rule.id)", detail: "\(rule.summary): \(reason)",
+                    now: now)
+            }
+            return try store.rules()
+        }
+        for (rule, reason) in broken {
+            logger.warning("rule disabled", metadata: ["rule": "\(rule.summary)", "reason": "\(reason)"])
+        }
+        return Screener(rules: try RuleSet(rules: kept, limits: limits), mutes: mutes, limits: limits, clock: clock)
     }
 
     var now: Int64 { clock().epochMilliseconds }

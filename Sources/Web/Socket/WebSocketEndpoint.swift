@@ -53,8 +53,11 @@ struct WebSocketEndpoint: Sendable {
         let hub = services.relay.hub
         let logger = services.logger
         return promise.futureResult.flatMapThrowing { opened in
-            guard case .success(let session) = opened else {
-                let reason = opened.refusal
+            let session: RelaySession
+            switch opened {
+            case .success(let opened): session = opened
+            case .failure(let refusal):
+                let reason = refusal.reason
                 let frame = RelaySocketHandler.closeFrame(
                     code: WebSocketErrorCode(codeNumber: Int(reason.code)), reason: reason.text,
                     allocator: channel.allocator)
@@ -72,14 +75,6 @@ struct WebSocketEndpoint: Sendable {
                 throw error
             }
         }
-    }
-}
-
-extension Result where Success == RelaySession, Failure == CloseRefusal {
-    /// Why the socket is closed at once; ``CloseReason/goingAway`` for a session that opened.
-    fileprivate var refusal: CloseReason {
-        if case .failure(let refusal) = self { return refusal.reason }
-        return .goingAway
     }
 }
 
