@@ -4,6 +4,7 @@ import GRDB
 import Logging
 import Services
 import Storage
+import Web
 
 /// `HearthBench writer`: the durable write path alone, in this process, with no sockets. Three
 /// ways of storing the same kind of rows in one database (WAL, `synchronous=FULL`):
@@ -34,7 +35,8 @@ struct WriterScenario: AsyncParsableCommand {
         configuration.relay.outboxFrames = messages + 1
         var logger = Logger(label: "bench")
         logger.logLevel = .warning
-        let services = try AppServices(configuration: configuration, logger: logger)
+        let hub = RelayHub(limits: configuration.relay, logger: logger)
+        let services = try AppServices(configuration: configuration, live: hub, logger: logger)
 
         print("Setting up \(senders) devices, each in a direct room with one offline user…")
         let password = "benchmark family password"
@@ -49,7 +51,7 @@ struct WriterScenario: AsyncParsableCommand {
                 client: Client(ip: "127.0.0.1", userAgent: nil))
             let session = try await services.accounts.authenticate(
                 token: token.token, client: Client(ip: "127.0.0.1", userAgent: nil))
-            let relaySession = try await services.relay.open(session).get()
+            let relaySession = try await RelaySession.open(session, relay: services.relay, hub: hub).get()
             sessions.append(relaySession)
             rooms.append(
                 try await services.rooms.create(by: user, name: nil, usernames: [sink.username], direct: true).0.room.id

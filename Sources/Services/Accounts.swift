@@ -4,7 +4,7 @@ import Logging
 import Storage
 
 /// Registration, sign-in, sessions and account management: one code path for the HTTP API and the CLI.
-public final class Accounts: Sendable {
+public final class Accounts: ContextualService {
     /// The registration modes an admin can choose.
     public enum RegistrationMode: String, Sendable, CaseIterable {
         /// Anyone who can reach the server may register.
@@ -19,37 +19,28 @@ public final class Accounts: Sendable {
     /// How rarely a device's last-seen time is written, in milliseconds.
     static let touchInterval: Int64 = 60_000
 
-    let database: AppDatabase
     let hasher: PasswordHasher
     let throttle: Throttle
-    /// Live sockets, closed when their sessions end.
-    let hub: RelayHub
     let rules: AccountRules
     let policies: HearthConfiguration.ThrottlePolicies
     let devicesPerUser: Int
     let passwordResetLifetime: TimeInterval
     let sessionLimits: HearthConfiguration.SessionLimits
-    let clock: @Sendable () -> Date
-    let logger: Logger
+
+    let context: ServiceContext
 
     init(
-        database: AppDatabase, hasher: PasswordHasher, throttle: Throttle, hub: RelayHub,
-        configuration: HearthConfiguration, clock: @escaping @Sendable () -> Date, logger: Logger
+        context: ServiceContext, hasher: PasswordHasher, throttle: Throttle, configuration: HearthConfiguration
     ) {
-        self.database = database
+        self.context = context
         self.hasher = hasher
         self.throttle = throttle
-        self.hub = hub
         self.rules = AccountRules(limits: configuration.limits)
         self.policies = configuration.throttles
         self.devicesPerUser = configuration.limits.devicesPerUser
         self.passwordResetLifetime = configuration.passwordResetLifetime
         self.sessionLimits = configuration.sessions
-        self.clock = clock
-        self.logger = logger
     }
-
-    var now: Int64 { clock().epochMilliseconds }
 
     // MARK: Registration
 
@@ -268,7 +259,7 @@ public final class Accounts: Sendable {
     @discardableResult
     public func expireSessions() async throws -> Int {
         let now = self.now
-        let connected = hub.connectedDeviceIDs()
+        let connected = live.connectedDeviceIDs()
         let limits = sessionLimits
         let ended = try await run {
             try await database.write { store in
@@ -282,7 +273,7 @@ public final class Accounts: Sendable {
                 return chat + panel + (try store.expirePendingDevices(now: now))
             }
         }
-        for deviceID in ended { hub.disconnect(deviceID: deviceID) }
+        for deviceID in ended { live.sessionEnded(deviceID: deviceID) }
         if !ended.isEmpty { logger.info("sessions expired", metadata: ["count": "\(ended.count)"]) }
         return ended.count
     }
@@ -291,7 +282,7 @@ public final class Accounts: Sendable {
     public func logout(_ session: Session) async throws {
         let now = self.now
         try await run { try await database.write { try $0.revokeDevice(id: session.device.id, now: now) } }
-        hub.disconnect(deviceID: session.device.id)
+        live.sessionEnded(deviceID: session.device.id)
     }
 
     /// A user's devices, newest first, signed-out ones included.
@@ -327,7 +318,7 @@ public final class Accounts: Sendable {
                 try store.revokeDevice(id: deviceID, now: now)
             }
         }
-        hub.disconnect(deviceID: deviceID)
+        live.sessionEnded(deviceID: deviceID)
         logger.info("device revoked", metadata: ["device": "\(deviceID)"])
     }
 
@@ -344,7 +335,7 @@ public final class Accounts: Sendable {
                     actor, "device_revoked", target: owner.username, detail: "\(device.name) (#\(deviceID))", now: now)
             }
         }
-        hub.disconnect(deviceID: deviceID)
+        live.sessionEnded(deviceID: deviceID)
         logger.info("device revoked", metadata: ["device": "\(deviceID)"])
     }
 
@@ -390,7 +381,7 @@ public final class Accounts: Sendable {
             try store.setDisabled(userID: user.id, true)
             return (user.id, try store.revokeDevices(userID: user.id, now: now))
         }
-        hub.disconnect(userID: userID)
+        live.sessionsEnded(userID: userID)
         return ended
     }
 
@@ -417,7 +408,7 @@ public final class Accounts: Sendable {
             try store.deleteUser(id: user.id)
             return user.id
         }
-        hub.disconnect(userID: userID)
+        live.sessionsEnded(userID: userID)
         logger.info("user deleted", metadata: ["user": "\(username.lowercased())"])
     }
 
@@ -432,7 +423,7 @@ public final class Accounts: Sendable {
             try store.endPasswordResets(userID: user.id, now: now)
             try store.revokeDevices(userID: user.id, now: now)
         }
-        hub.disconnect(userID: user.id)
+        live.sessionsEnded(userID: user.id)
         logger.info("password reset", metadata: ["user": "\(user.username)"])
     }
 
@@ -494,7 +485,7 @@ public final class Accounts: Sendable {
                     AuditActor(user: user, ip: client.ip), "password_reset_link_used", target: user.username, now: now)
             }
         }
-        hub.disconnect(userID: user.id)
+        live.sessionsEnded(userID: user.id)
         logger.info("password reset with a link", metadata: ["user": "\(user.username)"])
         return user
     }

@@ -20,45 +20,43 @@ public final class AppServices: Sendable {
     public let startedAt: Date
     let statusCache = StatusCache()
     let clock: @Sendable () -> Date
+    /// The socket side, told what happens.
+    let live: any LiveEvents
     public let logger: Logger
 
     static let publicURLKey = Store.publicURLKey
 
     /// Opens the data dir's database (creating and migrating it) and builds the services.
+    /// `live` is the socket side that services announce to; a process without sockets passes none.
     public init(
-        configuration: HearthConfiguration, clock: @escaping @Sendable () -> Date = { Date() },
-        logger: Logger = Logger(label: "hearth")
+        configuration: HearthConfiguration, live: any LiveEvents = .none,
+        clock: @escaping @Sendable () -> Date = { Date() }, logger: Logger = Logger(label: "hearth")
     ) throws {
         self.configuration = configuration
         self.logger = logger
         self.clock = clock
+        self.live = live
         startedAt = clock()
         database = try AppDatabase.open(dataDirectory: configuration.dataDirectory)
+        let context = ServiceContext(database: database, live: live, clock: clock, logger: logger)
         let hasher = try PasswordHasher(configuration: configuration.hashing)
-        let hub = RelayHub(database: database, limits: configuration.relay, clock: clock, logger: logger)
         let throttle = Throttle(now: clock)
-        accounts = Accounts(
-            database: database, hasher: hasher, throttle: throttle, hub: hub,
-            configuration: configuration, clock: clock, logger: logger)
-        invites = Invites(database: database, limits: configuration.limits, clock: clock, logger: logger)
+        accounts = Accounts(context: context, hasher: hasher, throttle: throttle, configuration: configuration)
+        invites = Invites(context: context, limits: configuration.limits)
         let screener = try Screener.load(
             database: database, limits: configuration.moderation, clock: clock, logger: logger)
-        let writer = MessageWriter(database: database, hub: hub, screener: screener, clock: clock, logger: logger)
+        let writer = MessageWriter(context: context, screener: screener)
         moderation = Moderation(
-            database: database, hub: hub, screener: screener, writer: writer, limits: configuration.moderation,
-            clock: clock, logger: logger)
-        relay = Relay(
-            database: database, hub: hub, writer: writer, limits: configuration.relay, clock: clock, logger: logger)
-        rooms = Rooms(database: database, limits: configuration.relay, hub: hub, clock: clock, logger: logger)
+            context: context, screener: screener, writer: writer, limits: configuration.moderation)
+        relay = Relay(context: context, writer: writer, limits: configuration.relay)
+        rooms = Rooms(context: context, limits: configuration.relay)
         let database = database
         let explicitURL = configuration.publicURL
         linking = Linking(
-            database: database, hub: hub, throttle: throttle, configuration: configuration,
-            publicURL: { await Self.publicURL(explicit: explicitURL, database: database) }, clock: clock, logger: logger
-        )
-        backups = Backups(
-            database: database, dataDirectory: configuration.dataDirectory, clock: clock, logger: logger)
-        attachments = Attachments(database: database, limits: configuration.limits, clock: clock, logger: logger)
+            context: context, throttle: throttle, configuration: configuration,
+            publicURL: { await Self.publicURL(explicit: explicitURL, database: database) })
+        backups = Backups(context: context, dataDirectory: configuration.dataDirectory)
+        attachments = Attachments(context: context, limits: configuration.limits)
     }
 
     /// The services' clock (a test clock in tests).

@@ -5,25 +5,20 @@ import Logging
 import Storage
 
 /// Photos, voice notes and documents, stored in the database in chunks.
-public final class Attachments: Sendable {
+public final class Attachments: ContextualService {
     /// Bytes per stored chunk (and the most of an upload held in memory at once).
     static let chunkBytes = 256 * 1024
 
-    let database: AppDatabase
     let limits: HearthConfiguration.Limits
-    let clock: @Sendable () -> Date
-    let logger: Logger
+
+    let context: ServiceContext
 
     init(
-        database: AppDatabase, limits: HearthConfiguration.Limits, clock: @escaping @Sendable () -> Date, logger: Logger
+        context: ServiceContext, limits: HearthConfiguration.Limits
     ) {
-        self.database = database
+        self.context = context
         self.limits = limits
-        self.clock = clock
-        self.logger = logger
     }
-
-    var now: Int64 { clock().epochMilliseconds }
 
     /// The media type without parameters, lowercased.
     static func normalize(_ contentType: String) -> String {

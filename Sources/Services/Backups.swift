@@ -4,7 +4,7 @@ import Logging
 import Storage
 
 /// Encrypted backups (age v1) of the whole database, on demand and on a schedule, and restore.
-public final class Backups: Sendable {
+public final class Backups: ContextualService {
     /// When and where scheduled backups go; stored as settings.
     public struct Schedule: Sendable, Equatable {
         /// Seconds between backups.
@@ -25,19 +25,14 @@ public final class Backups: Sendable {
         }
     }
 
-    let database: AppDatabase
     let dataDirectory: URL
-    let clock: @Sendable () -> Date
-    let logger: Logger
 
-    init(database: AppDatabase, dataDirectory: URL, clock: @escaping @Sendable () -> Date, logger: Logger) {
-        self.database = database
+    let context: ServiceContext
+
+    init(context: ServiceContext, dataDirectory: URL) {
+        self.context = context
         self.dataDirectory = dataDirectory
-        self.clock = clock
-        self.logger = logger
     }
-
-    var now: Int64 { clock().epochMilliseconds }
 
     // MARK: Backup
 

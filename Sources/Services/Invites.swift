@@ -4,27 +4,22 @@ import Logging
 import Storage
 
 /// Invites: codes that let someone register while registration is invite-only.
-public final class Invites: Sendable {
+public final class Invites: ContextualService {
     /// Where an invite stands.
     public enum Status: String, Sendable {
         case active, expired, usedUp = "used up", revoked
     }
 
-    let database: AppDatabase
     let limits: HearthConfiguration.Limits
-    let clock: @Sendable () -> Date
-    let logger: Logger
+
+    let context: ServiceContext
 
     init(
-        database: AppDatabase, limits: HearthConfiguration.Limits, clock: @escaping @Sendable () -> Date, logger: Logger
+        context: ServiceContext, limits: HearthConfiguration.Limits
     ) {
-        self.database = database
+        self.context = context
         self.limits = limits
-        self.clock = clock
-        self.logger = logger
     }
-
-    var now: Int64 { clock().epochMilliseconds }
 
     /// A new invite and its code: the only time the code exists outside the link given out.
     public struct Created: Sendable {

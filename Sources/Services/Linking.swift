@@ -11,7 +11,7 @@ import Synchronization
 /// that creates a *pending* device whose token does not work yet, and burns the code. The user's
 /// signed-in devices get a `link_request` event and one of them approves or denies. The waiting
 /// device learns the outcome by long poll, proving it is the claimer with its pending token.
-public final class Linking: Sendable {
+public final class Linking: ContextualService {
     /// A new link code, to show as a QR.
     public struct Code: Sendable {
         public let code: String
@@ -31,33 +31,26 @@ public final class Linking: Sendable {
         case pending
     }
 
-    let database: AppDatabase
-    let hub: RelayHub
     let throttle: Throttle
     let limits: HearthConfiguration.Limits
     let policies: HearthConfiguration.ThrottlePolicies
     let rules: AccountRules
     let publicURL: @Sendable () async -> String
-    let clock: @Sendable () -> Date
-    let logger: Logger
     private let waiters = Mutex<[Data: [CheckedContinuation<Void, Never>]]>([:])
 
+    let context: ServiceContext
+
     init(
-        database: AppDatabase, hub: RelayHub, throttle: Throttle, configuration: HearthConfiguration,
-        publicURL: @escaping @Sendable () async -> String, clock: @escaping @Sendable () -> Date, logger: Logger
+        context: ServiceContext, throttle: Throttle, configuration: HearthConfiguration,
+        publicURL: @escaping @Sendable () async -> String
     ) {
-        self.database = database
-        self.hub = hub
+        self.context = context
         self.throttle = throttle
         self.limits = configuration.limits
         self.policies = configuration.throttles
         self.rules = AccountRules(limits: configuration.limits)
         self.publicURL = publicURL
-        self.clock = clock
-        self.logger = logger
     }
-
-    var now: Int64 { clock().epochMilliseconds }
 
     /// A code is 256 bits in unpadded base64url: exactly 43 characters of that alphabet.
     static func isWellFormed(_ code: String) -> Bool {
@@ -161,21 +154,13 @@ public final class Linking: Sendable {
             }
         }
         if link.kind == .link {
-            let request = RelayFrames.encode(
+            live.linkRequested(
                 LinkRequest(
-                    code: code, deviceName: device.name, userAgent: device.userAgent ?? "", ip: device.ip ?? ""))
-            hub.broadcast(request, to: [user.id])
+                    code: code, deviceName: device.name, userAgent: device.userAgent ?? "", ip: device.ip ?? ""),
+                to: user.id)
         }
         logger.info("link code claimed", metadata: ["user": "\(user.username)", "device": "\(device.id)"])
         return Claim(token: token, approved: link.kind == .recovery)
-    }
-
-    struct LinkRequest: Encodable {
-        var type = "link_request"
-        let code: String
-        let deviceName: String
-        let userAgent: String
-        let ip: String
     }
 
     /// A signed-in device of the same user approves (`true`) or denies a claim.

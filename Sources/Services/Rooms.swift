@@ -3,7 +3,7 @@ import Logging
 import Storage
 
 /// Direct chats and groups: creating them, their members, listings and history.
-public final class Rooms: Sendable {
+public final class Rooms: ContextualService {
     /// A room as its members see it.
     public struct Info: Sendable, Equatable {
         public let room: Room
@@ -17,24 +17,16 @@ public final class Rooms: Sendable {
         public let unread: Int
     }
 
-    let database: AppDatabase
     let limits: HearthConfiguration.RelayLimits
-    let hub: RelayHub
-    let clock: @Sendable () -> Date
-    let logger: Logger
+
+    let context: ServiceContext
 
     init(
-        database: AppDatabase, limits: HearthConfiguration.RelayLimits, hub: RelayHub,
-        clock: @escaping @Sendable () -> Date, logger: Logger
+        context: ServiceContext, limits: HearthConfiguration.RelayLimits
     ) {
-        self.database = database
+        self.context = context
         self.limits = limits
-        self.hub = hub
-        self.clock = clock
-        self.logger = logger
     }
-
-    var now: Int64 { clock().epochMilliseconds }
 
     /// Creates a group named `name` with the creator and `usernames`, or — with `direct` — finds or
     /// creates the one direct room between the creator and the single other username.
@@ -168,7 +160,7 @@ public final class Rooms: Sendable {
                 return (Info(room: room, members: try store.members(roomID: roomID)), user.id)
             }
         }
-        hub.forget(userID: removedID, roomID: roomID)
+        live.memberLeft(userID: removedID, roomID: roomID)
         logger.info("member removed", metadata: ["room": "\(roomID)"])
         return info
     }

@@ -88,7 +88,7 @@ extension AppServices {
         }
         if cached == nil { statusCache.store(counts, at: now) }
         let (day, week) = (counts.messagesLastDay, counts.messagesLastWeek)
-        let online = relay.hub.onlineCounts()
+        let online = live.onlineCounts()
         return ServerStatus(
             users: counts.users.all, disabledUsers: counts.users.disabled, devicesSignedIn: signedIn,
             devicesOnline: online.devices,

@@ -11,7 +11,7 @@ import UnixSignals
 /// Builds Hearth's HTTP application from its services: routes, middleware and embedded assets.
 public enum HearthApp {
     /// The router with every route and middleware.
-    public static func router(services: AppServices) -> Router<AppRequestContext> {
+    public static func router(services: AppServices, hub: RelayHub) -> Router<AppRequestContext> {
         let configuration = services.configuration
         let authenticator = SessionAuthenticator(
             accounts: services.accounts, secure: configuration.servesHTTPS)
@@ -48,17 +48,17 @@ public enum HearthApp {
         LinkController(services: services, authenticator: authenticator).addRoutes(to: api)
         AttachmentsController(services: services, authenticator: authenticator).addRoutes(to: api)
         ModerationController(services: services, authenticator: authenticator).addRoutes(to: api)
-        webSocketEndpoint(services: services).addRoute(to: router)
+        webSocketEndpoint(services: services, hub: hub).addRoute(to: router)
         return router
     }
 
     /// The application listening on the configured host and port: HTTP (HTTPS with
     /// `certificates`) and the WebSocket, every connection behind the connection guard.
     public static func application(
-        services: AppServices, logger: Logger, certificates: TLSCertificates? = nil,
+        services: AppServices, hub: RelayHub, logger: Logger, certificates: TLSCertificates? = nil,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        let router = router(services: services)
+        let router = router(services: services, hub: hub)
         let configuration = services.configuration
         let originCheck = originCheck(configuration)
         let upgradeResponder = router.buildResponder()
@@ -68,7 +68,7 @@ public enum HearthApp {
             HearthChannel(
                 base: RelayUpgradeChannel(
                     responder: responder, upgradeResponder: upgradeResponder,
-                    endpoint: webSocketEndpoint(services: services),
+                    endpoint: webSocketEndpoint(services: services, hub: hub),
                     maxFrameBytes: configuration.relay.maxFrameBytes),
                 registry: registry, limits: configuration.connections, certificates: certificates,
                 originCheck: originCheck, logger: logger)
@@ -86,11 +86,11 @@ public enum HearthApp {
     /// Runs the server until SIGTERM or SIGINT, then shuts down in order: sockets first (each
     /// closed with 1001 once its outbox is written), then the HTTP server.
     public static func run(
-        services: AppServices, logger: Logger, certificates: TLSCertificates? = nil,
+        services: AppServices, hub: RelayHub, logger: Logger, certificates: TLSCertificates? = nil,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) async throws {
         try await serviceGroup(
-            services: services, logger: logger, signals: [.sigterm, .sigint], certificates: certificates,
+            services: services, hub: hub, logger: logger, signals: [.sigterm, .sigint], certificates: certificates,
             onServerRunning: onServerRunning
         ).run()
     }
@@ -105,11 +105,13 @@ public enum HearthApp {
     /// relay (listed last) closes its sockets before the HTTP server stops, and the WAL
     /// checkpoints (listed first) go on until everything else has stopped.
     public static func serviceGroup(
-        services: AppServices, logger: Logger, signals: [UnixSignal], certificates: TLSCertificates? = nil,
+        services: AppServices, hub: RelayHub, logger: Logger, signals: [UnixSignal],
+        certificates: TLSCertificates? = nil,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws -> ServiceGroup {
         let app = application(
-            services: services, logger: logger, certificates: certificates, onServerRunning: onServerRunning)
+            services: services, hub: hub, logger: logger, certificates: certificates,
+            onServerRunning: onServerRunning)
         var watcher: [any Service] = []
         if let certificates { watcher.append(PeriodicService.certificateWatcher(certificates, logger: logger)) }
         return ServiceGroup(
@@ -118,16 +120,16 @@ public enum HearthApp {
                     PeriodicService.checkpoints(try WALCheckpointer(database: services.database), logger: logger),
                     app, BackupService(backups: services.backups),
                     PeriodicService.housekeeping(accounts: services.accounts, attachments: services.attachments),
-                ] + watcher + [RelayService(hub: services.relay.hub)],
+                ] + watcher + [RelayService(hub: hub, relay: services.relay)],
                 gracefulShutdownSignals: signals,
                 logger: logger))
     }
 
     /// The relay's WebSocket: its route, and what it puts on a socket after the upgrade.
-    static func webSocketEndpoint(services: AppServices) -> WebSocketEndpoint {
+    static func webSocketEndpoint(services: AppServices, hub: RelayHub) -> WebSocketEndpoint {
         let configuration = services.configuration
         return WebSocketEndpoint(
-            services: services,
+            relay: services.relay, hub: hub, logger: services.logger,
             authenticator: SessionAuthenticator(accounts: services.accounts, secure: configuration.servesHTTPS),
             originCheck: originCheck(configuration))
     }

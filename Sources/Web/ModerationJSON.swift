@@ -66,12 +66,12 @@ struct QueueItemJSON: Encodable {
     let decidedAt: Int64?
     let decidedBy: String?
     let note: String?
-    let message: MessageJSON
+    let message: MessageJSON.Embedded
     let held: Bool
     let roomName: String?
     let reports: [ReportJSON]
-    let before: [MessageJSON]
-    let after: [MessageJSON]
+    let before: [MessageJSON.Embedded]
+    let after: [MessageJSON.Embedded]
 
     init(_ entry: Moderation.QueueEntry) {
         id = entry.item.id
@@ -82,12 +82,12 @@ struct QueueItemJSON: Encodable {
         decidedAt = entry.item.decidedAt
         decidedBy = entry.item.decidedBy
         note = entry.item.note
-        message = MessageJSON(entry.message)
+        message = MessageJSON.Embedded(entry.message)
         held = entry.message.held
         roomName = entry.roomName
         reports = entry.reports.map { ReportJSON(by: $0.reporter, reason: $0.reason, at: $0.createdAt, open: $0.open) }
-        before = entry.before.map(MessageJSON.init)
-        after = entry.after.map(MessageJSON.init)
+        before = entry.before.map(MessageJSON.Embedded.init)
+        after = entry.after.map(MessageJSON.Embedded.init)
     }
 }
 

@@ -9,12 +9,13 @@ import UnixSignals
 /// closes the sockets whose sessions are gone.
 struct RelayService: Service {
     let hub: RelayHub
+    let relay: Relay
 
     func run() async throws {
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await _ in await UnixSignalsSequence(trapping: .sigusr1) {
-                    await hub.dropEndedSessions()
+                    hub.keepOnly(liveDeviceIDs: await relay.liveDeviceIDs(hub.connectedDeviceIDs()))
                 }
             }
             try? await gracefulShutdown()

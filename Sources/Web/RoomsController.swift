@@ -88,7 +88,9 @@ struct RoomsController: Sendable {
         }
         let messages = try await services.rooms.history(
             try roomID(context), for: session.user, before: before, limit: limit)
-        return try .json(["messages": messages.map(MessageJSON.init)])
+        return Response(
+            status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: MessageJSON.page(messages))))
     }
 
     private func roomID(_ context: AppRequestContext) throws -> Int64 {
@@ -110,7 +112,7 @@ struct RoomJSON: Encodable {
     let name: String?
     let owner: Int64?
     let members: [Member]
-    let lastMessage: MessageJSON?
+    let lastMessage: MessageJSON.Embedded?
     let unread: Int?
 
     init(_ info: Rooms.Info) {
@@ -130,33 +132,7 @@ struct RoomJSON: Encodable {
         name = base.name
         owner = base.owner
         members = base.members
-        lastMessage = summary.lastMessage.map(MessageJSON.init)
+        lastMessage = summary.lastMessage.map(MessageJSON.Embedded.init)
         unread = summary.unread
-    }
-}
-
-/// A message as the API shows it: the same fields as the WebSocket `message` frame.
-struct MessageJSON: Encodable {
-    struct Sender: Encodable {
-        let id: Int64?
-        let username: String?
-    }
-
-    let seq: Int64
-    let id: Int64
-    let room: Int64
-    let from: Sender
-    let body: String
-    let ts: Int64
-    let attachments: [AttachmentInfo]
-
-    init(_ message: Message) {
-        seq = message.seq
-        id = message.id
-        room = message.roomID
-        from = Sender(id: message.senderID, username: message.senderName)
-        body = message.body
-        ts = message.createdAt
-        attachments = message.attachments
     }
 }

@@ -52,39 +52,41 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        let services = try options.services(logLevel: "info") { configuration in
-            configuration.host = host ?? environment["HEARTH_HOST"] ?? configuration.host
-            configuration.port = try port ?? Environment.number("HEARTH_PORT") ?? configuration.port
-            guard (0...65_535).contains(configuration.port) else { throw CLIError("--port must be 0–65535.") }
-            configuration.publicURL = publicURL ?? environment["HEARTH_PUBLIC_URL"]
-            if let url = configuration.publicURL {
-                guard let components = URLComponents(string: url), ["http", "https"].contains(components.scheme),
-                    components.host?.isEmpty == false
-                else { throw CLIError("--public-url must be an http:// or https:// URL, not '\(url)'.") }
-            }
-            configuration.trustedProxies =
-                trustedProxies.isEmpty
-                ? (environment["HEARTH_TRUSTED_PROXIES"] ?? "").split(separator: ",").map {
-                    $0.trimmingCharacters(in: .whitespaces)
-                } : trustedProxies
-            let certificate = tlsCert ?? environment["HEARTH_TLS_CERT"].flatMap { $0.isEmpty ? nil : $0 }
-            let key = tlsKey ?? environment["HEARTH_TLS_KEY"].flatMap { $0.isEmpty ? nil : $0 }
-            switch (certificate, key) {
-            case (let certificate?, let key?): configuration.tls = .init(certificate: certificate, key: key)
-            case (nil, nil): break
-            case (.some, nil): throw CLIError("--tls-cert needs --tls-key: the certificate's private key.")
-            case (nil, .some): throw CLIError("--tls-key needs --tls-cert: the certificate chain.")
-            }
+        var draft = try await command { try options.configuration() }
+        draft.host = host ?? environment["HEARTH_HOST"] ?? draft.host
+        draft.port = try port ?? Environment.number("HEARTH_PORT") ?? draft.port
+        guard (0...65_535).contains(draft.port) else { throw CLIError("--port must be 0–65535.") }
+        draft.publicURL = publicURL ?? environment["HEARTH_PUBLIC_URL"]
+        if let url = draft.publicURL {
+            guard let components = URLComponents(string: url), ["http", "https"].contains(components.scheme),
+                components.host?.isEmpty == false
+            else { throw CLIError("--public-url must be an http:// or https:// URL, not '\(url)'.") }
         }
-        let logger = Logger(label: "hearth")
-        let configuration = services.configuration
-        // One server per data dir; `hearth restore` takes the same lock.
+        draft.trustedProxies =
+            trustedProxies.isEmpty
+            ? (environment["HEARTH_TRUSTED_PROXIES"] ?? "").split(separator: ",").map {
+                $0.trimmingCharacters(in: .whitespaces)
+            } : trustedProxies
+        let certificate = tlsCert ?? environment["HEARTH_TLS_CERT"].flatMap { $0.isEmpty ? nil : $0 }
+        let key = tlsKey ?? environment["HEARTH_TLS_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        switch (certificate, key) {
+        case (let certificate?, let key?): draft.tls = .init(certificate: certificate, key: key)
+        case (nil, nil): break
+        case (.some, nil): throw CLIError("--tls-cert needs --tls-key: the certificate's private key.")
+        case (nil, .some): throw CLIError("--tls-key needs --tls-cert: the certificate chain.")
+        }
+        let configuration = draft
+        let logger = try options.bootstrapLogging(defaultLevel: "info")
+        // One server per data dir, locked before its database opens; `hearth restore` takes the same lock.
         let lock = try await command { try DataDirectoryLock(configuration.dataDirectory) }
         defer { withExtendedLifetime(lock) {} }
         defer { ServerPIDFile.remove(configuration.dataDirectory) }
+        let hub = RelayHub(limits: configuration.relay, logger: logger)
+        let services = try await command { try AppServices(configuration: configuration, live: hub, logger: logger) }
         let certificates = try await command { try HearthApp.certificates(configuration) }
         do {
-            try await HearthApp.run(services: services, logger: logger, certificates: certificates) { channel in
+            try await HearthApp.run(services: services, hub: hub, logger: logger, certificates: certificates) {
+                channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 let scheme = configuration.tls == nil ? "http" : "https"
                 let url = configuration.publicURL ?? "\(scheme)://\(Self.reachableHost(configuration.host)):\(port)"

@@ -22,7 +22,12 @@ public struct TestServices: Sendable {
     public let clock = TestClock()
     public let services: AppServices
 
-    public init(directory: URL? = nil, _ configure: (inout HearthConfiguration) -> Void = { _ in }) throws {
+    /// `live` makes the socket side the services announce to, from the final configuration and
+    /// the test clock; none by default.
+    public init(
+        directory: URL? = nil, _ configure: (inout HearthConfiguration) -> Void = { _ in },
+        live: (HearthConfiguration, @escaping @Sendable () -> Date) -> any LiveEvents = { _, _ in .none }
+    ) throws {
         self.directory =
             directory ?? FileManager.default.temporaryDirectory.appending(path: "hearth-services-\(UUID().uuidString)")
         var configuration = HearthConfiguration(dataDirectory: self.directory)
@@ -31,7 +36,8 @@ public struct TestServices: Sendable {
         configuration.hashing.parameters = Argon2Parameters(memoryKiB: 1024, iterations: 1, parallelism: 1)
         configure(&configuration)
         let clock = clock
-        services = try AppServices(configuration: configuration, clock: { clock.now })
+        let now: @Sendable () -> Date = { clock.now }
+        services = try AppServices(configuration: configuration, live: live(configuration, now), clock: now)
     }
 
     public var accounts: Accounts { services.accounts }

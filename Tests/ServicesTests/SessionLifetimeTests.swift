@@ -81,24 +81,6 @@ import Testing
         #expect(devices.filter { $0.revokedAt == nil }.count == 2)
     }
 
-    @Test func theSweepEndsIdleSessionsButNotConnectedOnes() async throws {
-        defer { env.remove() }
-        let idle = try await register("kid")
-        let connected = try await register("parent")
-        let session = try await env.accounts.authenticate(token: connected.token, client: TestServices.home)
-        let connection = try await env.services.relay.hub.connect(session).get()
-        env.clock.advance(20 * 86_400)
-        #expect(try await env.accounts.expireSessions() == 0)
-        env.clock.advance(11 * 86_400)
-        #expect(try await env.accounts.expireSessions() == 1)
-        await #expect(throws: ServiceError.unauthorized) {
-            try await env.accounts.authenticate(token: idle.token, client: TestServices.home)
-        }
-        // The connected device was seen by the sweep 11 days ago, so it is not idle.
-        _ = try await env.accounts.authenticate(token: connected.token, client: TestServices.home)
-        await env.services.relay.hub.disconnected(connection)
-    }
-
     @Test func theSweepEndsAdminPanelSessionsByTheirOwnLifetimes() async throws {
         defer { env.remove() }
         let chat = try await register("parent")

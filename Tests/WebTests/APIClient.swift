@@ -48,9 +48,9 @@ func withApp(
     _ configure: (inout HearthConfiguration) -> Void = { _ in },
     _ body: @escaping @Sendable (APIClient, TestServices) async throws -> Void
 ) async throws {
-    let env = try TestServices(configure)
+    let (env, hub) = try servicesWithHub(configure)
     defer { env.remove() }
-    let app = Application(router: HearthApp.router(services: env.services))
+    let app = Application(router: HearthApp.router(services: env.services, hub: hub))
     try await app.test(.router) { client in
         try await body(APIClient(client: client), env)
     }

@@ -87,10 +87,15 @@ import FoundationNetworking
             #expect(missing.status == 404)
             #expect(try await download(family, "nosuchid", token: dadToken).status == 404)
 
-            // History carries the attachment too; sharing the same upload again is refused.
-            let history = try await family.env.services.rooms.history(
-                room, for: try await family.env.accounts.user(named: "dad"), before: nil, limit: 10)
-            #expect(history.first?.attachments.first?.id == id)
+            // History carries the attachment too, in the very object the socket sent, as does the
+            // room list's last message; sharing the same upload again is refused.
+            let history = try await family.call("GET", "/api/v1/rooms/\(room)/messages", token: dadToken)
+            let page = try #require(history.json["messages"] as? [[String: Any]])
+            #expect(page.count == 1 && NSDictionary(dictionary: page[0]).isEqual(to: message))
+            let rooms = try #require(
+                try await family.call("GET", "/api/v1/rooms", token: dadToken).json["rooms"] as? [[String: Any]])
+            let last = try #require(rooms.first?["lastMessage"] as? [String: Any])
+            #expect(NSDictionary(dictionary: last).isEqual(to: message))
             try await mum.send(["type": "send", "id": "p2", "room": room, "body": "again", "attachments": [id]])
             #expect(try await mum.next("error")["code"] as? String == "not_found")
             // Someone else's upload cannot be sent.

@@ -2,6 +2,7 @@ import Foundation
 import HearthTestSupport
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import Services
 import Storage
 import Web
@@ -13,6 +14,7 @@ import FoundationNetworking
 /// A family on a live server: accounts, sessions and HTTP helpers for relay tests.
 struct Family: Sendable {
     let env: TestServices
+    let hub: RelayHub
     let port: Int
 
     /// Creates an account and returns a session token for a new device of it.
@@ -84,16 +86,30 @@ func withLiveApp(
     _ configure: @escaping (inout HearthConfiguration) -> Void = { _ in },
     _ body: @escaping @Sendable (Family) async throws -> Void
 ) async throws {
-    let env = try TestServices(directory: directory) { configuration in
+    let (env, hub) = try servicesWithHub(directory: directory) { configuration in
         configuration.throttles.registerPerAddress.burst = 1_000
         configuration.relay.messagesPerMinute = 100_000
         configuration.relay.framesPerSecond = 100_000
         configure(&configuration)
     }
     defer { if directory == nil { env.remove() } }
-    let app = HearthApp.application(services: env.services, logger: .init(label: "test"))
+    let app = HearthApp.application(services: env.services, hub: hub, logger: .init(label: "test"))
     try await app.test(.live) { client in
         guard let port = client.port else { throw SocketError("no port") }
-        try await body(Family(env: env, port: port))
+        try await body(Family(env: env, hub: hub, port: port))
     }
+}
+
+/// Services over a fresh data dir (or `directory`), announcing to a relay hub as `hearth serve`'s do.
+func servicesWithHub(
+    directory: URL? = nil, _ configure: (inout HearthConfiguration) -> Void = { _ in }
+) throws -> (TestServices, RelayHub) {
+    var made: RelayHub?
+    let env = try TestServices(directory: directory, configure) { configuration, clock in
+        let hub = RelayHub(limits: configuration.relay, clock: clock, logger: Logger(label: "test"))
+        made = hub
+        return hub
+    }
+    guard let made else { throw SocketError("no hub") }
+    return (env, made)
 }

@@ -125,11 +125,13 @@ import Testing
     }
 
     @Test func gracefulShutdownClosesSocketsWith1001() async throws {
-        let env = try TestServices()
+        let (env, hub) = try servicesWithHub()
         defer { env.remove() }
         let portBox = Mutex<Int?>(nil)
         let services = env.services
-        let group = try HearthApp.serviceGroup(services: services, logger: Logger(label: "test"), signals: []) {
+        let group = try HearthApp.serviceGroup(
+            services: services, hub: hub, logger: Logger(label: "test"), signals: []
+        ) {
             channel in
             portBox.withLock { $0 = channel.localAddress?.port }
         }

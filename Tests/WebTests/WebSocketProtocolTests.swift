@@ -103,7 +103,7 @@ import Testing
             #expect(code == answer, "\(payload)")
             #expect(hungUp)
             // And the device has left the hub.
-            let hub = family.env.services.relay.hub
+            let hub = family.hub
             let deadline = Date().addingTimeInterval(10)
             while !hub.connectedDeviceIDs().isEmpty, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
             #expect(hub.connectedDeviceIDs().isEmpty)

@@ -117,7 +117,7 @@ extension Moderation {
         }
         guard let (message, members) = outcome else { return }
         if decision == .delete {
-            hub.broadcast(RelayFrames.deleted(room: message.roomID, seq: message.seq), to: members)
+            live.deleted(roomID: message.roomID, seq: message.seq, to: members)
         }
         logger.info("queue item decided", metadata: ["item": "\(itemID)", "decision": "\(decision.rawValue)"])
     }

@@ -10,30 +10,23 @@ import Synchronization
 /// after every change, then put in force in the ``Screener`` that the message writer reads for
 /// every send. Decisions that publish a message (approving a held one) are jobs for the message
 /// writer, the one place that hands out `seq` numbers and publishes.
-public final class Moderation: Sendable {
-    let database: AppDatabase
-    let hub: RelayHub
+public final class Moderation: ContextualService {
     let screener: Screener
     let writer: MessageWriter
     let limits: HearthConfiguration.ModerationLimits
-    let clock: @Sendable () -> Date
-    let logger: Logger
     private let generations = Mutex(0)
 
+    let context: ServiceContext
+
     init(
-        database: AppDatabase, hub: RelayHub, screener: Screener, writer: MessageWriter,
-        limits: HearthConfiguration.ModerationLimits, clock: @escaping @Sendable () -> Date, logger: Logger
+        context: ServiceContext, screener: Screener, writer: MessageWriter,
+        limits: HearthConfiguration.ModerationLimits
     ) {
-        self.database = database
-        self.hub = hub
+        self.context = context
         self.screener = screener
         self.writer = writer
         self.limits = limits
-        self.clock = clock
-        self.logger = logger
     }
-
-    var now: Int64 { clock().epochMilliseconds }
 
     // MARK: The send path
 

@@ -80,7 +80,7 @@ final class Screener: Sendable {
     /// Screens a message before it is queued for commit: mutes, then every text and `rate` rule.
     /// `rate` windows count the send unless it is refused. With text rules this is real work
     /// (linear in the message's length): the writer calls it, off the event loops.
-    func screen(body: String, roomID: Int64, sender: RelayConnection) -> Screening {
+    func screen(body: String, roomID: Int64, sender: Sender) -> Screening {
         let now = self.now
         let (rules, mutedUntil) = state.withLock { ($0.rules, $0.mutes[sender.userID]) }
         if let mutedUntil, mutedUntil > now {
@@ -127,7 +127,7 @@ final class Screener: Sendable {
     }
 
     /// The `attachment_type` rules that fire on a message's files.
-    func attachmentHits(_ contentTypes: [String], roomID: Int64, sender: RelayConnection) -> [RuleSet.Hit] {
+    func attachmentHits(_ contentTypes: [String], roomID: Int64, sender: Sender) -> [RuleSet.Hit] {
         let rules = state.withLock { $0.rules }
         let context = RuleSet.Context(roomID: roomID, accountCreatedAt: sender.accountCreatedAt, now: now)
         return rules.attachmentHits(contentTypes, in: context)
@@ -156,7 +156,7 @@ final class Screener: Sendable {
     /// Records, inside the writer's transaction, what the rules did to one message: an audit row
     /// per rule that fired, and a review item for held and flagged messages.
     static func record(
-        _ screening: Screening, message: Message?, sender: RelayConnection, roomID: Int64, store: Store, now: Int64
+        _ screening: Screening, message: Message?, sender: Sender, roomID: Int64, store: Store, now: Int64
     ) throws {
         guard !screening.hits.isEmpty else { return }
         let target =

@@ -12,15 +12,17 @@ import Synchronization
 /// job commits alone and at once; under load thousands share one fsync), each job in queue order
 /// through a ``RelayTransaction``. Only after the commit are the results published, acked and
 /// answered, in that same order — which is seq order, so every socket receives live messages in
-/// increasing seq, the order ``RelayConnection`` relies on to drop what it has already had.
+/// increasing seq, the order the socket side relies on to drop what it has already had.
 ///
 /// Screening runs here, on the writer's task, never on the event loop that read the frame: a
 /// message's text rules cost time linear in its length (RE2), and that time is never taken from
 /// other sockets' reads. Doing it here rather than in a task per send costs no extra thread hop.
-final class MessageWriter: Sendable {
+final class MessageWriter: ContextualService {
     /// A validated `send` waiting for its commit.
     struct Send: Sendable {
-        let connection: RelayConnection
+        let sender: Sender
+        /// The socket that sent it, to which its answer goes.
+        let origin: any SendOrigin
         let roomID: Int64
         let clientID: String
         /// The text as the client sent it.
@@ -51,25 +53,20 @@ final class MessageWriter: Sendable {
         var committing = false
     }
 
-    let database: AppDatabase
-    let hub: RelayHub
     let screener: Screener
-    let clock: @Sendable () -> Date
-    let logger: Logger
     /// Unscreened sends and approvals, in arrival order.
     private let queue = Mutex(Queue())
 
+    let context: ServiceContext
+
     init(
-        database: AppDatabase, hub: RelayHub, screener: Screener, clock: @escaping @Sendable () -> Date, logger: Logger
+        context: ServiceContext, screener: Screener
     ) {
-        self.database = database
-        self.hub = hub
+        self.context = context
         self.screener = screener
-        self.clock = clock
-        self.logger = logger
     }
 
-    /// Queues a send; its ack or error reaches the connection after the commit.
+    /// Queues a send; its ack or error reaches its socket after the commit.
     func submit(_ send: Send) {
         enqueue(.send(send))
     }
@@ -111,9 +108,9 @@ final class MessageWriter: Sendable {
     private func screened(_ batch: [Job]) -> [Screened] {
         batch.compactMap { job in
             guard case .send(let send) = job else { return (job, nil) }
-            let screening = screener.screen(body: send.body, roomID: send.roomID, sender: send.connection)
+            let screening = screener.screen(body: send.body, roomID: send.roomID, sender: send.sender)
             if let refusal = screening.refusal, screening.hits.isEmpty {
-                send.connection.send(RelayFrames.error(refusal, id: send.clientID))
+                live.answer(send.answer(.refused(refusal)))
                 return nil
             }
             return (job, screening)
@@ -135,7 +132,7 @@ final class MessageWriter: Sendable {
             logger.error("message batch not committed", metadata: ["error": "\(error)", "size": "\(batch.count)"])
             for (job, _) in batch {
                 switch job {
-                case .send(let send): send.connection.send(RelayFrames.error(refusal, id: send.clientID))
+                case .send(let send): live.answer(send.answer(.refused(refusal)))
                 case .approval(let approval): approval.reply.resume(throwing: refusal)
                 }
             }
@@ -150,36 +147,39 @@ final class MessageWriter: Sendable {
         case .approval(let approval):
             switch outcome {
             case .published(let message, let members):
-                hub.publish(
-                    .init(message: message, frame: RelayFrames.message(message), origin: nil, ack: nil), to: members)
+                live.published(message, to: members, answering: nil)
                 approval.reply.resume()
             case .refused(let error): approval.reply.resume(throwing: error)
             default: approval.reply.resume()
             }
         case .send(let send):
-            let connection = send.connection
             switch outcome {
             case .published(let message, let members):
-                let ack = RelayFrames.ack(
-                    id: send.clientID, seq: message.seq, ts: message.createdAt,
-                    body: message.body == send.body ? nil : message.body)
-                hub.publish(
-                    .init(message: message, frame: RelayFrames.message(message), origin: connection, ack: ack),
-                    to: members)
+                live.published(message, to: members, answering: send.answer(stored: message))
             case .held(let message):
-                connection.send(
-                    RelayFrames.ack(
-                        id: send.clientID, seq: message.seq, ts: message.createdAt,
-                        body: message.body == send.body ? nil : message.body, held: true))
+                live.answer(send.answer(stored: message, held: true))
             case .retry(let seq, let createdAt, let body, let held):
-                connection.send(
-                    RelayFrames.ack(
-                        id: send.clientID, seq: seq, ts: createdAt, body: body == send.body ? nil : body, held: held))
+                live.answer(send.answer(.stored(seq: seq, ts: createdAt, body: send.masked(body), held: held)))
             case .refused(let error):
-                connection.send(RelayFrames.error(error, id: send.clientID))
+                live.answer(send.answer(.refused(error)))
             case .decided:
                 break
             }
         }
+    }
+}
+
+extension MessageWriter.Send {
+    func answer(_ outcome: SendAnswer.Outcome) -> SendAnswer {
+        SendAnswer(origin: origin, clientID: clientID, outcome: outcome)
+    }
+
+    func answer(stored message: Message, held: Bool = false) -> SendAnswer {
+        answer(.stored(seq: message.seq, ts: message.createdAt, body: masked(message.body), held: held))
+    }
+
+    /// The stored text, when the rules changed it from what was sent; nil when stored as sent.
+    func masked(_ stored: String) -> String? {
+        stored == body ? nil : stored
     }
 }

@@ -3,36 +3,26 @@ import Logging
 import Storage
 import Synchronization
 
-/// The message relay: the hub of live sockets, the group-commit writer, and the per-user send limit.
-public final class Relay: Sendable {
-    public let hub: RelayHub
+/// The message relay's domain side: sends into the one writer, the per-user send limit, and the
+/// reads a socket needs (sync pages, read marks, who sees typing, whom presence concerns).
+///
+/// The socket side (the Web module's `RelaySession` and `RelayHub`) reads frames, words errors
+/// and writes frames; it calls these for everything that touches the database or the rules.
+public final class Relay: ContextualService {
     let writer: MessageWriter
-    let database: AppDatabase
-    let limits: HearthConfiguration.RelayLimits
-    let clock: @Sendable () -> Date
-    let logger: Logger
+    public let limits: HearthConfiguration.RelayLimits
     private let sendBuckets = Mutex([Int64: TokenBucket]())
 
-    init(
-        database: AppDatabase, hub: RelayHub, writer: MessageWriter, limits: HearthConfiguration.RelayLimits,
-        clock: @escaping @Sendable () -> Date, logger: Logger
-    ) {
-        self.database = database
-        self.hub = hub
+    let context: ServiceContext
+
+    init(context: ServiceContext, writer: MessageWriter, limits: HearthConfiguration.RelayLimits) {
+        self.context = context
         self.writer = writer
         self.limits = limits
-        self.clock = clock
-        self.logger = logger
-    }
-
-    /// Opens a relay session for an authenticated device's new socket, or says why the socket
-    /// is to be closed at once (the server shuts down, or too many sockets are open).
-    public func open(_ session: Session) async -> Result<RelaySession, CloseRefusal> {
-        await hub.connect(session).map { RelaySession(relay: self, connection: $0) }
     }
 
     /// Takes one `send` from the user's budget; false when they are over `messagesPerMinute`.
-    func allowSend(userID: Int64) -> Bool {
+    public func allowSend(userID: Int64) -> Bool {
         let now = clock()
         let rate = Double(limits.messagesPerMinute) / 60
         return sendBuckets.withLock { buckets in
@@ -43,28 +33,82 @@ public final class Relay: Sendable {
             .take(now: now)
         }
     }
-}
 
-/// Why a new socket is closed as soon as it opens.
-public struct CloseRefusal: Error, Sendable {
-    public let reason: CloseReason
+    /// Queues a checked send for the writer, which screens it by the moderation rules (off the
+    /// event loops) and commits it; its answer reaches `origin` through ``LiveEvents``.
+    public func submit(
+        from sender: Sender, origin: any SendOrigin, roomID: Int64, clientID: String, body: String,
+        attachments: [String]
+    ) {
+        writer.submit(
+            .init(
+                sender: sender, origin: origin, roomID: roomID, clientID: clientID, body: body,
+                attachments: attachments))
+    }
+
+    /// One page of the messages after `seq` in every room of the user, oldest first.
+    public func messages(forUser userID: Int64, after seq: Int64, limit: Int) async throws(ServiceError) -> [Message] {
+        try await run { try await database.read { try $0.messages(forUser: userID, after: seq, limit: limit) } }
+    }
+
+    /// Marks a room read up to `seq` for a member; returns the members to tell, or nil when the
+    /// mark did not move forward.
+    public func markRead(roomID: Int64, userID: Int64, seq: Int64) async throws(ServiceError) -> [Int64]? {
+        try await run {
+            try await database.write { store -> [Int64]? in
+                try Self.requireMember(roomID: roomID, userID: userID, store: store)
+                guard try store.markRead(roomID: roomID, userID: userID, seq: seq) else { return nil }
+                return try store.memberIDs(roomID: roomID)
+            }
+        }
+    }
+
+    /// The other members of a room, who see a member typing there.
+    public func typingRecipients(roomID: Int64, userID: Int64) async throws(ServiceError) -> [Int64] {
+        try await run {
+            try await database.read { store in
+                let members = try store.memberIDs(roomID: roomID)
+                guard members.contains(userID) else {
+                    throw try store.room(id: roomID) == nil ? ServiceError.roomNotFound : ServiceError.notAMember
+                }
+                return members.filter { $0 != userID }
+            }
+        }
+    }
+
+    /// The users who share a room with `userID`: they see each other's presence.
+    public func contacts(of userID: Int64) async -> [Int64]? {
+        try? await database.read { try $0.contacts(userID: userID) }
+    }
+
+    /// Which of `deviceIDs` still have a live session: the rest were ended by another process.
+    public func liveDeviceIDs(_ deviceIDs: Set<Int64>) async -> Set<Int64> {
+        guard !deviceIDs.isEmpty else { return [] }
+        return (try? await database.read { try $0.liveDeviceIDs(Array(deviceIDs)) }) ?? deviceIDs
+    }
+
+    private static func requireMember(roomID: Int64, userID: Int64, store: Store) throws {
+        guard try store.isMember(roomID: roomID, userID: userID) else {
+            throw try store.room(id: roomID) == nil ? ServiceError.roomNotFound : ServiceError.notAMember
+        }
+    }
 }
 
 /// A token bucket: `capacity` tokens, refilled at `rate` per second.
-struct TokenBucket: Sendable {
+public struct TokenBucket: Sendable {
     let capacity: Double
     let rate: Double
     var tokens: Double
     var updated: Date
 
-    init(capacity: Double, rate: Double, now: Date) {
+    public init(capacity: Double, rate: Double, now: Date) {
         self.capacity = capacity
         self.rate = rate
         tokens = capacity
         updated = now
     }
 
-    mutating func take(now: Date) -> Bool {
+    public mutating func take(now: Date) -> Bool {
         tokens = min(capacity, tokens + now.timeIntervalSince(updated) * rate)
         updated = now
         guard tokens >= 1 else { return false }

@@ -53,7 +53,7 @@ struct RelayTransaction {
     }
 
     private mutating func send(_ send: MessageWriter.Send, screening: Screening) throws -> Outcome {
-        let sender = send.connection
+        let sender = send.sender
         let roomMembers = try memberIDs(send.roomID)
         guard roomMembers.contains(sender.userID) else {
             let exists = try !roomMembers.isEmpty || store.room(id: send.roomID) != nil

@@ -14,7 +14,9 @@ import Synchronization
 /// calls ``install(_:on:)``, which opens the device's relay session and puts a
 /// ``RelaySocketHandler`` on the socket.
 struct WebSocketEndpoint: Sendable {
-    let services: AppServices
+    let relay: Relay
+    let hub: RelayHub
+    let logger: Logger
     let authenticator: SessionAuthenticator
     let originCheck: OriginCheckMiddleware
 
@@ -48,10 +50,9 @@ struct WebSocketEndpoint: Sendable {
     /// or its user already has as many sockets open as allowed.
     func install(_ upgrade: AcceptedUpgrade, on channel: any Channel) -> EventLoopFuture<Void> {
         let promise = channel.eventLoop.makePromise(of: Result<RelaySession, CloseRefusal>.self)
-        promise.completeWithTask { [services] in await services.relay.open(upgrade.session) }
-        let relay = services.configuration.relay
-        let hub = services.relay.hub
-        let logger = services.logger
+        promise.completeWithTask { [relay, hub] in await RelaySession.open(upgrade.session, relay: relay, hub: hub) }
+        let limits = relay.limits
+        let (hub, logger) = (hub, logger)
         return promise.futureResult.flatMapThrowing { opened in
             let session: RelaySession
             switch opened {
@@ -67,8 +68,8 @@ struct WebSocketEndpoint: Sendable {
             do {
                 try channel.pipeline.syncOperations.addHandler(
                     RelaySocketHandler(
-                        session: session, hub: hub, after: upgrade.after, maxMessageBytes: relay.maxFrameBytes,
-                        pingInterval: .milliseconds(Int64(relay.pingInterval * 1000)), logger: logger))
+                        session: session, hub: hub, after: upgrade.after, maxMessageBytes: limits.maxFrameBytes,
+                        pingInterval: .milliseconds(Int64(limits.pingInterval * 1000)), logger: logger))
             } catch {
                 // The client left while the session opened: the device leaves the hub again.
                 Task { await session.close() }

@@ -1,4 +1,5 @@
 import Foundation
+import Services
 import Storage
 import Synchronization
 
@@ -9,13 +10,13 @@ import Synchronization
 /// sync never skips a message the socket has not had: live messages reach a socket in seq order
 /// from the moment it joins the hub, so everything from the first one it was handed (`liveFloor`)
 /// on came or will come live, and everything a sync handed is at most `syncedThrough`.
-public final class RelayConnection: Sendable, Hashable {
+public final class RelayConnection: SendOrigin, Hashable {
     public let id: UUID
     public let userID: Int64
     public let username: String
     public let deviceID: Int64
-    /// When the account was created: `newAccountDays` rules look at it.
-    let accountCreatedAt: Int64
+    /// Who sends what this socket sends, for the moderation rules.
+    let sender: Sender
     public let outbox: Outbox
 
     private struct State {
@@ -41,7 +42,7 @@ public final class RelayConnection: Sendable, Hashable {
         self.userID = userID
         self.username = username
         self.deviceID = deviceID
-        self.accountCreatedAt = accountCreatedAt
+        sender = Sender(userID: userID, username: username, deviceID: deviceID, accountCreatedAt: accountCreatedAt)
         outbox = Outbox(maxFrames: limits.outboxFrames, maxBytes: limits.outboxBytes)
         self.onOverflow = onOverflow
     }
@@ -109,7 +110,7 @@ public final class RelayConnection: Sendable, Hashable {
         }
         guard fresh else { return true }
         let delivery = message.senderID.map { Outbox.Delivery(roomID: message.roomID, seq: message.seq, senderID: $0) }
-        return await outbox.pushWhenRoom(.init(text: RelayFrames.message(message), delivery: delivery))
+        return await outbox.pushWhenRoom(.init(text: MessageJSON.object(message), delivery: delivery))
     }
 
     /// Ends a sync: the live messages that arrived meanwhile follow, in order, without repeats.

@@ -3,7 +3,7 @@ import HearthTestSupport
 import Storage
 import Testing
 
-@testable import Services
+@testable import Web
 
 /// The hand-written frames must be exactly the JSON a parser reads back.
 @Suite struct RelayFramesTests {
@@ -16,7 +16,7 @@ import Testing
     @Test func messageFramesEscapeEverything() throws {
         let message = Message(
             id: 7, seq: 42, roomID: 3, senderID: 9, senderName: "mum", body: Self.awkward, createdAt: 1_795_971_701_642)
-        let frame = try parse(RelayFrames.message(message))
+        let frame = try parse(MessageJSON.object(message))
         #expect(frame["type"] as? String == "message")
         #expect(frame["body"] as? String == Self.awkward)
         #expect(frame["seq"] as? Int == 42 && frame["id"] as? Int == 7 && frame["room"] as? Int == 3)
@@ -25,7 +25,7 @@ import Testing
         #expect((frame["attachments"] as? [Any])?.isEmpty == true)
 
         let orphan = Message(id: 1, seq: 1, roomID: 1, senderID: nil, senderName: nil, body: "x", createdAt: 1)
-        let deleted = try parse(RelayFrames.message(orphan))
+        let deleted = try parse(MessageJSON.object(orphan))
         #expect((deleted["from"] as? [String: Any])?["id"] is NSNull)
     }
 

@@ -1,21 +1,34 @@
 import Foundation
+import Services
 import Storage
 import Synchronization
 
 /// One socket's conversation with the relay: reads the client's frames and answers them.
 ///
 /// Frames are handled one at a time, in order. Every bad frame gets an `error` frame with a
-/// specific code and changes nothing; the socket stays open.
+/// specific code and changes nothing; the socket stays open. What touches the database or the
+/// rules is the ``Relay`` service's; what goes out to other sockets goes through the ``RelayHub``.
 public final class RelaySession: Sendable {
     let relay: Relay
+    let hub: RelayHub
     public let connection: RelayConnection
     private let frameBucket: Mutex<TokenBucket>
 
-    init(relay: Relay, connection: RelayConnection) {
+    private init(relay: Relay, hub: RelayHub, connection: RelayConnection) {
         self.relay = relay
+        self.hub = hub
         self.connection = connection
         let rate = Double(relay.limits.framesPerSecond)
-        frameBucket = Mutex(TokenBucket(capacity: rate * 2, rate: rate, now: relay.clock()))
+        frameBucket = Mutex(TokenBucket(capacity: rate * 2, rate: rate, now: hub.clock()))
+    }
+
+    /// Opens a relay session for an authenticated device's new socket, or says why the socket
+    /// is to be closed at once (the server shuts down, or too many sockets are open).
+    public static func open(_ session: Session, relay: Relay, hub: RelayHub) async -> Result<RelaySession, CloseRefusal>
+    {
+        await hub.connect(session, contacts: relay.contacts(of:)).map {
+            RelaySession(relay: relay, hub: hub, connection: $0)
+        }
     }
 
     /// The part of a frame's handling that waits on the database, for the caller to await before
@@ -25,7 +38,7 @@ public final class RelaySession: Sendable {
     /// Handles one text frame. Most frames are answered at once and this returns nil; a frame
     /// that needs the database first (`sync`, `read`, `typing`) returns the rest of its work.
     public func receive(text: String) -> Remainder? {
-        guard frameBucket.withLock({ $0.take(now: relay.clock()) }) else {
+        guard frameBucket.withLock({ $0.take(now: hub.clock()) }) else {
             // The refused frame's `id`, when it has one, tells the client which send to retry.
             reply(code: "rate_limited", message: "Too many frames; slow down.", id: Self.clientID(in: text))
             return nil
@@ -55,24 +68,24 @@ public final class RelaySession: Sendable {
     }
 
     /// Answers a binary frame: the protocol is text only.
-    public func receiveBinary() {
+    func receiveBinary() {
         reply(code: "unsupported_frame", message: "Send JSON in text frames; binary frames are not used.")
     }
 
     /// Replays everything after `seq` in the user's rooms, then goes live (the `?after=` of the socket URL).
-    public func sync(after seq: Int64) async {
+    func sync(after seq: Int64) async {
         await runSync(after: seq)
     }
 
     /// The socket has closed: leaves the hub.
     public func close() async {
-        await relay.hub.disconnected(connection)
+        await hub.disconnected(connection, contacts: relay.contacts(of:))
     }
 
     // MARK: Frames
 
-    /// Checks a `send`'s fields and the sender's message rate, then hands it to the writer, which
-    /// screens it by the moderation rules (off the event loops) and commits it.
+    /// Checks a `send`'s fields and the sender's message rate, then hands it to the relay's writer,
+    /// which screens it by the moderation rules (off the event loops) and commits it.
     private func handleSend(_ frame: RelayFrames.Inbound) {
         let limits = relay.limits
         guard let id = frame.id else { return reply(code: "missing_field", message: "A send needs an `id`.") }
@@ -105,8 +118,9 @@ public final class RelaySession: Sendable {
                 code: "rate_limited", message: "At most \(limits.messagesPerMinute) messages a minute; wait a moment.",
                 id: id)
         }
-        relay.writer.submit(
-            .init(connection: connection, roomID: room, clientID: id, body: body, attachments: attachments))
+        relay.submit(
+            from: connection.sender, origin: connection, roomID: room, clientID: id, body: body,
+            attachments: attachments)
     }
 
     private func handleSync(_ frame: RelayFrames.Inbound) async {
@@ -122,9 +136,7 @@ public final class RelaySession: Sendable {
         var cursor = after
         do {
             paging: while true {
-                let page = try await relay.database.read { [cursor] in
-                    try $0.messages(forUser: userID, after: cursor, limit: pageSize)
-                }
+                let page = try await relay.messages(forUser: userID, after: cursor, limit: pageSize)
                 for message in page {
                     guard await connection.sendFromSync(message) else { break paging }
                     cursor = message.seq
@@ -143,43 +155,26 @@ public final class RelaySession: Sendable {
         guard let roomID = frame.room, let seq = frame.seq else {
             return reply(code: "missing_field", message: "A read needs `room` and `seq`.")
         }
-        let userID = connection.userID
-        let result: Result<[Int64]?, ServiceError> = await Result {
-            try await relay.database.write { store -> [Int64]? in
-                guard try store.isMember(roomID: roomID, userID: userID) else {
-                    throw try store.room(id: roomID) == nil ? ServiceError.roomNotFound : ServiceError.notAMember
-                }
-                guard try store.markRead(roomID: roomID, userID: userID, seq: seq) else { return nil }
-                return try store.memberIDs(roomID: roomID)
+        do {
+            guard let members = try await relay.markRead(roomID: roomID, userID: connection.userID, seq: seq) else {
+                return
             }
-        }.mapError(ServiceError.translating)
-        switch result {
-        case .failure(let error): reply(error)
-        case .success(nil): break
-        case .success(let members?):
             let receipt = RelayFrames.receipt(room: roomID, user: connection.username, seq: seq, kind: "read")
-            relay.hub.broadcast(receipt, to: members, except: connection)
+            hub.broadcast(receipt, to: members, except: connection)
+        } catch {
+            reply(error)
         }
     }
 
     private func handleTyping(_ frame: RelayFrames.Inbound) async {
         guard let roomID = frame.room else { return reply(code: "missing_field", message: "Typing needs a `room`.") }
-        let userID = connection.userID
-        guard relay.hub.allowTyping(userID: userID, roomID: roomID) else { return }
-        let result: Result<[Int64], ServiceError> = await Result {
-            try await relay.database.read { store in
-                let members = try store.memberIDs(roomID: roomID)
-                guard members.contains(userID) else {
-                    throw try store.room(id: roomID) == nil ? ServiceError.roomNotFound : ServiceError.notAMember
-                }
-                return members
-            }
-        }.mapError(ServiceError.translating)
-        switch result {
-        case .failure(let error): reply(error)
-        case .success(let members):
+        guard hub.allowTyping(userID: connection.userID, roomID: roomID) else { return }
+        do {
+            let recipients = try await relay.typingRecipients(roomID: roomID, userID: connection.userID)
             let typing = RelayFrames.encode(RelayFrames.Typing(room: roomID, user: connection.username))
-            relay.hub.broadcast(typing, to: members.filter { $0 != userID })
+            hub.broadcast(typing, to: recipients)
+        } catch {
+            reply(error)
         }
     }
 
@@ -213,16 +208,6 @@ public final class RelaySession: Sendable {
         case .dataCorrupted(let context) where !context.codingPath.isEmpty:
             return ("invalid_field", "The field `\(field(context.codingPath))` is invalid.")
         default: return ("malformed_json", "The frame is not valid JSON.")
-        }
-    }
-}
-
-extension Result where Failure == any Error {
-    init(catching body: () async throws -> Success) async {
-        do {
-            self = .success(try await body())
-        } catch {
-            self = .failure(error)
         }
     }
 }

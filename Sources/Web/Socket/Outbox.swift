@@ -37,6 +37,11 @@ public enum CloseReason: Sendable, Equatable {
     }
 }
 
+/// Why a new socket is closed as soon as it opens.
+public struct CloseRefusal: Error, Sendable {
+    public let reason: CloseReason
+}
+
 /// The frames waiting to be written to one socket, bounded in count and bytes.
 ///
 /// Producers (fan-out, acks, sync) push; the socket's writer takes everything waiting at once —

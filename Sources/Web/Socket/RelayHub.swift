@@ -1,13 +1,15 @@
 import Foundation
 import Logging
+import Services
 import Storage
 import Synchronization
 
-/// The registry of connected devices and the fan-out of everything live.
+/// The registry of connected devices and the fan-out of everything live: the services' ``LiveEvents``,
+/// in frames.
 ///
 /// Delivery only ever queues into a socket's bounded outbox; a socket that cannot keep up is cut
 /// off (``CloseReason/tooSlow``) and catches up with `sync`, so a slow device never slows anyone.
-public final class RelayHub: Sendable {
+public final class RelayHub: LiveEvents {
     private struct Registry {
         var byUser: [Int64: Set<RelayConnection>] = [:]
         var lastDelivered: [DeliveryKey: Int64] = [:]
@@ -25,17 +27,14 @@ public final class RelayHub: Sendable {
         let userID: Int64
     }
 
-    let database: AppDatabase
     let limits: HearthConfiguration.RelayLimits
     let clock: @Sendable () -> Date
     let logger: Logger
     private let registry = Mutex(Registry())
 
-    init(
-        database: AppDatabase, limits: HearthConfiguration.RelayLimits, clock: @escaping @Sendable () -> Date,
-        logger: Logger
+    public init(
+        limits: HearthConfiguration.RelayLimits, clock: @escaping @Sendable () -> Date = { Date() }, logger: Logger
     ) {
-        self.database = database
         self.limits = limits
         self.clock = clock
         self.logger = logger
@@ -43,10 +42,13 @@ public final class RelayHub: Sendable {
 
     // MARK: Connections
 
-    /// Registers a new socket of `session`'s device, or says why not: the server shuts down
-    /// (``CloseReason/goingAway``), or the device or its user already holds as many sockets as
-    /// `socketsPerDevice` / `socketsPerUser` allow (``CloseReason/tooManySockets``).
-    public func connect(_ session: Session) async -> Result<RelayConnection, CloseRefusal> {
+    /// Registers a new socket of `session`'s device and tells it and its contacts (`contacts`
+    /// reads them) who is online; or says why not: the server shuts down (``CloseReason/goingAway``),
+    /// or the device or its user already holds as many sockets as `socketsPerDevice` /
+    /// `socketsPerUser` allow (``CloseReason/tooManySockets``).
+    func connect(
+        _ session: Session, contacts: @Sendable (Int64) async -> [Int64]?
+    ) async -> Result<RelayConnection, CloseRefusal> {
         let connection = RelayConnection(
             userID: session.user.id, username: session.user.username, deviceID: session.device.id,
             accountCreatedAt: session.user.createdAt, limits: limits
@@ -70,13 +72,16 @@ public final class RelayHub: Sendable {
             }
             return .failure(refusal)
         case .success(let firstDevice):
-            await announcePresence(of: connection, online: true, changed: firstDevice)
+            if let contacts = await contacts(connection.userID) {
+                announcePresence(of: connection, online: true, changed: firstDevice, contacts: contacts)
+            }
             return .success(connection)
         }
     }
 
-    /// Removes a socket that has ended (its handler returns). Tells contacts when the user's last device left.
-    public func disconnected(_ connection: RelayConnection) async {
+    /// Removes a socket that has ended (its handler returns). Tells contacts (`contacts` reads
+    /// them) when the user's last device left.
+    func disconnected(_ connection: RelayConnection, contacts: @Sendable (Int64) async -> [Int64]?) async {
         connection.outbox.close(.goingAway)
         let lastDevice: Bool = registry.withLock { registry in
             guard registry.byUser[connection.userID]?.remove(connection) != nil else { return false }
@@ -86,7 +91,9 @@ public final class RelayHub: Sendable {
             }
             return false
         }
-        if lastDevice { await announcePresence(of: connection, online: false, changed: true) }
+        if lastDevice, let contacts = await contacts(connection.userID) {
+            announcePresence(of: connection, online: false, changed: true, contacts: contacts)
+        }
     }
 
     /// Closes one socket for `reason` once its queued frames are written.
@@ -98,25 +105,21 @@ public final class RelayHub: Sendable {
     }
 
     /// Closes every socket of a device (signed out or revoked).
-    public func disconnect(deviceID: Int64) {
+    func disconnect(deviceID: Int64) {
         for connection in connections(where: { $0.deviceID == deviceID }) {
             disconnect(connection, reason: .sessionEnded)
         }
     }
 
     /// Closes every socket of a user (disabled, deleted, or their password reset).
-    public func disconnect(userID: Int64) {
+    func disconnect(userID: Int64) {
         for connection in connections(of: [userID]) { disconnect(connection, reason: .sessionEnded) }
     }
 
-    /// Closes sockets whose device no longer has a live session: used when another process (the
-    /// CLI) ended sessions in the database.
-    public func dropEndedSessions() async {
-        let live = connections(where: { _ in true })
-        guard !live.isEmpty else { return }
-        let deviceIDs = Set(live.map(\.deviceID))
-        let valid = (try? await database.read { try $0.liveDeviceIDs(Array(deviceIDs)) }) ?? deviceIDs
-        for connection in live where !valid.contains(connection.deviceID) {
+    /// Closes the sockets of devices not in `live`: used when another process (the CLI) ended
+    /// sessions in the database.
+    func keepOnly(liveDeviceIDs live: Set<Int64>) {
+        for connection in connections(where: { !live.contains($0.deviceID) }) {
             disconnect(connection, reason: .sessionEnded)
         }
     }
@@ -196,7 +199,7 @@ public final class RelayHub: Sendable {
     }
 
     /// Forgets per-room state of a member who left.
-    func forget(userID: Int64, roomID: Int64) {
+    public func memberLeft(userID: Int64, roomID: Int64) {
         registry.withLock { registry in
             registry.lastDelivered[DeliveryKey(roomID: roomID, userID: userID)] = nil
             registry.lastTyping[TypingKey(roomID: roomID, userID: userID)] = nil
@@ -207,9 +210,7 @@ public final class RelayHub: Sendable {
 
     /// Tells a user's contacts they came online or went offline (when `changed`), and tells a new
     /// socket which of its contacts are online.
-    private func announcePresence(of connection: RelayConnection, online: Bool, changed: Bool) async {
-        let userID = connection.userID
-        guard let contacts = try? await database.read({ try $0.contacts(userID: userID) }) else { return }
+    private func announcePresence(of connection: RelayConnection, online: Bool, changed: Bool, contacts: [Int64]) {
         if changed {
             let frame = RelayFrames.encode(RelayFrames.Presence(user: connection.username, online: online))
             broadcast(frame, to: contacts)
@@ -222,4 +223,32 @@ public final class RelayHub: Sendable {
             connection.send(RelayFrames.encode(RelayFrames.Presence(user: username, online: true)))
         }
     }
+
+    // MARK: LiveEvents
+
+    public func published(_ message: Message, to memberIDs: [Int64], answering answer: SendAnswer?) {
+        publish(
+            .init(
+                message: message, frame: MessageJSON.object(message), origin: answer?.origin as? RelayConnection,
+                ack: answer.map(RelayFrames.answer)),
+            to: memberIDs)
+    }
+
+    public func answer(_ answer: SendAnswer) {
+        (answer.origin as? RelayConnection)?.send(RelayFrames.answer(answer))
+    }
+
+    public func deleted(roomID: Int64, seq: Int64, to memberIDs: [Int64]) {
+        broadcast(RelayFrames.deleted(room: roomID, seq: seq), to: memberIDs)
+    }
+
+    public func linkRequested(_ request: LinkRequest, to userID: Int64) {
+        let frame = RelayFrames.LinkRequested(
+            code: request.code, deviceName: request.deviceName, userAgent: request.userAgent, ip: request.ip)
+        broadcast(RelayFrames.encode(frame), to: [userID])
+    }
+
+    public func sessionEnded(deviceID: Int64) { disconnect(deviceID: deviceID) }
+
+    public func sessionsEnded(userID: Int64) { disconnect(userID: userID) }
 }

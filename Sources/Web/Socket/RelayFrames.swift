@@ -1,0 +1,98 @@
+import Foundation
+import Services
+import Storage
+
+/// The JSON frames of the WebSocket protocol (docs/PROTOCOL.md); a message's own is ``MessageJSON``.
+enum RelayFrames {
+    /// A frame from a client: every field optional here, checked per `type` by ``RelaySession``.
+    struct Inbound: Decodable, Equatable {
+        let type: String
+        let id: String?
+        let room: Int64?
+        let body: String?
+        let attachments: [String]?
+        let after: Int64?
+        let seq: Int64?
+    }
+
+    struct ErrorFrame: Encodable {
+        var type = "error"
+        let id: String?
+        let code: String
+        let message: String
+    }
+
+    struct Synced: Encodable {
+        var type = "synced"
+        let seq: Int64
+    }
+
+    struct Typing: Encodable {
+        var type = "typing"
+        let room: Int64
+        let user: String
+    }
+
+    struct Presence: Encodable {
+        var type = "presence"
+        let user: String
+        let online: Bool
+    }
+
+    struct LinkRequested: Encodable {
+        var type = "link_request"
+        let code: String
+        let deviceName: String
+        let userAgent: String
+        let ip: String
+    }
+
+    static func encode(_ value: some Encodable) -> String { JSONText.encode(value) }
+
+    // The frames on the message path (acks, receipts) are written by hand, as ``MessageJSON`` is.
+
+    /// The answer to a send: its ack, or the error that refused it.
+    static func answer(_ answer: SendAnswer) -> String {
+        switch answer.outcome {
+        case .stored(let seq, let ts, let body, let held):
+            ack(id: answer.clientID, seq: seq, ts: ts, body: body, held: held)
+        case .refused(let error): self.error(error, id: answer.clientID)
+        }
+    }
+
+    /// The ack of a committed send. `body` is the stored text when rules masked part of it;
+    /// `held` says a moderator must approve the message before anyone else sees it.
+    static func ack(id: String, seq: Int64, ts: Int64, body: String? = nil, held: Bool = false) -> String {
+        var out = "{"
+        if let body {
+            out += "\"body\":"
+            JSONText.appendString(body, to: &out)
+            out += ","
+        }
+        if held { out += "\"held\":true," }
+        out += "\"id\":"
+        JSONText.appendString(id, to: &out)
+        out += ",\"seq\":\(seq),\"ts\":\(ts),\"type\":\"ack\"}"
+        return out
+    }
+
+    /// A moderator deleted the message at `seq`: clients drop it.
+    static func deleted(room: Int64, seq: Int64) -> String {
+        "{\"room\":\(room),\"seq\":\(seq),\"type\":\"deleted\"}"
+    }
+
+    static func receipt(room: Int64, user: String, seq: Int64, kind: String) -> String {
+        var out = "{\"kind\":\"\(kind)\",\"room\":\(room),\"seq\":\(seq),\"type\":\"receipt\",\"user\":"
+        JSONText.appendString(user, to: &out)
+        out += "}"
+        return out
+    }
+
+    static func error(_ error: ServiceError, id: String? = nil) -> String {
+        encode(ErrorFrame(id: id, code: error.code, message: error.message))
+    }
+
+    static func error(code: String, message: String, id: String? = nil) -> String {
+        encode(ErrorFrame(id: id, code: code, message: message))
+    }
+}
