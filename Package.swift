@@ -63,14 +63,17 @@ let package = Package(
             name: "Services",
             dependencies: [
                 "Storage", "Credentials", "Age", "CRE2",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
             name: "Web",
             dependencies: [
-                "Services", "Credentials",
+                "Services", "Storage", "Credentials", "Age",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
@@ -112,7 +115,8 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "AgeTests", dependencies: ["Age"]),
+        .testTarget(
+            name: "AgeTests", dependencies: ["Age", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "CredentialsTests", dependencies: ["Credentials"]),
         .testTarget(
             name: "StorageTests",
@@ -126,11 +130,22 @@ let package = Package(
             dependencies: ["Services", "Credentials"],
             path: "Tests/HearthTestSupport"
         ),
-        .testTarget(name: "ServicesTests", dependencies: ["Services", "Storage", "Credentials", "HearthTestSupport"]),
+        .testTarget(
+            name: "ServicesTests",
+            dependencies: [
+                "Services", "Storage", "Credentials", "Age", "HearthTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(
             name: "WebTests",
             dependencies: [
                 "Web", "Services", "Storage", "Credentials", "HearthTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
@@ -138,7 +153,7 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
-        .testTarget(name: "HearthCLITests", dependencies: ["hearth", "Credentials"]),
+        .testTarget(name: "HearthCLITests", dependencies: ["hearth", "Credentials", "HearthTestSupport"]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

@@ -46,10 +46,10 @@ struct WriterScenario: AsyncParsableCommand {
         for index in 0..<senders {
             let user = try await services.accounts.createUser(
                 username: "writer\(index)", password: password, role: .member)
-            let token = try await services.accounts.login(
+            let token = try await services.sessions.login(
                 username: user.username, password: password, deviceName: "bench",
                 client: Client(ip: "127.0.0.1", userAgent: nil))
-            let session = try await services.accounts.authenticate(
+            let session = try await services.sessions.authenticate(
                 token: token.token, client: Client(ip: "127.0.0.1", userAgent: nil))
             let relaySession = try await RelaySession.open(session, relay: services.relay, hub: hub).get()
             sessions.append(relaySession)

@@ -8,6 +8,8 @@ import Storage
 public final class AppServices: Sendable {
     public let configuration: HearthConfiguration
     public let database: AppDatabase
+    public let registration: Registration
+    public let sessions: Sessions
     public let accounts: Accounts
     public let invites: Invites
     public let rooms: Rooms
@@ -41,7 +43,9 @@ public final class AppServices: Sendable {
         let context = ServiceContext(database: database, live: live, clock: clock, logger: logger)
         let hasher = try PasswordHasher(configuration: configuration.hashing)
         let throttle = Throttle(now: clock)
-        accounts = Accounts(context: context, hasher: hasher, throttle: throttle, configuration: configuration)
+        registration = Registration(context: context, hasher: hasher, throttle: throttle, configuration: configuration)
+        sessions = Sessions(context: context, hasher: hasher, throttle: throttle, configuration: configuration)
+        accounts = Accounts(context: context, hasher: hasher, configuration: configuration)
         invites = Invites(context: context, limits: configuration.limits)
         let screener = try Screener.load(
             database: database, limits: configuration.moderation, clock: clock, logger: logger)
@@ -98,5 +102,10 @@ public final class AppServices: Sendable {
 
     static func trimmed(_ url: String) -> String {
         url.hasSuffix("/") ? String(url.dropLast()) : url
+    }
+
+    /// The WAL checkpointer `serve` runs beside the server.
+    public func checkpointer() throws -> WALCheckpointer {
+        try WALCheckpointer(database: database)
     }
 }

@@ -134,7 +134,7 @@ public final class Attachments: ContextualService {
         try await run {
             try await database.read { store in
                 guard let attachment = try store.attachment(publicID: publicID), attachment.complete,
-                    try store.canRead(attachment: attachment, userID: user.id, moderator: user.role != .member)
+                    try store.canRead(attachment: attachment, userID: user.id, moderator: user.role >= .moderator)
                 else { throw ServiceError.notFound("Attachment") }
                 return attachment
             }

@@ -151,6 +151,11 @@ public final class Backups: ContextualService {
         try await run { try await database.read { try $0.backups(limit: limit) } }
     }
 
+    /// Backup runs, newest first, `limit` at a time before the id `before` (the admin panel's pages).
+    public func history(before: Int64?, limit: Int) async throws -> [BackupRecord] {
+        try await run { try await database.read { try $0.backups(before: before, limit: limit) } }
+    }
+
     // MARK: Settings and schedule
 
     static let recipientsKey = "backup_recipients"

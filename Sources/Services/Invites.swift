@@ -66,6 +66,11 @@ public final class Invites: ContextualService {
         try await run { try await database.read { try $0.invites() } }
     }
 
+    /// Invites, newest first, `limit` at a time before the id `before` (the admin panel's pages).
+    public func list(before: Int64?, limit: Int) async throws -> [Invite] {
+        try await run { try await database.read { try $0.invites(before: before, limit: limit) } }
+    }
+
     /// Revokes the invite with this code; ``ServiceError/notFound(_:)`` when there is none.
     public func revoke(code: String, by actor: AuditActor = .cli) async throws {
         let digest = SecretToken.digest(code.trimmingCharacters(in: .whitespaces).lowercased())

@@ -140,7 +140,7 @@ public final class Linking: ContextualService {
                 guard link.state == .open else { throw ServiceError.linkUsed }
                 guard link.expiresAt > now else { throw ServiceError.linkExpired }
                 let recovery = link.kind == .recovery
-                let device = try Accounts.insertDevice(
+                let device = try Sessions.insertDevice(
                     store, userID: user.id, name: name, client: client, token: token, now: now, cap: cap,
                     pending: !recovery)
                 try store.updateLinkCode(

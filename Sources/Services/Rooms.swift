@@ -145,7 +145,7 @@ public final class Rooms: ContextualService {
         let (info, removedID): (Info, Int64) = try await run {
             try await database.write { store in
                 guard let room = try store.room(id: roomID),
-                    try store.isMember(roomID: roomID, userID: actor.id) || actor.role == .admin
+                    try store.isMember(roomID: roomID, userID: actor.id) || actor.role >= .admin
                 else { throw ServiceError.roomNotFound }
                 guard room.kind == .group else {
                     throw ServiceError.invalidRoom("members of a direct chat cannot change")
@@ -153,7 +153,7 @@ public final class Rooms: ContextualService {
                 guard let user = try store.user(named: name), try store.isMember(roomID: roomID, userID: user.id) else {
                     throw ServiceError.notFound("Member \(name)")
                 }
-                guard user.id == actor.id || room.ownerID == actor.id || actor.role == .admin else {
+                guard user.id == actor.id || room.ownerID == actor.id || actor.role >= .admin else {
                     throw ServiceError.forbidden
                 }
                 try store.removeMember(roomID: roomID, userID: user.id)
@@ -168,10 +168,10 @@ public final class Rooms: ContextualService {
     /// A group that `actor` may manage (its owner, or a server admin).
     static func managedGroup(_ store: Store, _ roomID: Int64, by actor: User) throws -> Room {
         guard let room = try store.room(id: roomID),
-            try store.isMember(roomID: roomID, userID: actor.id) || actor.role == .admin
+            try store.isMember(roomID: roomID, userID: actor.id) || actor.role >= .admin
         else { throw ServiceError.roomNotFound }
         guard room.kind == .group else { throw ServiceError.invalidRoom("members of a direct chat cannot change") }
-        guard room.ownerID == actor.id || actor.role == .admin else { throw ServiceError.forbidden }
+        guard room.ownerID == actor.id || actor.role >= .admin else { throw ServiceError.forbidden }
         return room
     }
 
@@ -184,5 +184,11 @@ public final class Rooms: ContextualService {
                 return try store.history(roomID: roomID, before: before, limit: limit)
             }
         }
+    }
+
+    /// Every room with its member and message counts, newest first, `limit` at a time before the
+    /// id `before` (the admin panel).
+    public func overviews(before: Int64?, limit: Int) async throws -> [RoomOverview] {
+        try await run { try await database.read { try $0.roomOverviews(before: before, limit: limit) } }
     }
 }

@@ -3,8 +3,19 @@ import GRDB
 /// An account.
 public struct User: Sendable, Equatable, Codable {
     /// What an account may do on the server.
-    public enum Role: String, Sendable, Codable, CaseIterable {
+    /// What an account may do, in rising order: each role may do everything the ones below it may.
+    public enum Role: String, Sendable, Codable, CaseIterable, Comparable {
         case admin, moderator, member
+
+        private var rank: Int {
+            switch self {
+            case .member: 0
+            case .moderator: 1
+            case .admin: 2
+            }
+        }
+
+        public static func < (lhs: Role, rhs: Role) -> Bool { lhs.rank < rhs.rank }
     }
 
     public var id: Int64

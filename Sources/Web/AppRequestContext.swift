@@ -11,11 +11,19 @@ public struct AppRequestContext: RequestContext {
     public let peerAddress: String?
     /// The client's IP address after trusted-proxy resolution; set by ``ClientAddressMiddleware``.
     public var clientAddress: String?
+    /// The signed-in session, set by ``SessionMiddleware`` on the routes behind it.
+    public var session: Session?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         peerAddress = source.channel.remoteAddress?.ipAddress
         clientAddress = peerAddress
+    }
+
+    /// The session of a route behind ``SessionMiddleware``; `401` anywhere else.
+    func signedIn() throws -> Session {
+        guard let session else { throw ServiceError.unauthorized }
+        return session
     }
 
     /// The client as Services see it.

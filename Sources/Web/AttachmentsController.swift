@@ -5,10 +5,11 @@ import Storage
 
 /// Uploading and downloading attachments.
 struct AttachmentsController: Sendable {
-    let services: AppServices
+    let attachments: Attachments
     let authenticator: SessionAuthenticator
 
     func addRoutes(to api: RouterGroup<AppRequestContext>) {
+        let api = api.signedIn(authenticator)
         api.post("attachments", use: upload)
         api.get("attachments/{id}", use: download)
     }
@@ -36,13 +37,13 @@ struct AttachmentsController: Sendable {
     /// `POST /api/v1/attachments?name=FILE` — the raw body with its `Content-Type`, streamed into
     /// the database: `201 {attachment:{id, size, contentType, sha256, name, width, height}}`.
     @Sendable func upload(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let session = try await authenticator.session(request, context: context)
+        let session = try context.signedIn()
         guard let contentType = request.headers[.contentType] else {
             throw APIError(.unsupportedMediaType, code: "unsupported_type", message: "Send the file's Content-Type.")
         }
         let declared = request.headers[.contentLength].flatMap(Int.init)
         let body = request.body.map { [UInt8](buffer: $0) }
-        let attachment = try await services.attachments.upload(
+        let attachment = try await attachments.upload(
             owner: session.user, contentType: contentType, filename: request.uri.queryParameters.get("name"),
             declaredLength: declared, body: body)
         return try .json(["attachment": AttachmentJSON(attachment)], status: .created)
@@ -51,8 +52,8 @@ struct AttachmentsController: Sendable {
     /// `GET /api/v1/attachments/{id}` — the file, to members of the room it was shared in (404 to
     /// everyone else), streamed, with a strong ETag and single `Range` requests.
     @Sendable func download(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let session = try await authenticator.session(request, context: context)
-        let attachment = try await services.attachments.open(context.parameters.get("id") ?? "", for: session.user)
+        let session = try context.signedIn()
+        let attachment = try await attachments.open(context.parameters.get("id") ?? "", for: session.user)
         let etag = "\"" + AttachmentJSON(attachment).sha256 + "\""
         var headers: HTTPFields = [
             .contentType: attachment.contentType, .eTag: etag, .acceptRanges: "bytes",
@@ -76,7 +77,6 @@ struct AttachmentsController: Sendable {
         }
         let length = range.map { $0.upperBound - $0.lowerBound + 1 } ?? attachment.size
         headers[.contentLength] = String(length)
-        let attachments = services.attachments
         let bytesRange = range
         let body = ResponseBody(contentLength: Int(length)) { writer in
             try await attachments.read(attachment, range: bytesRange) { bytes in

@@ -5,18 +5,20 @@ import Storage
 
 /// Registration, sign-in, sign-out, the current session, and first-admin setup.
 struct AuthController: Sendable {
-    let services: AppServices
+    let registration: Registration
+    let sessions: Sessions
     let authenticator: SessionAuthenticator
-
-    var bodyLimit: Int { services.configuration.limits.authBodyBytes }
+    /// The largest body of these routes (`authBodyBytes`).
+    let bodyLimit: Int
 
     func addRoutes(to api: RouterGroup<AppRequestContext>) {
         api.post("register", use: register)
         api.post("login", use: login)
-        api.post("logout", use: logout)
-        api.get("me", use: me)
         api.post("setup", use: setup)
         api.post("setup/status", use: setupStatus)
+        api.signedIn(authenticator)
+            .post("logout", use: logout)
+            .get("me", use: me)
     }
 
     struct RegisterBody: Decodable {
@@ -50,7 +52,7 @@ struct AuthController: Sendable {
     /// `POST /api/v1/register` — creates an account and signs it in: 201 `{user, device, token}`.
     @Sendable func register(_ request: Request, context: AppRequestContext) async throws -> Response {
         let body = try await request.decodeJSON(RegisterBody.self, limit: bodyLimit)
-        let signedIn = try await services.accounts.register(
+        let signedIn = try await registration.register(
             username: body.username, password: body.password, invite: body.invite, deviceName: body.deviceName,
             client: context.client(request))
         return try respond(signedIn, status: .created, cookie: body.session == "cookie")
@@ -59,7 +61,7 @@ struct AuthController: Sendable {
     /// `POST /api/v1/login` — signs in with a password as a new device: 200 `{user, device, token}`.
     @Sendable func login(_ request: Request, context: AppRequestContext) async throws -> Response {
         let body = try await request.decodeJSON(LoginBody.self, limit: bodyLimit)
-        let signedIn = try await services.accounts.login(
+        let signedIn = try await sessions.login(
             username: body.username, password: body.password, deviceName: body.deviceName,
             client: context.client(request))
         return try respond(signedIn, status: .ok, cookie: body.session == "cookie")
@@ -67,8 +69,8 @@ struct AuthController: Sendable {
 
     /// `POST /api/v1/logout` — ends this device's session and clears the cookie: 204.
     @Sendable func logout(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let session = try await authenticator.session(request, context: context)
-        try await services.accounts.logout(session)
+        let session = try context.signedIn()
+        try await sessions.logout(session)
         var response = Response(status: .noContent)
         response.setCookie(authenticator.expiredCookie())
         return response
@@ -76,14 +78,14 @@ struct AuthController: Sendable {
 
     /// `GET /api/v1/me` — the signed-in user and this device.
     @Sendable func me(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let session = try await authenticator.session(request, context: context)
+        let session = try context.signedIn()
         return try .json(MeResponse(user: .init(session.user), device: .init(session.device)))
     }
 
     /// `POST /api/v1/setup` — with the one-time setup token, creates the first admin and signs them in: 201.
     @Sendable func setup(_ request: Request, context: AppRequestContext) async throws -> Response {
         let body = try await request.decodeJSON(SetupBody.self, limit: bodyLimit)
-        let signedIn = try await services.accounts.completeSetup(
+        let signedIn = try await registration.completeSetup(
             token: body.token, username: body.username, password: body.password, deviceName: body.deviceName,
             client: context.client(request))
         return try respond(signedIn, status: .created, cookie: body.session == "cookie")
@@ -92,7 +94,7 @@ struct AuthController: Sendable {
     /// `POST /api/v1/setup/status` — whether a setup token is still good: `{available}`.
     @Sendable func setupStatus(_ request: Request, context: AppRequestContext) async throws -> Response {
         let body = try await request.decodeJSON(SetupStatusBody.self, limit: bodyLimit)
-        let available = try await services.accounts.setupIsAvailable(token: body.token)
+        let available = try await registration.setupIsAvailable(token: body.token)
         return try .json(["available": available])
     }
 

@@ -5,10 +5,11 @@ import Storage
 
 /// The signed-in user's devices.
 struct DevicesController: Sendable {
-    let services: AppServices
+    let sessions: Sessions
     let authenticator: SessionAuthenticator
 
     func addRoutes(to api: RouterGroup<AppRequestContext>) {
+        let api = api.signedIn(authenticator)
         api.get("devices", use: list)
         api.delete("devices/{id}", use: revoke)
         api.patch("devices/{id}", use: rename)
@@ -20,10 +21,10 @@ struct DevicesController: Sendable {
 
     /// `PATCH /api/v1/devices/{id}` `{name}` — renames one of the user's devices: `{device}`.
     @Sendable func rename(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let session = try await authenticator.session(request, context: context)
+        let session = try context.signedIn()
         guard let id = context.parameters.get("id").flatMap(Int64.init) else { throw ServiceError.notFound("Device") }
         let body = try await request.decodeJSON(RenameBody.self, limit: 64 * 1024)
-        let device = try await services.accounts.renameDevice(id, of: session.user, to: body.name)
+        let device = try await sessions.renameDevice(id, of: session.user, to: body.name)
         return try .json(["device": DeviceJSON(device)])
     }
 
@@ -40,8 +41,8 @@ struct DevicesController: Sendable {
 
     /// `GET /api/v1/devices` — the user's devices, newest first; `current` marks this one.
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let session = try await authenticator.session(request, context: context)
-        let devices = try await services.accounts.devices(of: session.user)
+        let session = try context.signedIn()
+        let devices = try await sessions.devices(of: session.user)
         return try .json([
             "devices": devices.map {
                 DeviceListJSON(
@@ -53,9 +54,9 @@ struct DevicesController: Sendable {
 
     /// `DELETE /api/v1/devices/{id}` — signs that device out and closes its sockets: 204.
     @Sendable func revoke(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let session = try await authenticator.session(request, context: context)
+        let session = try context.signedIn()
         guard let id = context.parameters.get("id").flatMap(Int64.init) else { throw ServiceError.notFound("Device") }
-        try await services.accounts.revokeDevice(id, of: session.user)
+        try await sessions.revokeDevice(id, of: session.user)
         return Response(status: .noContent)
     }
 }

@@ -13,8 +13,7 @@ public enum HearthApp {
     /// The router with every route and middleware.
     public static func router(services: AppServices, hub: RelayHub) -> Router<AppRequestContext> {
         let configuration = services.configuration
-        let authenticator = SessionAuthenticator(
-            accounts: services.accounts, secure: configuration.servesHTTPS)
+        let authenticator = SessionAuthenticator(sessions: services.sessions, secure: configuration.servesHTTPS)
         let assets = Assets()
 
         let router = Router(context: AppRequestContext.self)
@@ -42,12 +41,21 @@ public enum HearthApp {
         ).addRoutes(to: router)
 
         let api = router.group("api/v1")
-        AuthController(services: services, authenticator: authenticator).addRoutes(to: api)
-        RoomsController(services: services, authenticator: authenticator).addRoutes(to: api)
-        DevicesController(services: services, authenticator: authenticator).addRoutes(to: api)
-        LinkController(services: services, authenticator: authenticator).addRoutes(to: api)
-        AttachmentsController(services: services, authenticator: authenticator).addRoutes(to: api)
-        ModerationController(services: services, authenticator: authenticator).addRoutes(to: api)
+        let authBodyLimit = configuration.limits.authBodyBytes
+        AuthController(
+            registration: services.registration, sessions: services.sessions, authenticator: authenticator,
+            bodyLimit: authBodyLimit
+        ).addRoutes(to: api)
+        RoomsController(rooms: services.rooms, authenticator: authenticator).addRoutes(to: api)
+        DevicesController(sessions: services.sessions, authenticator: authenticator).addRoutes(to: api)
+        LinkController(
+            linking: services.linking, authenticator: authenticator, bodyLimit: authBodyLimit,
+            publicURL: { await services.publicURL() }
+        ).addRoutes(to: api)
+        AttachmentsController(attachments: services.attachments, authenticator: authenticator).addRoutes(to: api)
+        ModerationController(
+            moderation: services.moderation, accounts: services.accounts, authenticator: authenticator
+        ).addRoutes(to: api)
         webSocketEndpoint(services: services, hub: hub).addRoute(to: router)
         return router
     }
@@ -117,9 +125,9 @@ public enum HearthApp {
         return ServiceGroup(
             configuration: .init(
                 services: [
-                    PeriodicService.checkpoints(try WALCheckpointer(database: services.database), logger: logger),
+                    PeriodicService.checkpoints(try services.checkpointer(), logger: logger),
                     app, BackupService(backups: services.backups),
-                    PeriodicService.housekeeping(accounts: services.accounts, attachments: services.attachments),
+                    PeriodicService.housekeeping(sessions: services.sessions, attachments: services.attachments),
                 ] + watcher + [RelayService(hub: hub, relay: services.relay)],
                 gracefulShutdownSignals: signals,
                 logger: logger))
@@ -130,7 +138,7 @@ public enum HearthApp {
         let configuration = services.configuration
         return WebSocketEndpoint(
             relay: services.relay, hub: hub, logger: services.logger,
-            authenticator: SessionAuthenticator(accounts: services.accounts, secure: configuration.servesHTTPS),
+            authenticator: SessionAuthenticator(sessions: services.sessions, secure: configuration.servesHTTPS),
             originCheck: originCheck(configuration))
     }
 

@@ -6,21 +6,30 @@ import Storage
 
 /// Device linking by QR code: create, draw, claim, decide, wait.
 struct LinkController: Sendable {
-    let services: AppServices
+    let linking: Linking
     let authenticator: SessionAuthenticator
+    /// The largest claim body (`authBodyBytes`).
+    let bodyLimit: Int
+    /// The URL people reach the server at, which link codes' QR codes point to.
+    let publicURL: @Sendable () async -> String
 
     /// How long one `wait` request is held open before answering `202 pending`.
     static let waitTimeout: Duration = .seconds(25)
 
     func addRoutes(to api: RouterGroup<AppRequestContext>) {
-        api.post("devices/link", use: create)
-        api.get("devices/link/{code}/qr.svg", use: qrSVG)
-        api.get("devices/link/{code}/qr.png", use: qrPNG)
+        // The new device has no session yet: it claims, then waits with its pending token.
         api.post("devices/link/{code}/claim", use: claim)
-        api.post("devices/link/{code}/approve") { request, context in try await decide(request, context, approve: true)
-        }
-        api.post("devices/link/{code}/deny") { request, context in try await decide(request, context, approve: false) }
         api.get("devices/link/{code}/wait", use: wait)
+        let signedIn = api.signedIn(authenticator)
+        signedIn.post("devices/link", use: create)
+        signedIn.get("devices/link/{code}/qr.svg", use: qrSVG)
+        signedIn.get("devices/link/{code}/qr.png", use: qrPNG)
+        signedIn.post("devices/link/{code}/approve") { request, context in
+            try await decide(request, context, approve: true)
+        }
+        signedIn.post("devices/link/{code}/deny") { request, context in
+            try await decide(request, context, approve: false)
+        }
     }
 
     struct CodeJSON: Encodable {
@@ -42,8 +51,8 @@ struct LinkController: Sendable {
 
     /// `POST /api/v1/devices/link` — from a signed-in device: `{code, url, expiresAt}` to show as a QR.
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let session = try await authenticator.session(request, context: context)
-        let code = try await services.linking.create(for: session)
+        let session = try context.signedIn()
+        let code = try await linking.create(for: session)
         return try .json(CodeJSON(code: code.code, url: code.url, expiresAt: code.expiresAt), status: .created)
     }
 
@@ -64,10 +73,10 @@ struct LinkController: Sendable {
     }
 
     private func qrCode(_ request: Request, _ context: AppRequestContext) async throws -> QRCode {
-        let session = try await authenticator.session(request, context: context)
+        let session = try context.signedIn()
         let code = context.parameters.get("code") ?? ""
-        try await services.linking.checkOwner(code: code, user: session.user)
-        return try QRCode(await services.publicURL() + "/link/" + code)
+        try await linking.checkOwner(code: code, user: session.user)
+        return try QRCode(await publicURL() + "/link/" + code)
     }
 
     /// `POST /api/v1/devices/link/{code}/claim` `{deviceName}` — the new device (no session yet)
@@ -75,8 +84,8 @@ struct LinkController: Sendable {
     /// recovery link. With `session: "cookie"` the token is set as the cookie instead.
     @Sendable func claim(_ request: Request, context: AppRequestContext) async throws -> Response {
         let code = context.parameters.get("code") ?? ""
-        let body = try await request.decodeJSON(ClaimBody.self, limit: services.configuration.limits.authBodyBytes)
-        let claim = try await services.linking.claim(
+        let body = try await request.decodeJSON(ClaimBody.self, limit: bodyLimit)
+        let claim = try await linking.claim(
             code: code, deviceName: body.deviceName, client: context.client(request))
         let cookie = body.session == "cookie"
         var response = try Response.json(
@@ -88,8 +97,8 @@ struct LinkController: Sendable {
 
     /// `POST /api/v1/devices/link/{code}/approve` and `…/deny` — a signed-in device of the same user decides: 204.
     @Sendable func decide(_ request: Request, _ context: AppRequestContext, approve: Bool) async throws -> Response {
-        let session = try await authenticator.session(request, context: context)
-        try await services.linking.decide(code: context.parameters.get("code") ?? "", approve: approve, by: session)
+        let session = try context.signedIn()
+        try await linking.decide(code: context.parameters.get("code") ?? "", approve: approve, by: session)
         return Response(status: .noContent)
     }
 
@@ -98,7 +107,7 @@ struct LinkController: Sendable {
     /// or `202 link_pending` after 25 seconds (ask again).
     @Sendable func wait(_ request: Request, context: AppRequestContext) async throws -> Response {
         guard let token = authenticator.token(in: request) else { throw ServiceError.unauthorized }
-        let outcome = try await services.linking.wait(
+        let outcome = try await linking.wait(
             code: context.parameters.get("code") ?? "", token: token, timeout: Self.waitTimeout)
         switch outcome {
         case .pending:

@@ -6,29 +6,32 @@ import Storage
 /// Moderation over HTTP: rules (admins), reports (members), the review queue, mutes and account
 /// actions (moderators and admins), and the audit log (admins).
 struct ModerationController: Sendable {
-    let services: AppServices
+    let moderation: Moderation
+    let accounts: Accounts
     let authenticator: SessionAuthenticator
 
     /// JSON bodies of these routes are small.
     static let bodyLimit = 64 * 1024
 
     func addRoutes(to api: RouterGroup<AppRequestContext>) {
-        api.post("reports", use: report)
-        api.get("admin/rules", use: listRules)
-        api.post("admin/rules", use: createRule)
-        api.post("admin/rules/test", use: testRule)
-        api.get("admin/rules/{id}", use: showRule)
-        api.put("admin/rules/{id}", use: updateRule)
-        api.delete("admin/rules/{id}", use: deleteRule)
-        api.get("admin/queue", use: queue)
-        api.post("admin/queue/{id}/{decision}", use: decide)
-        api.get("admin/users", use: users)
-        api.post("admin/users/{username}/mute", use: mute)
-        api.delete("admin/users/{username}/mute", use: unmute)
-        api.post("admin/users/{username}/disable", use: disable)
-        api.post("admin/users/{username}/enable", use: enable)
-        api.put("admin/users/{username}/role", use: setRole)
-        api.get("admin/audit", use: audit)
+        api.signedIn(authenticator).post("reports", use: report)
+        api.signedIn(authenticator, role: .moderator)
+            .get("admin/queue", use: queue)
+            .post("admin/queue/{id}/{decision}", use: decide)
+            .get("admin/users", use: users)
+            .post("admin/users/{username}/mute", use: mute)
+            .delete("admin/users/{username}/mute", use: unmute)
+            .post("admin/users/{username}/disable", use: disable)
+        api.signedIn(authenticator, role: .admin)
+            .get("admin/rules", use: listRules)
+            .post("admin/rules", use: createRule)
+            .post("admin/rules/test", use: testRule)
+            .get("admin/rules/{id}", use: showRule)
+            .put("admin/rules/{id}", use: updateRule)
+            .delete("admin/rules/{id}", use: deleteRule)
+            .post("admin/users/{username}/enable", use: enable)
+            .put("admin/users/{username}/role", use: setRole)
+            .get("admin/audit", use: audit)
     }
 
     struct RuleBody: Decodable {
@@ -75,9 +78,9 @@ struct ModerationController: Sendable {
 
     /// `POST /api/v1/reports` `{messageId, reason}` — a member reports a message to the moderators: 201 `{report}`.
     @Sendable func report(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let session = try await authenticator.session(request, context: context)
+        let session = try context.signedIn()
         let body = try await request.decodeJSON(ReportBody.self, limit: Self.bodyLimit)
-        let id = try await services.moderation.report(
+        let id = try await moderation.report(
             messageID: body.messageId, reason: body.reason, by: session, ip: context.clientAddress)
         return try .json(["report": ["id": id]], status: .created)
     }
@@ -86,45 +89,42 @@ struct ModerationController: Sendable {
 
     /// `GET /api/v1/admin/rules` — every rule (admins).
     @Sendable func listRules(_ request: Request, context: AppRequestContext) async throws -> Response {
-        _ = try await signedIn(request, context, as: .admin)
-        return try .json(["rules": try await services.moderation.rules().map(RuleJSON.init)])
+        return try .json(["rules": try await moderation.rules().map(RuleJSON.init)])
     }
 
     /// `POST /api/v1/admin/rules` `{kind, pattern, action, scope?, message?, newAccountDays?}` — 201 `{rule}`.
     @Sendable func createRule(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let actor = try await signedIn(request, context, as: .admin)
+        let actor = try actor(context)
         let body = try await request.decodeJSON(RuleBody.self, limit: Self.bodyLimit)
-        let rule = try await services.moderation.createRule(body.draft, by: actor)
+        let rule = try await moderation.createRule(body.draft, by: actor)
         return try .json(["rule": RuleJSON(rule)], status: .created)
     }
 
     /// `GET /api/v1/admin/rules/{id}` — one rule.
     @Sendable func showRule(_ request: Request, context: AppRequestContext) async throws -> Response {
-        _ = try await signedIn(request, context, as: .admin)
-        return try .json(["rule": RuleJSON(try await services.moderation.rule(id: try id(context)))])
+        return try .json(["rule": RuleJSON(try await moderation.rule(id: try id(context)))])
     }
 
     /// `PUT /api/v1/admin/rules/{id}` — replaces a rule: `{rule}`.
     @Sendable func updateRule(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let actor = try await signedIn(request, context, as: .admin)
+        let actor = try actor(context)
         let body = try await request.decodeJSON(RuleBody.self, limit: Self.bodyLimit)
-        let rule = try await services.moderation.updateRule(id: try id(context), body.draft, by: actor)
+        let rule = try await moderation.updateRule(id: try id(context), body.draft, by: actor)
         return try .json(["rule": RuleJSON(rule)])
     }
 
     /// `DELETE /api/v1/admin/rules/{id}` — 204.
     @Sendable func deleteRule(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let actor = try await signedIn(request, context, as: .admin)
-        try await services.moderation.deleteRule(id: try id(context), by: actor)
+        let actor = try actor(context)
+        try await moderation.deleteRule(id: try id(context), by: actor)
         return Response(status: .noContent)
     }
 
     /// `POST /api/v1/admin/rules/test` `{body, room?, attachmentTypes?}` — which rules fire and what
     /// the message would become; nothing is stored.
     @Sendable func testRule(_ request: Request, context: AppRequestContext) async throws -> Response {
-        _ = try await signedIn(request, context, as: .admin)
         let body = try await request.decodeJSON(TestBody.self, limit: Self.bodyLimit)
-        let result = services.moderation.test(
+        let result = moderation.test(
             body: body.body, roomID: body.room, contentTypes: body.attachmentTypes ?? [])
         return try .json(RuleTestJSON(result))
     }
@@ -134,9 +134,8 @@ struct ModerationController: Sendable {
     /// `GET /api/v1/admin/queue?decided=true&before=ID&limit=N` — held, flagged and reported
     /// messages with the messages around them, newest first (moderators and admins).
     @Sendable func queue(_ request: Request, context: AppRequestContext) async throws -> Response {
-        _ = try await signedIn(request, context, as: .moderator)
         let query = request.uri.queryParameters
-        let entries = try await services.moderation.queue(
+        let entries = try await moderation.queue(
             decided: query.get("decided") == "true", before: try positive(query.get("before"), "before"),
             limit: try positive(query.get("limit"), "limit").map(Int.init))
         return try .json(["items": entries.map(QueueItemJSON.init)])
@@ -144,12 +143,12 @@ struct ModerationController: Sendable {
 
     /// `POST /api/v1/admin/queue/{id}/approve|delete|dismiss` `{note?}` — decides an item: 204.
     @Sendable func decide(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let actor = try await signedIn(request, context, as: .moderator)
+        let actor = try actor(context)
         guard let decision = context.parameters.get("decision").flatMap(Moderation.Decision.init(rawValue:)) else {
             throw APIError(.notFound, code: "not_found", message: "Decide with approve, delete or dismiss.")
         }
         let note = try await optionalBody(request)?.note
-        try await services.moderation.decide(itemID: try id(context), decision, note: note, by: actor)
+        try await moderation.decide(itemID: try id(context), decision, note: note, by: actor)
         return Response(status: .noContent)
     }
 
@@ -157,17 +156,16 @@ struct ModerationController: Sendable {
 
     /// `GET /api/v1/admin/users` — every account with its role and state (moderators and admins).
     @Sendable func users(_ request: Request, context: AppRequestContext) async throws -> Response {
-        _ = try await signedIn(request, context, as: .moderator)
-        return try .json(["users": try await services.accounts.users().map(AccountJSON.init)])
+        return try .json(["users": try await accounts.users().map(AccountJSON.init)])
     }
 
     /// `POST /api/v1/admin/users/{username}/mute` `{minutes, reason?}` — refuses the user's sends
     /// with `muted` until then: `{mutedUntil}`.
     @Sendable func mute(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let session = try await authenticator.session(request, context: context)
-        let actor = try staff(session, context)
+        let session = try context.signedIn()
+        let actor = try actor(context)
         let body = try await request.decodeJSON(MuteBody.self, limit: Self.bodyLimit)
-        let until = try await services.moderation.mute(
+        let until = try await moderation.mute(
             username: try username(context), for: TimeInterval(body.minutes) * 60, reason: body.reason, by: actor,
             role: session.user.role)
         return try .json(["mutedUntil": until])
@@ -175,42 +173,37 @@ struct ModerationController: Sendable {
 
     /// `DELETE /api/v1/admin/users/{username}/mute` — ends a mute: 204.
     @Sendable func unmute(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let session = try await authenticator.session(request, context: context)
-        let actor = try staff(session, context)
-        try await services.moderation.unmute(username: try username(context), by: actor, role: session.user.role)
+        let session = try context.signedIn()
+        let actor = try actor(context)
+        try await moderation.unmute(username: try username(context), by: actor, role: session.user.role)
         return Response(status: .noContent)
     }
 
     /// `POST /api/v1/admin/users/{username}/disable` `{reason?}` — disables the account and ends its
     /// sessions at once. Moderators may disable members only.
     @Sendable func disable(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let session = try await authenticator.session(request, context: context)
-        let actor = try staff(session, context)
-        let target = try await services.accounts.user(named: try username(context))
-        guard target.id != session.user.id else {
-            throw ServiceError.invalidDecision("You cannot do that to your own account.")
-        }
-        guard session.user.role == .admin || target.role == .member else { throw ServiceError.forbidden }
+        let session = try context.signedIn()
+        let actor = try actor(context)
         let reason = try await optionalBody(request)?.reason
-        try await services.accounts.disable(username: target.username, reason: reason, by: actor)
+        try await accounts.disable(username: try username(context), reason: reason, by: actor, role: session.user.role)
         return Response(status: .noContent)
     }
 
     /// `POST /api/v1/admin/users/{username}/enable` — enables a disabled account (admins): 204.
     @Sendable func enable(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let actor = try await signedIn(request, context, as: .admin)
-        try await services.accounts.enable(username: try username(context), by: actor)
+        let actor = try actor(context)
+        try await accounts.enable(username: try username(context), by: actor)
         return Response(status: .noContent)
     }
 
     /// `PUT /api/v1/admin/users/{username}/role` `{role}` — `member`, `moderator` or `admin` (admins): 204.
     @Sendable func setRole(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let actor = try await signedIn(request, context, as: .admin)
+        let actor = try actor(context)
         let body = try await request.decodeJSON(RoleBody.self, limit: Self.bodyLimit)
         guard let role = User.Role(rawValue: body.role) else {
             throw ServiceError.invalidField("The role is member, moderator or admin.")
         }
-        try await services.accounts.setRole(username: try username(context), to: role, by: actor)
+        try await accounts.setRole(username: try username(context), to: role, by: actor)
         return Response(status: .noContent)
     }
 
@@ -219,12 +212,11 @@ struct ModerationController: Sendable {
     /// `GET /api/v1/admin/audit?action=&actor=&target=&before=ID&limit=N` — the audit log, newest
     /// first; `action` may be a prefix ending in `_` (admins).
     @Sendable func audit(_ request: Request, context: AppRequestContext) async throws -> Response {
-        _ = try await signedIn(request, context, as: .admin)
         let query = request.uri.queryParameters
         let filter = AuditFilter(
             action: query.get("action").flatMap(nonEmpty), actor: query.get("actor").flatMap(nonEmpty),
             target: query.get("target").flatMap(nonEmpty))
-        let entries = try await services.moderation.auditLog(
+        let entries = try await moderation.auditLog(
             filter, before: try positive(query.get("before"), "before"),
             limit: try positive(query.get("limit"), "limit").map(Int.init))
         return try .json(AuditPageJSON(entries: entries.map(AuditJSON.init), next: entries.last?.id))
@@ -232,23 +224,9 @@ struct ModerationController: Sendable {
 
     // MARK: Helpers
 
-    /// The signed-in user as an audit actor, when their role is at least `role`; 403 otherwise.
-    private func signedIn(
-        _ request: Request, _ context: AppRequestContext, as role: User.Role
-    ) async throws
-        -> AuditActor
-    {
-        let session = try await authenticator.session(request, context: context)
-        switch (role, session.user.role) {
-        case (.admin, .admin), (.moderator, .admin), (.moderator, .moderator), (.member, _): break
-        default: throw ServiceError.forbidden
-        }
-        return AuditActor(user: session.user, ip: context.clientAddress)
-    }
-
-    private func staff(_ session: Session, _ context: AppRequestContext) throws -> AuditActor {
-        guard session.user.role != .member else { throw ServiceError.forbidden }
-        return AuditActor(user: session.user, ip: context.clientAddress)
+    /// The signed-in user as an audit actor.
+    private func actor(_ context: AppRequestContext) throws -> AuditActor {
+        AuditActor(user: try context.signedIn().user, ip: context.clientAddress)
     }
 
     /// A JSON body that may be absent (no body, or an empty one).

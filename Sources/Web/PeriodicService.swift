@@ -47,9 +47,9 @@ struct PeriodicService: Service {
 
     /// Every ten minutes: ends sessions past their idle or absolute lifetime (closing their
     /// sockets) and removes attachments that were uploaded but never shared.
-    static func housekeeping(accounts: Accounts, attachments: Attachments) -> PeriodicService {
+    static func housekeeping(sessions: Sessions, attachments: Attachments) -> PeriodicService {
         PeriodicService(interval: .seconds(600)) {
-            _ = try? await accounts.expireSessions()
+            _ = try? await sessions.expireSessions()
             _ = try? await attachments.removeOrphans()
         }
     }

@@ -5,13 +5,14 @@ import Storage
 
 /// Rooms, their members and their history.
 struct RoomsController: Sendable {
-    let services: AppServices
+    let rooms: Rooms
     let authenticator: SessionAuthenticator
 
     /// JSON bodies of these routes are small.
     static let bodyLimit = 64 * 1024
 
     func addRoutes(to api: RouterGroup<AppRequestContext>) {
+        let api = api.signedIn(authenticator)
         api.get("rooms", use: list)
         api.post("rooms", use: create)
         api.get("rooms/{id}", use: show)
@@ -32,47 +33,47 @@ struct RoomsController: Sendable {
 
     /// `GET /api/v1/rooms` — the user's rooms with their newest message and unread count.
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let session = try await authenticator.session(request, context: context)
-        let summaries = try await services.rooms.list(for: session.user)
+        let session = try context.signedIn()
+        let summaries = try await rooms.list(for: session.user)
         return try .json(["rooms": summaries.map(RoomJSON.init)])
     }
 
     /// `POST /api/v1/rooms` — creates a group, or finds or creates the direct room with one person:
     /// 201 when created, 200 for an existing direct room; `{room}`.
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let session = try await authenticator.session(request, context: context)
+        let session = try context.signedIn()
         let body = try await request.decodeJSON(CreateBody.self, limit: Self.bodyLimit)
-        let (info, created) = try await services.rooms.create(
+        let (info, created) = try await rooms.create(
             by: session.user, name: body.name, usernames: body.members, direct: body.direct ?? false)
         return try .json(["room": RoomJSON(info)], status: created ? .created : .ok)
     }
 
     /// `GET /api/v1/rooms/{id}` — one room and its members.
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let session = try await authenticator.session(request, context: context)
-        let info = try await services.rooms.info(try roomID(context), for: session.user)
+        let session = try context.signedIn()
+        let info = try await rooms.info(try roomID(context), for: session.user)
         return try .json(["room": RoomJSON(info)])
     }
 
     /// `POST /api/v1/rooms/{id}/members` `{username}` — adds a member (the group's owner or an admin).
     @Sendable func addMember(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let session = try await authenticator.session(request, context: context)
+        let session = try context.signedIn()
         let body = try await request.decodeJSON(MemberBody.self, limit: Self.bodyLimit)
-        let info = try await services.rooms.addMember(try roomID(context), username: body.username, by: session.user)
+        let info = try await rooms.addMember(try roomID(context), username: body.username, by: session.user)
         return try .json(["room": RoomJSON(info)])
     }
 
     /// `DELETE /api/v1/rooms/{id}/members/{username}` — removes a member, or leaves.
     @Sendable func removeMember(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let session = try await authenticator.session(request, context: context)
+        let session = try context.signedIn()
         let username = context.parameters.get("username") ?? ""
-        let info = try await services.rooms.removeMember(try roomID(context), username: username, by: session.user)
+        let info = try await rooms.removeMember(try roomID(context), username: username, by: session.user)
         return try .json(["room": RoomJSON(info)])
     }
 
     /// `GET /api/v1/rooms/{id}/messages?before=SEQ&limit=N` — history, newest first.
     @Sendable func history(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let session = try await authenticator.session(request, context: context)
+        let session = try context.signedIn()
         let query = request.uri.queryParameters
         let before = try query.get("before").map { text in
             guard let value = Int64(text), value > 0 else {
@@ -86,7 +87,7 @@ struct RoomsController: Sendable {
             }
             return value
         }
-        let messages = try await services.rooms.history(
+        let messages = try await rooms.history(
             try roomID(context), for: session.user, before: before, limit: limit)
         return Response(
             status: .ok, headers: [.contentType: "application/json; charset=utf-8"],

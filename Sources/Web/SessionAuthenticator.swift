@@ -10,7 +10,7 @@ struct SessionAuthenticator: Sendable {
     /// How long the browser keeps the cookie, in seconds (400 days, the browsers' own cap).
     static let cookieLifetime = 400 * 86_400
 
-    let accounts: Accounts
+    let sessions: Sessions
     /// Whether the server is reached over HTTPS, so cookies are marked Secure.
     let secure: Bool
 
@@ -23,7 +23,7 @@ struct SessionAuthenticator: Sendable {
     /// The request's session; ``ServiceError/unauthorized`` without a valid one.
     func session(_ request: Request, context: AppRequestContext) async throws -> Session {
         guard let token = token(in: request) else { throw ServiceError.unauthorized }
-        return try await accounts.authenticate(token: token, client: context.client(request))
+        return try await sessions.authenticate(token: token, client: context.client(request))
     }
 
     /// The bearer token or session cookie of a request.

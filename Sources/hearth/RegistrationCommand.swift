@@ -17,13 +17,13 @@ struct RegistrationCommand: AsyncParsableCommand {
     func run() async throws {
         let services = try options.services()
         guard let mode else {
-            print(try await command { try await services.accounts.registrationMode() }.rawValue)
+            print(try await command { try await services.registration.mode() }.rawValue)
             return
         }
-        guard let newMode = Accounts.RegistrationMode(rawValue: mode.lowercased()) else {
+        guard let newMode = Registration.Mode(rawValue: mode.lowercased()) else {
             throw CLIError("Unknown registration mode '\(mode)'; use open, invite or closed.")
         }
-        try await command { try await services.accounts.setRegistrationMode(newMode) }
+        try await command { try await services.registration.setMode(newMode) }
         print("Registration is now \(newMode.rawValue).")
     }
 }

@@ -112,7 +112,7 @@ struct Serve: AsyncParsableCommand {
         do {
             try await services.recordPublicURL(url)
             var lines = ["Hearth is running at \(url) (data: \(services.database.url.path))"]
-            if let token = try await services.accounts.prepareSetup() {
+            if let token = try await services.registration.prepareSetup() {
                 let setupURL = "\(url)/setup?token=\(token)"
                 lines += [
                     "", "No admin account exists yet. Open this link in a browser to create one:", "  \(setupURL)",

@@ -68,8 +68,7 @@ import Testing
         let sealed = temp.url.appending(path: "sealed.age").path
         #expect(
             try hearth(["backup", "--out", sealed, "--passphrase-file", passphrase, "--data", temp.data]).status == 0)
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appending(path: "../Browser/age_passphrase.py").standardizedFileURL.path
+        let script = TestScript.url("age_passphrase.py").path
         let opened = temp.url.appending(path: "opened.sqlite").path
         let ageDecrypt = try run("python3", [script, "decrypt", sealed, opened, "correct horse battery staple"])
         #expect(ageDecrypt.status == 0, "\(ageDecrypt.stdout) \(ageDecrypt.stderr)")
@@ -110,8 +109,7 @@ import Testing
         let recipient = try hearth(["keygen", "--out", key]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let backup = temp.url.appending(path: "b.age").path
         #expect(try hearth(["backup", "--out", backup, "--recipient", recipient, "--data", temp.data]).status == 0)
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appending(path: "../Browser/restore_prompt.py").standardizedFileURL.path
+        let script = TestScript.url("restore_prompt.py").path
         let binary = try HearthBinary.url.path
         let newData = temp.url.appending(path: "restored").path
         let no = try run("python3", [script, binary, backup, key, newData, "n"])

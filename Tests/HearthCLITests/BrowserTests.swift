@@ -14,7 +14,7 @@ import Testing
         let invite = try hearth(["invite", "create", "--data", temp.data])
         let inviteURL = String(invite.stdout.split(separator: "\n").first ?? "")
 
-        let text = try Self.runScript("first_run.py", [server.url, token, inviteURL])
+        let text = try TestScript.run("first_run.py", [server.url, token, inviteURL])
         #expect(text.hasSuffix("OK\n"), "\(text)")
         #expect(try hearth(["user", "list", "--data", temp.data]).stdout.contains("kid"))
     }
@@ -27,7 +27,7 @@ import Testing
             try hearth(["user", "add", "mum", "--admin", "--password-file", password, "--data", temp.data]).status == 0)
         let server = try ServerProcess(data: temp.data)
         defer { server.stop() }
-        let text = try Self.runScript("link_flow.py", [server.url, "mum", "a long family password"])
+        let text = try TestScript.run("link_flow.py", [server.url, "mum", "a long family password"])
         #expect(text.hasSuffix("OK\n"), "\(text)")
     }
 
@@ -44,7 +44,7 @@ import Testing
         defer { server.stop() }
         let shots =
             ProcessInfo.processInfo.environment["HEARTH_SCREENSHOTS"] ?? temp.url.appending(path: "screens").path
-        let text = try Self.runScript(
+        let text = try TestScript.run(
             "chat.py", [server.url, "a long family password", image.path, shots, temp.data])
         #expect(text.hasSuffix("OK\n"), "\(text)")
         print(text)
@@ -67,7 +67,7 @@ import Testing
         // Screenshots go to $HEARTH_SCREENSHOTS when set, to look at; else they are thrown away.
         let shots =
             ProcessInfo.processInfo.environment["HEARTH_SCREENSHOTS"] ?? temp.url.appending(path: "screens").path
-        let text = try Self.runScript(
+        let text = try TestScript.run(
             "admin_panel.py", [server.url, "mum", "a long family password", backups.path, recipient, shots])
         #expect(text.hasSuffix("OK\n"), "\(text)")
         // The backup the panel made opens with the key.
@@ -79,23 +79,5 @@ import Testing
                 temp.url.appending(path: "restored").path, "--yes",
             ])
         #expect(restored.status == 0, "\(restored.stderr)")
-    }
-
-    /// Runs a Selenium script from Tests/Browser and returns what it printed.
-    static func runScript(_ name: String, _ arguments: [String]) throws -> String {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appending(path: "../Browser/\(name)").standardizedFileURL
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path] + arguments
-        process.currentDirectoryURL = script.deletingLastPathComponent()
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(text)")
-        return text
     }
 }

@@ -11,7 +11,7 @@ import Testing
         for name in users {
             #expect(try hearth(["user", "add", name, "--password-file", password, "--data", temp.data]).status == 0)
         }
-        let text = try BrowserTests.runScript(
+        let text = try TestScript.run(
             "crash_durability.py",
             [try HearthBinary.url.path, temp.data, "0", "a long family password"] + users)
         #expect(text.hasSuffix("OK\n"), "\(text)")

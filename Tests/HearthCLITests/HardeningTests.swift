@@ -2,13 +2,13 @@ import Foundation
 import Testing
 
 /// The security review's findings, each replayed as an attacker would against a real
-/// `hearth serve` (`Tests/Browser/attacks.py`): every one gets a clear refusal and changes
+/// `hearth serve` (`Tests/Scripts/attacks.py`): every one gets a clear refusal and changes
 /// nothing else. Each attack starts and stops its own server.
 @Suite struct HardeningTests {
     func attack(_ finding: String) throws {
         let temp = try TempDirectory()
         defer { temp.remove() }
-        let text = try BrowserTests.runScript("attacks.py", [try HearthBinary.url.path, temp.data, finding])
+        let text = try TestScript.run("attacks.py", [try HearthBinary.url.path, temp.data, finding])
         #expect(text.hasSuffix("OK\n"), "\(text)")
         print(text)
     }

@@ -129,15 +129,14 @@ import FoundationNetworking
     }
 }
 
-/// A WebSocket held open by Tests/Browser/socket_closes.py, reporting the close code it gets.
+/// A WebSocket held open by Tests/Scripts/socket_closes.py, reporting the close code it gets.
 struct SocketWatcher {
     let process = Process()
     let output = Pipe()
 
     init(url: String, token: String, directory: URL) throws {
         let ready = directory.appending(path: "socket-ready")
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appending(path: "../Browser/socket_closes.py").standardizedFileURL
+        let script = TestScript.url("socket_closes.py")
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [
             "python3", script.path, url.replacingOccurrences(of: "http://", with: "ws://") + "/api/v1/ws", token,

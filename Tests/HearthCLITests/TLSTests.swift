@@ -14,7 +14,7 @@ import Testing
         let server = try ServerProcess(data: temp.data, extra: ["--tls-cert", certificate, "--tls-key", key])
         defer { server.stop() }
         #expect(server.url.hasPrefix("https://127.0.0.1:"))
-        let text = try BrowserTests.runScript(
+        let text = try TestScript.run(
             "tls_check.py", [server.url, certificate, "mum", "a long family password"])
         #expect(text.hasSuffix("OK\n"), "\(text)")
     }
@@ -74,7 +74,7 @@ import Testing
         }
         let deadline = Date().addingTimeInterval(20)
         while !isListening(port: proxyPort), Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        let text = try BrowserTests.runScript(
+        let text = try TestScript.run(
             "tls_check.py", ["https://127.0.0.1:\(proxyPort)", certificate, "mum", "a long family password"])
         #expect(text.hasSuffix("OK\n"), "\(text)")
     }

@@ -41,6 +41,8 @@ public struct TestServices: Sendable {
     }
 
     public var accounts: Accounts { services.accounts }
+    public var sessions: Sessions { services.sessions }
+    public var registration: Registration { services.registration }
     public var invites: Invites { services.invites }
 
     public func remove() {

@@ -15,16 +15,16 @@ import Testing
     @Test func registersWithAnInviteAndSignsIn() async throws {
         defer { env.remove() }
         let code = try await inviteCode()
-        let registered = try await env.accounts.register(
+        let registered = try await env.registration.register(
             username: "Kid", password: TestServices.password, invite: code, deviceName: "Kid's laptop",
             client: TestServices.home)
         #expect(registered.user.username == "kid")
         #expect(registered.user.role == .member)
         #expect(registered.device.name == "Kid's laptop")
-        let session = try await env.accounts.authenticate(token: registered.token, client: TestServices.home)
+        let session = try await env.sessions.authenticate(token: registered.token, client: TestServices.home)
         #expect(session.user.id == registered.user.id)
 
-        let signedIn = try await env.accounts.login(
+        let signedIn = try await env.sessions.login(
             username: "KID", password: TestServices.password, deviceName: nil, client: TestServices.home)
         #expect(signedIn.device.id != registered.device.id)
         #expect(signedIn.device.name == "Test/1.0")
@@ -33,14 +33,14 @@ import Testing
 
     @Test func inviteModeIsTheDefaultAndNeedsAnInvite() async throws {
         defer { env.remove() }
-        #expect(try await env.accounts.registrationMode() == .invite)
+        #expect(try await env.registration.mode() == .invite)
         await #expect(throws: ServiceError.inviteRequired) {
-            try await env.accounts.register(
+            try await env.registration.register(
                 username: "kid", password: TestServices.password, invite: nil, deviceName: nil,
                 client: TestServices.home)
         }
         await #expect(throws: ServiceError.inviteInvalid) {
-            try await env.accounts.register(
+            try await env.registration.register(
                 username: "kid", password: TestServices.password, invite: "nosuchcode", deviceName: nil,
                 client: TestServices.home)
         }
@@ -49,14 +49,14 @@ import Testing
 
     @Test func openModeTakesAnyoneAndClosedModeNobody() async throws {
         defer { env.remove() }
-        try await env.accounts.setRegistrationMode(.open)
-        _ = try await env.accounts.register(
+        try await env.registration.setMode(.open)
+        _ = try await env.registration.register(
             username: "neighbour", password: TestServices.password, invite: nil, deviceName: nil,
             client: TestServices.home)
-        try await env.accounts.setRegistrationMode(.closed)
+        try await env.registration.setMode(.closed)
         let code = try await inviteCode()
         await #expect(throws: ServiceError.registrationClosed) {
-            try await env.accounts.register(
+            try await env.registration.register(
                 username: "stranger", password: TestServices.password, invite: code, deviceName: nil,
                 client: TestServices.home)
         }
@@ -70,12 +70,12 @@ import Testing
         let invite = try await env.invites.create(uses: 2, lifetime: 3_600)
         #expect(env.invites.status(of: invite.invite) == .active)
         for name in ["kid1", "kid2"] {
-            _ = try await env.accounts.register(
+            _ = try await env.registration.register(
                 username: name, password: TestServices.password, invite: invite.code, deviceName: nil,
                 client: TestServices.home)
         }
         await #expect(throws: ServiceError.inviteUsedUp) {
-            try await env.accounts.register(
+            try await env.registration.register(
                 username: "kid3", password: TestServices.password, invite: invite.code, deviceName: nil,
                 client: TestServices.home)
         }
@@ -84,7 +84,7 @@ import Testing
         let expiring = try await env.invites.create(uses: 1, lifetime: 60)
         env.clock.advance(61)
         await #expect(throws: ServiceError.inviteExpired) {
-            try await env.accounts.register(
+            try await env.registration.register(
                 username: "late", password: TestServices.password, invite: expiring.code, deviceName: nil,
                 client: Client(ip: "10.0.0.9", userAgent: nil))
         }
@@ -92,7 +92,7 @@ import Testing
         let revoked = try await env.invites.create()
         try await env.invites.revoke(code: revoked.code.uppercased())
         await #expect(throws: ServiceError.inviteRevoked) {
-            try await env.accounts.register(
+            try await env.registration.register(
                 username: "revoked", password: TestServices.password, invite: revoked.code, deviceName: nil,
                 client: Client(ip: "10.0.0.10", userAgent: nil))
         }
@@ -103,7 +103,7 @@ import Testing
     @Test func anAdminInviteMakesAnAdmin() async throws {
         defer { env.remove() }
         let code = try await inviteCode(admin: true)
-        let signedIn = try await env.accounts.register(
+        let signedIn = try await env.registration.register(
             username: "dad", password: TestServices.password, invite: code, deviceName: nil, client: TestServices.home)
         #expect(signedIn.user.role == .admin)
     }
@@ -129,9 +129,9 @@ import Testing
     ])
     func badUsernamesAreRefused(username: String, code: String) async throws {
         defer { env.remove() }
-        try await env.accounts.setRegistrationMode(.open)
+        try await env.registration.setMode(.open)
         await #expect {
-            try await env.accounts.register(
+            try await env.registration.register(
                 username: username, password: TestServices.password, invite: nil, deviceName: nil,
                 client: TestServices.home)
         } throws: { ($0 as? ServiceError)?.code == code }
@@ -145,9 +145,9 @@ import Testing
     ])
     func weakPasswordsAreRefused(password: String, code: String) async throws {
         defer { env.remove() }
-        try await env.accounts.setRegistrationMode(.open)
+        try await env.registration.setMode(.open)
         await #expect {
-            try await env.accounts.register(
+            try await env.registration.register(
                 username: "grandma", password: password, invite: nil, deviceName: nil, client: TestServices.home)
         } throws: { ($0 as? ServiceError)?.code == code }
         #expect(try await env.accounts.users().isEmpty)
@@ -155,10 +155,10 @@ import Testing
 
     @Test func usernamesAreUniqueWhateverTheCase() async throws {
         defer { env.remove() }
-        try await env.accounts.setRegistrationMode(.open)
+        try await env.registration.setMode(.open)
         _ = try await env.accounts.createUser(username: "mum", password: TestServices.password, role: .admin)
         await #expect(throws: ServiceError.usernameTaken) {
-            try await env.accounts.register(
+            try await env.registration.register(
                 username: "MUM", password: TestServices.password, invite: nil, deviceName: nil,
                 client: TestServices.home)
         }
@@ -168,15 +168,15 @@ import Testing
         defer { env.remove() }
         _ = try await env.accounts.createUser(username: "mum", password: TestServices.password, role: .admin)
         await #expect(throws: ServiceError.invalidCredentials) {
-            try await env.accounts.login(
+            try await env.sessions.login(
                 username: "mum", password: "not the password", deviceName: nil, client: TestServices.home)
         }
         await #expect(throws: ServiceError.invalidCredentials) {
-            try await env.accounts.login(
+            try await env.sessions.login(
                 username: "nobody", password: "not the password", deviceName: nil, client: TestServices.home)
         }
         await #expect(throws: ServiceError.invalidCredentials) {
-            try await env.accounts.login(
+            try await env.sessions.login(
                 username: "mum", password: String(repeating: "x", count: 5000), deviceName: nil,
                 client: TestServices.home)
         }
@@ -187,26 +187,26 @@ import Testing
         _ = try await env.accounts.createUser(username: "mum", password: TestServices.password, role: .admin)
         for _ in 0..<5 {
             await #expect(throws: ServiceError.invalidCredentials) {
-                try await env.accounts.login(
+                try await env.sessions.login(
                     username: "mum", password: "wrong password", deviceName: nil, client: TestServices.home)
             }
         }
         // The burst is spent: even the right password waits, without any hashing.
         await #expect(throws: ServiceError.rateLimited(retryAfter: 1)) {
-            try await env.accounts.login(
+            try await env.sessions.login(
                 username: "mum", password: TestServices.password, deviceName: nil, client: TestServices.home)
         }
         // Someone else in the same household is not locked out.
         _ = try await env.accounts.createUser(username: "dad", password: TestServices.password, role: .member)
-        _ = try await env.accounts.login(
+        _ = try await env.sessions.login(
             username: "dad", password: TestServices.password, deviceName: nil, client: TestServices.home)
 
         env.clock.advance(1)
-        _ = try await env.accounts.login(
+        _ = try await env.sessions.login(
             username: "mum", password: TestServices.password, deviceName: nil, client: TestServices.home)
         // Success reset the account's count: a typo now is a plain wrong password again.
         await #expect(throws: ServiceError.invalidCredentials) {
-            try await env.accounts.login(
+            try await env.sessions.login(
                 username: "mum", password: "wrong password", deviceName: nil, client: TestServices.home)
         }
     }
@@ -216,32 +216,32 @@ import Testing
         for attempt in 0..<7 {
             if attempt > 5 { env.clock.advance(2) } else if attempt == 5 { env.clock.advance(1) }
             await #expect(throws: ServiceError.invalidCredentials) {
-                try await env.accounts.login(
+                try await env.sessions.login(
                     username: "ghost", password: "wrong password", deviceName: nil, client: TestServices.home)
             }
         }
         // Seven failures: the wait is now 2^(7-5) = 4 seconds.
         await #expect(throws: ServiceError.rateLimited(retryAfter: 4)) {
-            try await env.accounts.login(
+            try await env.sessions.login(
                 username: "ghost", password: "wrong password", deviceName: nil, client: TestServices.home)
         }
     }
 
     @Test func registrationsPerAddressAreThrottled() async throws {
         defer { env.remove() }
-        try await env.accounts.setRegistrationMode(.open)
+        try await env.registration.setMode(.open)
         for index in 0..<5 {
-            _ = try await env.accounts.register(
+            _ = try await env.registration.register(
                 username: "member\(index)", password: TestServices.password, invite: nil, deviceName: nil,
                 client: TestServices.home)
         }
         await #expect(throws: ServiceError.rateLimited(retryAfter: 1)) {
-            try await env.accounts.register(
+            try await env.registration.register(
                 username: "member5", password: TestServices.password, invite: nil, deviceName: nil,
                 client: TestServices.home)
         }
         env.clock.advance(1)
-        _ = try await env.accounts.register(
+        _ = try await env.registration.register(
             username: "member5", password: TestServices.password, invite: nil, deviceName: nil,
             client: TestServices.home)
     }
@@ -249,64 +249,64 @@ import Testing
     @Test func aDisabledAccountLosesEverySessionAtOnce() async throws {
         defer { env.remove() }
         _ = try await env.accounts.createUser(username: "teen", password: TestServices.password, role: .member)
-        let phone = try await env.accounts.login(
+        let phone = try await env.sessions.login(
             username: "teen", password: TestServices.password, deviceName: "phone", client: TestServices.home)
-        let laptop = try await env.accounts.login(
+        let laptop = try await env.sessions.login(
             username: "teen", password: TestServices.password, deviceName: "laptop", client: TestServices.home)
         #expect(try await env.accounts.disable(username: "teen") == 2)
         for token in [phone.token, laptop.token] {
             await #expect(throws: ServiceError.unauthorized) {
-                try await env.accounts.authenticate(token: token, client: TestServices.home)
+                try await env.sessions.authenticate(token: token, client: TestServices.home)
             }
         }
         await #expect(throws: ServiceError.accountDisabled) {
-            try await env.accounts.login(
+            try await env.sessions.login(
                 username: "teen", password: TestServices.password, deviceName: nil, client: TestServices.home)
         }
         try await env.accounts.enable(username: "teen")
-        _ = try await env.accounts.login(
+        _ = try await env.sessions.login(
             username: "teen", password: TestServices.password, deviceName: nil, client: TestServices.home)
     }
 
     @Test func resettingAPasswordEndsEverySession() async throws {
         defer { env.remove() }
         _ = try await env.accounts.createUser(username: "grandma", password: TestServices.password, role: .member)
-        let old = try await env.accounts.login(
+        let old = try await env.sessions.login(
             username: "grandma", password: TestServices.password, deviceName: nil, client: TestServices.home)
         try await env.accounts.resetPassword(username: "grandma", password: "a brand new passphrase")
         await #expect(throws: ServiceError.unauthorized) {
-            try await env.accounts.authenticate(token: old.token, client: TestServices.home)
+            try await env.sessions.authenticate(token: old.token, client: TestServices.home)
         }
         await #expect(throws: ServiceError.invalidCredentials) {
-            try await env.accounts.login(
+            try await env.sessions.login(
                 username: "grandma", password: TestServices.password, deviceName: nil, client: TestServices.home)
         }
-        _ = try await env.accounts.login(
+        _ = try await env.sessions.login(
             username: "grandma", password: "a brand new passphrase", deviceName: nil, client: TestServices.home)
     }
 
     @Test func logoutEndsOnlyThatDevice() async throws {
         defer { env.remove() }
         _ = try await env.accounts.createUser(username: "mum", password: TestServices.password, role: .admin)
-        let one = try await env.accounts.login(
+        let one = try await env.sessions.login(
             username: "mum", password: TestServices.password, deviceName: "one", client: TestServices.home)
-        let two = try await env.accounts.login(
+        let two = try await env.sessions.login(
             username: "mum", password: TestServices.password, deviceName: "two", client: TestServices.home)
-        try await env.accounts.logout(try await env.accounts.authenticate(token: one.token, client: TestServices.home))
+        try await env.sessions.logout(try await env.sessions.authenticate(token: one.token, client: TestServices.home))
         await #expect(throws: ServiceError.unauthorized) {
-            try await env.accounts.authenticate(token: one.token, client: TestServices.home)
+            try await env.sessions.authenticate(token: one.token, client: TestServices.home)
         }
-        _ = try await env.accounts.authenticate(token: two.token, client: TestServices.home)
+        _ = try await env.sessions.authenticate(token: two.token, client: TestServices.home)
     }
 
     @Test func deletingAUserRemovesTheirSessions() async throws {
         defer { env.remove() }
         _ = try await env.accounts.createUser(username: "visitor", password: TestServices.password, role: .member)
-        let session = try await env.accounts.login(
+        let session = try await env.sessions.login(
             username: "visitor", password: TestServices.password, deviceName: nil, client: TestServices.home)
         try await env.accounts.delete(username: "visitor")
         await #expect(throws: ServiceError.unauthorized) {
-            try await env.accounts.authenticate(token: session.token, client: TestServices.home)
+            try await env.sessions.authenticate(token: session.token, client: TestServices.home)
         }
         await #expect(throws: ServiceError.notFound("User visitor")) {
             try await env.accounts.delete(username: "visitor")
@@ -317,12 +317,12 @@ import Testing
         defer { env.remove() }
         _ = try await env.accounts.createUser(username: "mum", password: TestServices.password, role: .admin)
         await #expect(throws: ServiceError.self) {
-            try await env.accounts.login(
+            try await env.sessions.login(
                 username: "mum", password: TestServices.password, deviceName: String(repeating: "p", count: 65),
                 client: TestServices.home)
         }
         await #expect(throws: ServiceError.self) {
-            try await env.accounts.login(
+            try await env.sessions.login(
                 username: "mum", password: TestServices.password, deviceName: "bad\u{0}name", client: TestServices.home)
         }
     }

@@ -15,7 +15,7 @@ import Testing
         let mum = try await env.accounts.createUser(username: "mum", password: TestServices.password, role: .admin)
         _ = try await env.accounts.createUser(username: "kid", password: TestServices.password, role: .member)
         let room = try await env.services.rooms.create(by: mum, name: nil, usernames: ["kid"], direct: true).0.room
-        _ = try await env.accounts.login(
+        _ = try await env.sessions.login(
             username: "mum", password: TestServices.password, deviceName: "laptop", client: TestServices.home)
         try await insertMessages(env, room: room.id, from: 0, count: count)
         return env
@@ -91,7 +91,7 @@ import Testing
         // The restore itself is in the restored database's audit log.
         let audit = try await services.moderation.auditLog(AuditFilter(action: "backup_restored"))
         #expect(audit.first?.actor == "cli" && audit.first?.target == target.path)
-        _ = try await services.accounts.login(
+        _ = try await services.sessions.login(
             username: "mum", password: TestServices.password, deviceName: nil, client: TestServices.home)
         let history = try await env.services.backups.history()
         #expect(history.first?.kind == "manual" && history.first?.error == nil)

@@ -16,11 +16,11 @@ import Testing
         var configuration = HearthConfiguration(dataDirectory: old.directory)
         configuration.hashing.parameters = Argon2Parameters(memoryKiB: 2048, iterations: 1, parallelism: 1)
         let services = try AppServices(configuration: configuration)
-        _ = try await services.accounts.login(
+        _ = try await services.sessions.login(
             username: "mum", password: TestServices.password, deviceName: nil, client: TestServices.home)
         let rehashed = try await services.accounts.user(named: "mum")
         #expect(Argon2Parameters(phc: rehashed.passwordHash)?.memoryKiB == 2048)
-        _ = try await services.accounts.login(
+        _ = try await services.sessions.login(
             username: "mum", password: TestServices.password, deviceName: nil, client: TestServices.home)
     }
 }

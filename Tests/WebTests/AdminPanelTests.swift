@@ -176,7 +176,7 @@ import Testing
             _ = try await env.services.rooms.create(
                 by: try await env.accounts.user(named: "mum"), name: "<script>alert(1)</script>", usernames: [],
                 direct: false)
-            _ = try await env.accounts.login(
+            _ = try await env.sessions.login(
                 username: "kid", password: TestServices.password, deviceName: "<img src=x onerror=alert(2)>",
                 client: TestServices.home)
             _ = try await env.services.moderation.createRule(
@@ -217,7 +217,7 @@ import Testing
             let mum = try await env.accounts.user(named: "mum")
             let (info, _) = try await env.services.rooms.create(
                 by: mum, name: "Kitchen", usernames: ["kid"], direct: false)
-            let phone = try await env.accounts.login(
+            let phone = try await env.sessions.login(
                 username: "mum", password: TestServices.password, deviceName: nil, client: TestServices.home)
             let message = try await env.services.database.write { store in
                 _ = try store.insertMessage(
@@ -225,7 +225,7 @@ import Testing
                     body: "hello <there>", now: 1)
                 return store.lastInsertedRowID
             }
-            let kid = try await env.accounts.login(
+            let kid = try await env.sessions.login(
                 username: "kid", password: TestServices.password, deviceName: nil, client: TestServices.home)
             _ = try await env.services.moderation.report(
                 messageID: message, reason: "rude", by: Session(user: kid.user, device: kid.device), ip: nil)
@@ -272,7 +272,7 @@ import Testing
                 headers: [.contentType: "application/x-www-form-urlencoded"])
             #expect(set.status == .ok && set.text.contains("Your new password is set"))
             #expect(try await browser.api.send(.get, "/reset/\(link)").status == .gone)
-            _ = try await env.accounts.login(
+            _ = try await env.sessions.login(
                 username: "gran", password: "a brand new passphrase", deviceName: nil, client: TestServices.home)
             _ = try await browser.post("/admin/users/gran/delete", [:])
             #expect((try? await env.accounts.user(named: "gran")) == nil)
@@ -290,7 +290,7 @@ import Testing
                 try await browser.post(
                     "/admin/settings", ["registration": "closed", "publicURL": "http://hearth.lan:8080"]))
             #expect(settings.text.contains("Settings saved."))
-            #expect(try await env.accounts.registrationMode() == .closed)
+            #expect(try await env.registration.mode() == .closed)
             #expect(await env.services.publicURL() == "http://hearth.lan:8080")
 
             let audit = try await browser.get("/admin/audit?actor=mum").text
@@ -350,7 +350,7 @@ import Testing
             let recovery = try await browser.post("/admin/users/kid/recovery", [:])
             #expect(recovery.text.contains("/link/") && recovery.text.contains("data:image/svg+xml;base64,"))
             // Sign out one of kid's devices, through the confirmation page.
-            let phone = try await env.accounts.login(
+            let phone = try await env.sessions.login(
                 username: "kid", password: TestServices.password, deviceName: "Kid's phone", client: TestServices.home)
             #expect(try await browser.get("/admin/devices").text.contains("Kid&#39;s phone"))
             #expect(try await browser.get("/admin/devices/\(phone.device.id)/revoke").text.contains("Sign it out"))
@@ -358,7 +358,7 @@ import Testing
                 try await browser.post("/admin/devices/\(phone.device.id)/revoke", [:]))
             #expect(revoked.text.contains("Device signed out."))
             await #expect(throws: ServiceError.unauthorized) {
-                try await env.accounts.authenticate(token: phone.token, client: TestServices.home)
+                try await env.sessions.authenticate(token: phone.token, client: TestServices.home)
             }
             // Revoke an invite, through the confirmation page.
             let invite = try await env.invites.create()

@@ -83,7 +83,7 @@ import Testing
     @Test func eachRegistrationFailureHasItsOwnStatusAndCode() async throws {
         try await withApp { api, env in
             let used = try await env.invites.create()
-            _ = try await env.accounts.register(
+            _ = try await env.registration.register(
                 username: "first", password: Self.password, invite: used.code, deviceName: nil,
                 client: Client(ip: "10.1.1.1", userAgent: nil))
             let revoked = try await env.invites.create()
@@ -116,7 +116,7 @@ import Testing
 
     @Test func weakPasswordsAreRefused() async throws {
         try await withApp { api, env in
-            try await env.accounts.setRegistrationMode(.open)
+            try await env.registration.setMode(.open)
             for (password, code) in [
                 ("short", "password_too_short"), ("1234567890", "password_too_common"),
                 (String(repeating: "y", count: 1025), "password_too_long"),
@@ -132,7 +132,7 @@ import Testing
 
     @Test func registrationWhileClosed() async throws {
         try await withApp { api, env in
-            try await env.accounts.setRegistrationMode(.closed)
+            try await env.registration.setMode(.closed)
             let response = try await api.send(
                 .post, "/api/v1/register", json: ["username": "stranger", "password": Self.password])
             #expect(response.status == .forbidden)
@@ -142,7 +142,7 @@ import Testing
 
     @Test func malformedBodiesGetSpecificErrorsAndChangeNothing() async throws {
         try await withApp { api, env in
-            try await env.accounts.setRegistrationMode(.open)
+            try await env.registration.setMode(.open)
             let malformed = try await api.send(.post, "/api/v1/register", raw: "{\"username\": ")
             #expect(malformed.status == .badRequest)
             #expect(malformed.errorCode == "malformed_json")
@@ -214,7 +214,7 @@ import Testing
             configuration.hashing.queueLimit = 1
             configuration.throttles.registerPerAddress.burst = 1_000
         }) { api, env in
-            try await env.accounts.setRegistrationMode(.open)
+            try await env.registration.setMode(.open)
             let statuses = try await withThrowingTaskGroup(of: APIResponse.self) { group in
                 for index in 0..<12 {
                     group.addTask {
@@ -235,7 +235,7 @@ import Testing
 
     @Test func theSetupFlow() async throws {
         try await withApp { api, env in
-            let token = try #require(try await env.accounts.prepareSetup())
+            let token = try #require(try await env.registration.prepareSetup())
             let status = try await api.send(.post, "/api/v1/setup/status", json: ["token": token])
             #expect(status.json["available"] as? Bool == true)
 

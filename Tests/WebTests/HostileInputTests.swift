@@ -157,7 +157,7 @@ import Testing
     @Test func hostileBodiesGetSpecificErrorsAndStoreNothing() async throws {
         try await withApp { api, env in
             _ = try await env.accounts.createUser(username: "mum", password: TestServices.password, role: .admin)
-            let token = try await env.accounts.login(
+            let token = try await env.sessions.login(
                 username: "mum", password: TestServices.password, deviceName: nil, client: TestServices.home
             ).token
             let routes = [

@@ -165,7 +165,7 @@ import FoundationNetworking
             #expect(claim.status == 409)
             #expect(errorCode(claim.json) == "too_many_devices")
             await #expect(throws: ServiceError.tooManyDevices(limit: 2)) {
-                try await family.env.accounts.login(
+                try await family.env.sessions.login(
                     username: "mum", password: TestServices.password, deviceName: "four", client: TestServices.home)
             }
         }

@@ -22,7 +22,7 @@ struct Family: Sendable {
         if (try? await env.accounts.user(named: username)) == nil {
             _ = try await env.accounts.createUser(username: username, password: TestServices.password, role: role)
         }
-        return try await env.accounts.login(
+        return try await env.sessions.login(
             username: username, password: TestServices.password, deviceName: device,
             client: Client(ip: "127.0.0.\(Int.random(in: 2...250))", userAgent: nil)
         ).token

@@ -417,7 +417,7 @@ import FoundationNetworking
             try await env.accounts.delete(username: "gran", by: actor)
             let invite = try await env.invites.create(by: actor)
             try await env.invites.revoke(code: invite.code, by: actor)
-            try await env.accounts.setRegistrationMode(.closed, by: actor)
+            try await env.registration.setMode(.closed, by: actor)
             let rule = try await home.rule("word", "darn", "flag")
             _ = try await home.family.call(
                 "PUT", "/api/v1/admin/rules/\(rule)", json: ["kind": "word", "pattern": "darn", "action": "mask"],

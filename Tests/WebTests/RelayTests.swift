@@ -220,9 +220,9 @@ import Testing
             let laptopToken = try await family.signIn("mum", device: "laptop")
             let phone = try await family.socket(phoneToken)
             let laptop = try await family.socket(laptopToken)
-            let phoneID = try await family.env.accounts.authenticate(token: phoneToken, client: .commandLine).device.id
+            let phoneID = try await family.env.sessions.authenticate(token: phoneToken, client: .commandLine).device.id
             let mum = try await family.env.accounts.user(named: "mum")
-            try await family.env.accounts.revokeDevice(phoneID, of: mum)
+            try await family.env.sessions.revokeDevice(phoneID, of: mum)
             #expect(try await phone.closeCode() == 4001)
             try await laptop.send(["type": "ping", "id": "still-here"])
             #expect(try await laptop.next("pong")["id"] as? String == "still-here")

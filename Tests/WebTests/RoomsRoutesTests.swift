@@ -16,7 +16,7 @@ import Testing
         if (try? await env.accounts.user(named: username)) == nil {
             _ = try await env.accounts.createUser(username: username, password: TestServices.password, role: .member)
         }
-        return try await env.accounts.login(
+        return try await env.sessions.login(
             username: username, password: TestServices.password, deviceName: nil, client: TestServices.home
         ).token
     }
@@ -68,7 +68,7 @@ import Testing
 
             // History: newest first, paged with before/limit.
             let user = try await env.accounts.user(named: "mum")
-            let device = try await env.accounts.authenticate(token: mum, client: .commandLine).device
+            let device = try await env.sessions.authenticate(token: mum, client: .commandLine).device
             for index in 1...5 {
                 _ = try await env.services.database.write { store in
                     try store.insertMessage(

@@ -14,25 +14,25 @@ import Testing
             configuration.sessions.maxAge = 90 * 86_400
         }
         defer { env.remove() }
-        try await env.accounts.setRegistrationMode(.open)
+        try await env.registration.setMode(.open)
         func register(_ name: String) async throws -> SignedIn {
-            try await env.accounts.register(
+            try await env.registration.register(
                 username: name, password: TestServices.password, invite: nil, deviceName: nil,
                 client: TestServices.home)
         }
         let idle = try await register("kid")
         let connected = try await register("parent")
-        let session = try await env.accounts.authenticate(token: connected.token, client: TestServices.home)
+        let session = try await env.sessions.authenticate(token: connected.token, client: TestServices.home)
         let connection = try await hub.connect(session, contacts: { _ in [] }).get()
         env.clock.advance(20 * 86_400)
-        #expect(try await env.accounts.expireSessions() == 0)
+        #expect(try await env.sessions.expireSessions() == 0)
         env.clock.advance(11 * 86_400)
-        #expect(try await env.accounts.expireSessions() == 1)
+        #expect(try await env.sessions.expireSessions() == 1)
         await #expect(throws: ServiceError.unauthorized) {
-            try await env.accounts.authenticate(token: idle.token, client: TestServices.home)
+            try await env.sessions.authenticate(token: idle.token, client: TestServices.home)
         }
         // The connected device was seen by the sweep 11 days ago, so it is not idle.
-        _ = try await env.accounts.authenticate(token: connected.token, client: TestServices.home)
+        _ = try await env.sessions.authenticate(token: connected.token, client: TestServices.home)
         await hub.disconnected(connection, contacts: { _ in [] })
     }
 }

@@ -38,7 +38,7 @@ import Testing
 
     @Test func aStalledBodyIsCutOffAndNothingHappens() async throws {
         try await withLiveApp(Self.limits) { family in
-            try await family.env.accounts.setRegistrationMode(.open)
+            try await family.env.registration.setMode(.open)
             let outcome = try await onOwnThread {
                 let fd = try rawConnection(port: family.port)
                 defer { close(fd) }

@@ -185,10 +185,7 @@ extension Moderation {
     /// The user a moderator (`role`) may act on: a member (an admin may act on anyone), never themselves.
     static func moderatable(_ username: String, by actor: AuditActor, role: User.Role, _ store: Store) throws -> User {
         guard let user = try store.user(named: username) else { throw ServiceError.notFound("User \(username)") }
-        guard user.id != actor.userID else {
-            throw ServiceError.invalidDecision("You cannot do that to your own account.")
-        }
-        guard role == .admin || user.role == .member else { throw ServiceError.forbidden }
+        try Accounts.checkStaffMayAct(on: user, actor: actor, role: role)
         return user
     }
 

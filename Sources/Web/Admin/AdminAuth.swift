@@ -13,7 +13,7 @@ struct AdminUser: Sendable {
     let csrf: String
     let actor: AuditActor
 
-    var isAdmin: Bool { session.user.role == .admin }
+    var isAdmin: Bool { session.user.role >= .admin }
     var username: String { session.user.username }
 }
 
@@ -40,8 +40,8 @@ struct AdminAuth: Sendable {
         guard let token = request.cookies[cookieName]?.value, !token.isEmpty else {
             // A member signed in to the chat client gets a clear "not for you".
             if let chat = request.cookies[SessionAuthenticator.cookieName(secure: secure)]?.value,
-                let session = try? await services.accounts.authenticate(token: chat, client: context.client(request)),
-                session.user.role == .member
+                let session = try? await services.sessions.authenticate(token: chat, client: context.client(request)),
+                session.user.role < .moderator
             {
                 return .member
             }
@@ -49,24 +49,24 @@ struct AdminAuth: Sendable {
         }
         let session: Session
         do {
-            session = try await services.accounts.authenticate(token: token, client: context.client(request))
+            session = try await services.sessions.authenticate(token: token, client: context.client(request))
         } catch ServiceError.unauthorized {
             return .signedOut(notice: nil)
         }
         let limits = services.configuration.sessions
         let now = services.now().timeIntervalSince1970 * 1000
         if now - Double(session.device.lastSeenAt) > limits.adminIdleTimeout * 1000 {
-            try? await services.accounts.logout(session)
+            try? await services.sessions.logout(session)
             return .signedOut(
                 notice: "You were signed out after \(AdminFormat.duration(limits.adminIdleTimeout)) without activity.")
         }
         if now - Double(session.device.createdAt) > limits.adminMaxAge * 1000 {
-            try? await services.accounts.logout(session)
+            try? await services.sessions.logout(session)
             return .signedOut(
                 notice:
                     "You were signed out \(AdminFormat.duration(limits.adminMaxAge)) after signing in. Sign in again.")
         }
-        guard session.user.role != .member else { return .member }
+        guard session.user.role >= .moderator else { return .member }
         return .signedIn(
             AdminUser(
                 session: session, csrf: Self.csrfToken(for: token),

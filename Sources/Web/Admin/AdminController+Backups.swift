@@ -21,7 +21,7 @@ extension AdminController {
         try await page(request, context, role: .admin) { user in
             let schedule = try await services.backups.schedule()
             let before = cursor(request)
-            let runs = try await services.database.read { try $0.backups(before: before, limit: Self.pageSize) }
+            let runs = try await services.backups.history(before: before, limit: Self.pageSize)
             var page = base(user, "Backups", request: request)
             if let schedule {
                 page["schedule"] =

@@ -29,9 +29,7 @@ extension AdminController {
         try await page(request, context, role: .moderator) { user in
             let query = request.uri.queryParameters.get("q") ?? ""
             let after = request.uri.queryParameters.get("after")
-            let found = try await services.database.read { store in
-                try store.users(search: query, after: after, limit: Self.pageSize)
-            }
+            let found = try await services.accounts.users(search: query, after: after, limit: Self.pageSize)
             var page = base(user, "People", request: request)
             page["query"] = query
             page["users"] = found.map(Self.row)
@@ -64,7 +62,7 @@ extension AdminController {
     @Sendable func user(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await page(request, context, role: .moderator) { admin in
             let person = try await services.accounts.user(named: context.parameters.get("name") ?? "")
-            let devices = try await services.accounts.devices(of: person).filter { $0.revokedAt == nil }
+            let devices = try await services.sessions.devices(of: person).filter { $0.revokedAt == nil }
             var details = Self.row(person)
             let now = services.now().timeIntervalSince1970 * 1000
             if let muted = person.mutedUntil, Double(muted) > now { details["mutedUntil"] = AdminFormat.date(muted) }
@@ -135,11 +133,8 @@ extension AdminController {
                 try await services.moderation.unmute(username: name, by: admin.actor, role: role)
                 return redirect(back, notice: "\(name) may send again.", for: admin)
             case "disable":
-                let target = try await services.accounts.user(named: name)
-                guard target.id != admin.session.user.id else { throw AdminProblem("You cannot disable yourself.") }
-                guard admin.isAdmin || target.role == .member else { throw ServiceError.forbidden }
                 let ended = try await services.accounts.disable(
-                    username: name, reason: form.text("reason"), by: admin.actor)
+                    username: name, reason: form.text("reason"), by: admin.actor, role: role)
                 return redirect(back, notice: "Disabled \(name); \(ended) session(s) ended.", for: admin)
             case "enable":
                 try await services.accounts.enable(username: name, by: admin.actor)
@@ -166,7 +161,6 @@ extension AdminController {
                         + "Only show it to them in person.",
                     link: code.url, validity: "Works once, until \(AdminFormat.date(code.expiresAt)).", back: back)
             case "delete":
-                guard name.lowercased() != admin.username else { throw AdminProblem("You cannot delete yourself.") }
                 try await services.accounts.delete(username: name, by: admin.actor)
                 return redirect("/admin/users", notice: "Deleted \(name).", for: admin)
             default:
@@ -196,7 +190,7 @@ extension AdminController {
     @Sendable func invites(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await page(request, context, role: .admin) { user in
             let before = cursor(request)
-            let list = try await services.database.read { try $0.invites(before: before, limit: Self.pageSize) }
+            let list = try await services.invites.list(before: before, limit: Self.pageSize)
             var page = base(user, "Invites", request: request)
             page["invites"] = list.map { invite in
                 let status = services.invites.status(of: invite)
@@ -264,7 +258,7 @@ extension AdminController {
     @Sendable func devices(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await page(request, context, role: .admin) { user in
             let before = cursor(request)
-            let list = try await services.database.read { try $0.activeDevices(before: before, limit: Self.pageSize) }
+            let list = try await services.sessions.activeDevices(before: before, limit: Self.pageSize)
             var page = base(user, "Devices", request: request)
             page["devices"] = list.map { owned in
                 [
@@ -282,8 +276,7 @@ extension AdminController {
     @Sendable func confirmRevokeDevice(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await page(request, context, role: .admin) { user in
             let id = context.parameters.get("id").flatMap(Int64.init) ?? 0
-            guard let device = try await services.database.read({ try $0.device(id: id) }), device.revokedAt == nil
-            else { throw ServiceError.notFound("Device") }
+            let device = try await services.sessions.signedInDevice(id: id)
             return confirmation(
                 user, request: request, heading: "Sign out “\(device.name)”?",
                 explanation: "It is signed out at once and its connection closes. Whoever holds it must sign in again.",
@@ -295,7 +288,7 @@ extension AdminController {
     @Sendable func revokeDevice(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await act(request, context, role: .admin, back: "/admin/devices") { user, _ in
             let id = context.parameters.get("id").flatMap(Int64.init) ?? 0
-            try await services.accounts.revokeDevice(id, by: user.actor)
+            try await services.sessions.revokeDevice(id, by: user.actor)
             return redirect("/admin/devices", notice: "Device signed out.", for: user)
         }
     }
@@ -304,7 +297,7 @@ extension AdminController {
     @Sendable func rooms(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await page(request, context, role: .admin) { user in
             let before = cursor(request)
-            let list = try await services.database.read { try $0.roomOverviews(before: before, limit: Self.pageSize) }
+            let list = try await services.rooms.overviews(before: before, limit: Self.pageSize)
             var page = base(user, "Rooms", request: request)
             page["rooms"] = list.map { overview in
                 [

@@ -28,7 +28,7 @@ struct AdminController: Sendable {
         router.post("admin/login", use: signIn)
         router.post("admin/logout") { request, context in
             try await act(request, context, role: .moderator) { user, _ in
-                try? await services.accounts.logout(user.session)
+                try? await services.sessions.logout(user.session)
                 var response = Response.redirect(to: "/admin", type: .normal)
                 response.setCookie(auth.expiredCookie())
                 return response
@@ -55,7 +55,7 @@ struct AdminController: Sendable {
         case .member: return templates.page("denied", ["title": "Not for you"], status: .forbidden)
         case .signedOut: return .redirect(to: "/admin", type: .normal)
         case .signedIn(let user):
-            guard role != .admin || user.isAdmin else { return denied(user) }
+            guard user.session.user.role >= role else { return denied(user) }
             return try await render(user)
         }
     }
@@ -77,7 +77,7 @@ struct AdminController: Sendable {
                 explanation: "Nothing was changed. Go back, reload the page and try again.", back: "/admin",
                 status: .forbidden)
         }
-        guard role != .admin || user.isAdmin else { return denied(user) }
+        guard user.session.user.role >= role else { return denied(user) }
         do {
             return try await action(user, form)
         } catch let problem as AdminProblem {
@@ -220,7 +220,7 @@ struct AdminController: Sendable {
         let username = form.text("username") ?? ""
         let signedIn: SignedIn
         do {
-            signedIn = try await services.accounts.login(
+            signedIn = try await services.sessions.login(
                 username: username, password: form["password"] ?? "", deviceName: "Admin panel",
                 client: context.client(request), kind: .adminPanel)
         } catch let error as ServiceError {
@@ -228,8 +228,8 @@ struct AdminController: Sendable {
             return templates.page(
                 "signin", ["title": "Sign in", "problem": error.message, "username": username], status: status)
         }
-        guard signedIn.user.role != .member else {
-            try? await services.accounts.logout(Session(user: signedIn.user, device: signedIn.device))
+        guard signedIn.user.role >= .moderator else {
+            try? await services.sessions.logout(Session(user: signedIn.user, device: signedIn.device))
             return templates.page("denied", ["title": "Not for you"], status: .forbidden)
         }
         var response = Response.redirect(to: "/admin", type: .normal)
@@ -242,8 +242,8 @@ struct AdminController: Sendable {
     /// `GET /admin/settings` — registration mode, public URL, and the limits in force.
     @Sendable func settings(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await page(request, context, role: .admin) { user in
-            let mode = try await services.accounts.registrationMode()
-            let labels: [(Accounts.RegistrationMode, String)] = [
+            let mode = try await services.registration.mode()
+            let labels: [(Registration.Mode, String)] = [
                 (.invite, "With an invite (recommended)"), (.open, "Anyone who can reach the server"),
                 (.closed, "Nobody: admins add accounts"),
             ]
@@ -273,11 +273,11 @@ struct AdminController: Sendable {
     /// `POST /admin/settings` (`registration`, `publicURL`).
     @Sendable func saveSettings(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await act(request, context, role: .admin, back: "/admin/settings") { user, form in
-            guard let mode = form.text("registration").flatMap(Accounts.RegistrationMode.init(rawValue:)) else {
+            guard let mode = form.text("registration").flatMap(Registration.Mode.init(rawValue:)) else {
                 throw AdminProblem("Choose who may join.")
             }
-            if mode != (try await services.accounts.registrationMode()) {
-                try await services.accounts.setRegistrationMode(mode, by: user.actor)
+            if mode != (try await services.registration.mode()) {
+                try await services.registration.setMode(mode, by: user.actor)
             }
             if services.configuration.publicURL == nil, let url = form.text("publicURL"),
                 url != (await services.publicURL())

@@ -2,7 +2,7 @@ import Credentials
 import Foundation
 import Storage
 
-extension Accounts {
+extension Registration {
     /// While no admin exists, makes a new one-time setup token (replacing any earlier one) and
     /// returns it; nil once an admin exists.
     public func prepareSetup() async throws -> String? {
@@ -54,9 +54,9 @@ extension Accounts {
                 guard try !store.hasAdmin(), try store.setupTokenExists(tokenHash: digest) else {
                     throw ServiceError.setupUnavailable
                 }
-                let user = try Self.insertUser(
+                let user = try Accounts.insertUser(
                     store, User(username: username, passwordHash: hash, role: .admin, createdAt: now))
-                let stored = try Self.insertDevice(
+                let stored = try Sessions.insertDevice(
                     store, userID: user.id, name: device, client: client, token: sessionToken, now: now, cap: .max)
                 return SignedIn(user: user, device: stored, token: sessionToken)
             }
