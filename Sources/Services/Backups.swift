@@ -270,18 +270,18 @@ public final class Backups: ContextualService {
 
     /// Replaces the data dir's database with the one in an encrypted backup.
     ///
-    /// Refuses while a server holds the data dir. Decrypts to a temporary file, checks it is an
+    /// The caller holds the data dir's `lock` (taken before anything opens its database, as
+    /// `serve` takes it, so neither runs under the other). Decrypts to a temporary file, checks it is an
     /// intact Hearth database with a schema this binary knows, hands its summary to `confirm`
     /// (which throws to stop: age does not say who made a file, so whoever restores should see
     /// what it holds first), and only then swaps it in, keeping the old file as
     /// `hearth.sqlite.pre-restore-<time>`; then migrates it if it is older. On any failure or
     /// refusal the data dir is as it was.
     public static func restore(
-        from file: URL, identities: [AgeIdentity], dataDirectory: URL, now: Date = Date(),
+        from file: URL, identities: [AgeIdentity], into lock: DataDirectoryLock, now: Date = Date(),
         confirm: (AppDatabase.Summary) throws -> Void = { _ in }
     ) throws -> Restored {
-        let lock = try DataDirectoryLock(dataDirectory)
-        defer { withExtendedLifetime(lock) {} }
+        let dataDirectory = lock.directory
         let fileManager = FileManager.default
         let temporary = dataDirectory.appending(path: ".restore-\(UUID().uuidString).sqlite")
         defer {

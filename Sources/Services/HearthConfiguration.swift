@@ -1,20 +1,16 @@
 import Credentials
 import Foundation
 
-/// Everything a Hearth process is configured with: built once by the CLI from flags and
-/// `HEARTH_*` variables, then passed down. Every limit is here, by name, with its default.
+/// Everything the services are configured with: built once by the CLI from flags and `HEARTH_*`
+/// variables (its settings table), then passed down. Every limit is here, by name, with its
+/// default; how the server meets the network (address, TLS, proxies, connection limits) is the
+/// Web module's `ServerConfiguration`.
 public struct HearthConfiguration: Sendable {
     /// Where `hearth.sqlite` lives.
     public var dataDirectory: URL
-    /// Address `serve` listens on; `0.0.0.0` means every interface (phones on the home network).
-    public var host: String = "0.0.0.0"
-    /// Port `serve` listens on; 0 picks a free one.
-    public var port: Int = 8080
     /// The URL people reach the server at, used in setup, invite and link URLs. Nil: worked out
     /// at start-up from the listening address.
     public var publicURL: String?
-    /// Addresses of reverse proxies whose `X-Forwarded-For` is believed.
-    public var trustedProxies: [String] = []
     /// Argon2id parameters and the hashing pool.
     public var hashing = PasswordHasher.Configuration()
     /// Sign-in and registration throttles.
@@ -29,18 +25,8 @@ public struct HearthConfiguration: Sendable {
     public var backupWarningAge: TimeInterval = 2 * 86_400
     /// How long sessions (signed-in devices) last.
     public var sessions = SessionLimits()
-    /// Connection limits against floods and slow clients.
-    public var connections = ConnectionLimits()
-    /// HTTPS and WSS served directly, without a proxy; nil serves plain HTTP.
-    public var tls: TLSFiles?
     /// How long a password reset link made in the admin panel works, in seconds (a day).
     public var passwordResetLifetime: TimeInterval = 86_400
-
-    /// Whether the browser reaches the server over HTTPS (served here, or by a proxy in front):
-    /// then cookies are `Secure` and carry the `__Host-` prefix.
-    public var servesHTTPS: Bool {
-        tls != nil || publicURL?.lowercased().hasPrefix("https://") == true
-    }
 
     /// A configuration with defaults for everything but the data dir.
     public init(dataDirectory: URL) {
@@ -101,37 +87,6 @@ public struct HearthConfiguration: Sendable {
 
         /// The defaults.
         public init() {}
-    }
-
-    /// Limits on connections: how many one address may hold, and how long a client may take.
-    public struct ConnectionLimits: Sendable {
-        /// Open connections (HTTP and WebSocket together) one IP address may hold; trusted
-        /// proxies are exempt.
-        public var perAddress = 256
-        /// Seconds from a request's first byte until its whole head (request line and headers)
-        /// has arrived.
-        public var headerTimeout: TimeInterval = 10
-        /// Longest pause, in seconds, while a request body is arriving.
-        public var bodyTimeout: TimeInterval = 30
-        /// Seconds an open HTTP connection may wait for its next request (WebSockets excepted:
-        /// they have pings).
-        public var keepAliveTimeout: TimeInterval = 60
-
-        /// The defaults.
-        public init() {}
-    }
-
-    /// PEM files of the certificate chain and private key `serve` speaks TLS with.
-    public struct TLSFiles: Sendable {
-        /// The certificate chain, leaf first (Let's Encrypt's `fullchain.pem`).
-        public var certificate: String
-        /// The private key (`privkey.pem`).
-        public var key: String
-
-        public init(certificate: String, key: String) {
-            self.certificate = certificate
-            self.key = key
-        }
     }
 
     /// Named limits of the message relay.

@@ -4,6 +4,8 @@ import Foundation
 /// lifetime and by `hearth restore` while it swaps the database, so neither runs under the other.
 public final class DataDirectoryLock: Sendable {
     let descriptor: Int32
+    /// The data dir this lock holds.
+    public let directory: URL
 
     /// Takes the lock, or throws ``StorageError/dataDirectoryInUse(_:)`` at once when another
     /// process holds it. The lock lasts until this object is released or the process ends.
@@ -19,6 +21,7 @@ public final class DataDirectoryLock: Sendable {
             throw StorageError.dataDirectoryInUse(directory.path)
         }
         self.descriptor = descriptor
+        self.directory = directory
     }
 
     deinit {

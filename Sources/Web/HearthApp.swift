@@ -8,36 +8,51 @@ import Services
 import Storage
 import UnixSignals
 
-/// Builds Hearth's HTTP application from its services: routes, middleware and embedded assets.
-public enum HearthApp {
+/// Hearth's HTTP application: its services, the relay's socket side they announce to, and how
+/// it meets the network; it builds the routes, middleware and embedded assets.
+public struct HearthApp: Sendable {
+    public let services: AppServices
+    public let hub: RelayHub
+    public let server: ServerConfiguration
+
+    public init(services: AppServices, hub: RelayHub, server: ServerConfiguration) {
+        self.services = services
+        self.hub = hub
+        self.server = server
+    }
+
+    /// Whether browsers reach this server over HTTPS.
+    var servesHTTPS: Bool { server.servesHTTPS(publicURL: services.configuration.publicURL) }
+
     /// The router with every route and middleware.
-    public static func router(services: AppServices, hub: RelayHub) -> Router<AppRequestContext> {
+    public func router() -> Router<AppRequestContext> {
         let configuration = services.configuration
-        let authenticator = SessionAuthenticator(sessions: services.sessions, secure: configuration.servesHTTPS)
+        let authenticator = SessionAuthenticator(sessions: services.sessions, secure: servesHTTPS)
         let assets = Assets()
 
         let router = Router(context: AppRequestContext.self)
-        router.add(middleware: ClientAddressMiddleware(trustedProxies: Set(configuration.trustedProxies)))
+        router.add(middleware: ClientAddressMiddleware(trustedProxies: Set(server.trustedProxies)))
         router.add(middleware: RequestLogMiddleware())
-        router.add(middleware: SecurityHeadersMiddleware(servesHTTPS: configuration.servesHTTPS))
+        router.add(middleware: SecurityHeadersMiddleware(servesHTTPS: servesHTTPS))
         router.add(middleware: ErrorMiddleware())
-        let originCheck = originCheck(configuration)
+        let originCheck = Self.originCheck(configuration)
         router.add(middleware: originCheck)
         router.add(middleware: AssetMiddleware(assets: assets))
 
+        let services = services
         router.get("healthz") { _, _ -> Response in
             try await services.checkHealth()
             return try .json(["status": "ok"])
         }
         for page in ["/", "/invite/{code}", "/link/{code}"] {
             router.get(RouterPath(page)) { request, _ in
-                try page404(assets.response(for: "index.html", request: request))
+                try Self.page404(assets.response(for: "index.html", request: request))
             }
         }
-        router.get("setup") { request, _ in try page404(assets.response(for: "setup.html", request: request)) }
+        router.get("setup") { request, _ in try Self.page404(assets.response(for: "setup.html", request: request)) }
 
         AdminController(
-            services: services, secure: configuration.servesHTTPS
+            services: services, secure: servesHTTPS
         ).addRoutes(to: router)
 
         let api = router.group("api/v1")
@@ -56,70 +71,65 @@ public enum HearthApp {
         ModerationController(
             moderation: services.moderation, accounts: services.accounts, authenticator: authenticator
         ).addRoutes(to: api)
-        webSocketEndpoint(services: services, hub: hub).addRoute(to: router)
+        webSocketEndpoint().addRoute(to: router)
         return router
     }
 
     /// The application listening on the configured host and port: HTTP (HTTPS with
     /// `certificates`) and the WebSocket, every connection behind the connection guard.
-    public static func application(
-        services: AppServices, hub: RelayHub, logger: Logger, certificates: TLSCertificates? = nil,
+    public func application(
+        logger: Logger, certificates: TLSCertificates? = nil,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        let router = router(services: services, hub: hub)
-        let configuration = services.configuration
-        let originCheck = originCheck(configuration)
+        let router = router()
+        let originCheck = Self.originCheck(services.configuration)
         let upgradeResponder = router.buildResponder()
         let registry = ConnectionRegistry(
-            limit: configuration.connections.perAddress, exempt: Set(configuration.trustedProxies))
-        let server = HTTPServerBuilder { responder in
+            limit: server.connections.perAddress, exempt: Set(server.trustedProxies))
+        let (endpoint, maxFrameBytes, limits) = (
+            webSocketEndpoint(), services.configuration.relay.maxFrameBytes, server.connections
+        )
+        let http = HTTPServerBuilder { responder in
             HearthChannel(
                 base: RelayUpgradeChannel(
-                    responder: responder, upgradeResponder: upgradeResponder,
-                    endpoint: webSocketEndpoint(services: services, hub: hub),
-                    maxFrameBytes: configuration.relay.maxFrameBytes),
-                registry: registry, limits: configuration.connections, certificates: certificates,
-                originCheck: originCheck, logger: logger)
+                    responder: responder, upgradeResponder: upgradeResponder, endpoint: endpoint,
+                    maxFrameBytes: maxFrameBytes),
+                registry: registry, limits: limits, certificates: certificates, originCheck: originCheck,
+                logger: logger)
         }
         return Application(
             router: router,
-            server: server,
-            configuration: .init(
-                address: .hostname(configuration.host, port: configuration.port),
-                serverName: "Hearth"),
+            server: http,
+            configuration: .init(address: .hostname(server.host, port: server.port), serverName: "Hearth"),
             onServerRunning: onServerRunning,
             logger: logger)
     }
 
     /// Runs the server until SIGTERM or SIGINT, then shuts down in order: sockets first (each
     /// closed with 1001 once its outbox is written), then the HTTP server.
-    public static func run(
-        services: AppServices, hub: RelayHub, logger: Logger, certificates: TLSCertificates? = nil,
+    public func run(
+        logger: Logger, certificates: TLSCertificates? = nil,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) async throws {
         try await serviceGroup(
-            services: services, hub: hub, logger: logger, signals: [.sigterm, .sigint], certificates: certificates,
-            onServerRunning: onServerRunning
+            logger: logger, signals: [.sigterm, .sigint], certificates: certificates, onServerRunning: onServerRunning
         ).run()
     }
 
     /// Reads the configured TLS certificate and key; nil when TLS is off. Throws an error
     /// that names the file and what is wrong with it.
-    public static func certificates(_ configuration: HearthConfiguration) throws -> TLSCertificates? {
-        try configuration.tls.map(TLSCertificates.init)
+    public static func certificates(_ server: ServerConfiguration) throws -> TLSCertificates? {
+        try server.tls.map(TLSCertificates.init)
     }
 
     /// The server and the relay as one service group. Services stop in reverse order, so the
     /// relay (listed last) closes its sockets before the HTTP server stops, and the WAL
     /// checkpoints (listed first) go on until everything else has stopped.
-    public static func serviceGroup(
-        services: AppServices, hub: RelayHub, logger: Logger, signals: [UnixSignal],
-        certificates: TLSCertificates? = nil,
+    public func serviceGroup(
+        logger: Logger, signals: [UnixSignal], certificates: TLSCertificates? = nil,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws -> ServiceGroup {
-        let app = application(
-            services: services, hub: hub, logger: logger, certificates: certificates,
-            onServerRunning: onServerRunning)
+        let app = application(logger: logger, certificates: certificates, onServerRunning: onServerRunning)
         var watcher: [any Service] = []
         if let certificates { watcher.append(PeriodicService.certificateWatcher(certificates, logger: logger)) }
         return ServiceGroup(
@@ -134,12 +144,11 @@ public enum HearthApp {
     }
 
     /// The relay's WebSocket: its route, and what it puts on a socket after the upgrade.
-    static func webSocketEndpoint(services: AppServices, hub: RelayHub) -> WebSocketEndpoint {
-        let configuration = services.configuration
-        return WebSocketEndpoint(
+    func webSocketEndpoint() -> WebSocketEndpoint {
+        WebSocketEndpoint(
             relay: services.relay, hub: hub, logger: services.logger,
-            authenticator: SessionAuthenticator(sessions: services.sessions, secure: configuration.servesHTTPS),
-            originCheck: originCheck(configuration))
+            authenticator: SessionAuthenticator(sessions: services.sessions, secure: servesHTTPS),
+            originCheck: Self.originCheck(services.configuration))
     }
 
     private static func page404(_ response: Response?) throws -> Response {

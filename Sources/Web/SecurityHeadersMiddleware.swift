@@ -11,7 +11,7 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
     /// HSTS for a year, for this host only: a home domain's other names may not have HTTPS.
     static let strictTransportSecurity = "max-age=31536000"
 
-    /// Whether browsers reach the server over HTTPS (``HearthConfiguration/servesHTTPS``).
+    /// Whether browsers reach the server over HTTPS (``ServerConfiguration/servesHTTPS(publicURL:)``).
     let servesHTTPS: Bool
 
     static let contentSecurityPolicy =

@@ -108,14 +108,16 @@ struct RestoreCommand: AsyncParsableCommand {
     @Flag(help: "Restore without asking (required when standard input is not a terminal).") var yes = false
 
     func run() async throws {
-        let configuration = try options.configuration()
-        _ = try options.bootstrapLogging()
+        let settings = try options.configuration()
+        let configuration = settings.hearth
+        _ = options.bootstrapLogging(settings)
         let identities = try AgeOptions.identities(identityFile: identity, passphraseFile: passphraseFile)
         let yes = yes
+        // Refused while `serve` holds the data dir; held until the swap is done.
+        let lock = try await command { try DataDirectoryLock(configuration.dataDirectory) }
+        defer { withExtendedLifetime(lock) {} }
         let restored = try await command {
-            try Backups.restore(
-                from: URL(fileURLWithPath: file), identities: identities, dataDirectory: configuration.dataDirectory
-            ) { summary in
+            try Backups.restore(from: URL(fileURLWithPath: file), identities: identities, into: lock) { summary in
                 print(Self.describe(summary))
                 try Self.confirm(yes: yes)
             }

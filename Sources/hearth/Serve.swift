@@ -51,54 +51,36 @@ struct Serve: AsyncParsableCommand {
     var tlsKey: String?
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        var draft = try await command { try options.configuration() }
-        draft.host = host ?? environment["HEARTH_HOST"] ?? draft.host
-        draft.port = try port ?? Environment.number("HEARTH_PORT") ?? draft.port
-        guard (0...65_535).contains(draft.port) else { throw CLIError("--port must be 0–65535.") }
-        draft.publicURL = publicURL ?? environment["HEARTH_PUBLIC_URL"]
-        if let url = draft.publicURL {
-            guard let components = URLComponents(string: url), ["http", "https"].contains(components.scheme),
-                components.host?.isEmpty == false
-            else { throw CLIError("--public-url must be an http:// or https:// URL, not '\(url)'.") }
-        }
-        draft.trustedProxies =
-            trustedProxies.isEmpty
-            ? (environment["HEARTH_TRUSTED_PROXIES"] ?? "").split(separator: ",").map {
-                $0.trimmingCharacters(in: .whitespaces)
-            } : trustedProxies
-        let certificate = tlsCert ?? environment["HEARTH_TLS_CERT"].flatMap { $0.isEmpty ? nil : $0 }
-        let key = tlsKey ?? environment["HEARTH_TLS_KEY"].flatMap { $0.isEmpty ? nil : $0 }
-        switch (certificate, key) {
-        case (let certificate?, let key?): draft.tls = .init(certificate: certificate, key: key)
-        case (nil, nil): break
-        case (.some, nil): throw CLIError("--tls-cert needs --tls-key: the certificate's private key.")
-        case (nil, .some): throw CLIError("--tls-key needs --tls-cert: the certificate chain.")
-        }
-        let configuration = draft
-        let logger = try options.bootstrapLogging(defaultLevel: "info")
+        let serveFlags = [
+            "--host": host, "--port": port.map(String.init), "--public-url": publicURL,
+            "--trusted-proxy": trustedProxies.isEmpty ? nil : trustedProxies.joined(separator: ","),
+            "--tls-cert": tlsCert, "--tls-key": tlsKey,
+        ].compactMapValues { $0 }
+        let settings = try await command { try options.configuration(serveFlags: serveFlags) }
+        let (configuration, server) = (settings.hearth, settings.server)
+        let logger = options.bootstrapLogging(settings, defaultLevel: .info)
         // One server per data dir, locked before its database opens; `hearth restore` takes the same lock.
         let lock = try await command { try DataDirectoryLock(configuration.dataDirectory) }
         defer { withExtendedLifetime(lock) {} }
         defer { ServerPIDFile.remove(configuration.dataDirectory) }
         let hub = RelayHub(limits: configuration.relay, logger: logger)
         let services = try await command { try AppServices(configuration: configuration, live: hub, logger: logger) }
-        let certificates = try await command { try HearthApp.certificates(configuration) }
+        let certificates = try await command { try HearthApp.certificates(server) }
+        let app = HearthApp(services: services, hub: hub, server: server)
         do {
-            try await HearthApp.run(services: services, hub: hub, logger: logger, certificates: certificates) {
-                channel in
-                let port = channel.localAddress?.port ?? configuration.port
-                let scheme = configuration.tls == nil ? "http" : "https"
-                let url = configuration.publicURL ?? "\(scheme)://\(Self.reachableHost(configuration.host)):\(port)"
+            try await app.run(logger: logger, certificates: certificates) { channel in
+                let port = channel.localAddress?.port ?? server.port
+                let scheme = server.tls == nil ? "http" : "https"
+                let url = configuration.publicURL ?? "\(scheme)://\(Self.reachableHost(server.host)):\(port)"
                 await Self.announce(services: services, url: url, logger: logger)
             }
         } catch let error as IOError where error.errnoCode == EADDRINUSE {
             throw CLIError(
-                "Port \(configuration.port) on \(configuration.host) is already in use by another program: "
+                "Port \(server.port) on \(server.host) is already in use by another program: "
                     + "stop it, or choose another port with --port.")
         } catch let error as IOError where error.errnoCode == EACCES {
             throw CLIError(
-                "This user may not listen on port \(configuration.port): use a port above 1023, or see README "
+                "This user may not listen on port \(server.port): use a port above 1023, or see README "
                     + "*HTTPS* for port 443.")
         } catch {
             throw CLIError("The server stopped: \(error)")

@@ -31,8 +31,6 @@ public struct TestServices: Sendable {
         self.directory =
             directory ?? FileManager.default.temporaryDirectory.appending(path: "hearth-services-\(UUID().uuidString)")
         var configuration = HearthConfiguration(dataDirectory: self.directory)
-        configuration.host = "127.0.0.1"
-        configuration.port = 0
         configuration.hashing.parameters = Argon2Parameters(memoryKiB: 1024, iterations: 1, parallelism: 1)
         configure(&configuration)
         let clock = clock

@@ -73,7 +73,8 @@ import Testing
         #expect(try await env.services.database.read { try $0.attachmentCount(ownerID: 1) } == 1)
 
         let newMachine = folder.appending(path: "new-data")
-        let restored = try Backups.restore(from: target, identities: [.x25519(identity)], dataDirectory: newMachine)
+        let restored = try Backups.restore(
+            from: target, identities: [.x25519(identity)], into: DataDirectoryLock(newMachine))
         #expect(restored.previous == nil)
         var configuration = HearthConfiguration(dataDirectory: newMachine)
         configuration.hashing.parameters = env.services.configuration.hashing.parameters
@@ -140,7 +141,7 @@ import Testing
         let good = folder.appending(path: "good.age")
         try await env.services.backups.create(to: good, recipients: [.x25519(identity.recipient)])
         let restoreTarget = folder.appending(path: "live")
-        _ = try Backups.restore(from: good, identities: [.x25519(identity)], dataDirectory: restoreTarget)
+        _ = try Backups.restore(from: good, identities: [.x25519(identity)], into: DataDirectoryLock(restoreTarget))
         let database = restoreTarget.appending(path: "hearth.sqlite")
         AppDatabase.checkpointFile(at: database)
         let before = try digest(database)
@@ -170,17 +171,15 @@ import Testing
             let file = folder.appending(path: "\(name).age")
             try Data(bytes).write(to: file)
             #expect(throws: ServiceError.self, "\(name)") {
-                try Backups.restore(from: file, identities: identities, dataDirectory: restoreTarget)
+                try Backups.restore(from: file, identities: identities, into: DataDirectoryLock(restoreTarget))
             }
         }
         #expect(try digest(database) == before)
         #expect(try FileManager.default.contentsOfDirectory(atPath: restoreTarget.path).sorted() == filesBefore)
 
-        // Refused while something holds the data dir (as `serve` does).
+        // Refused while something holds the data dir (as `serve` does): its lock cannot be taken.
         let lock = try DataDirectoryLock(restoreTarget)
-        #expect(throws: StorageError.self) {
-            try Backups.restore(from: good, identities: [.x25519(identity)], dataDirectory: restoreTarget)
-        }
+        #expect(throws: StorageError.self) { try DataDirectoryLock(restoreTarget) }
         withExtendedLifetime(lock) {}
     }
 

@@ -50,7 +50,7 @@ func withApp(
 ) async throws {
     let (env, hub) = try servicesWithHub(configure)
     defer { env.remove() }
-    let app = Application(router: HearthApp.router(services: env.services, hub: hub))
+    let app = Application(router: HearthApp(services: env.services, hub: hub, server: .init()).router())
     try await app.test(.router) { client in
         try await body(APIClient(client: client), env)
     }

@@ -82,7 +82,7 @@ struct Family: Sendable {
 
 /// Runs `body` against a live server on 127.0.0.1 over a fresh data dir (or `directory`).
 func withLiveApp(
-    directory: URL? = nil,
+    directory: URL? = nil, server configureServer: (inout ServerConfiguration) -> Void = { _ in },
     _ configure: @escaping (inout HearthConfiguration) -> Void = { _ in },
     _ body: @escaping @Sendable (Family) async throws -> Void
 ) async throws {
@@ -93,7 +93,11 @@ func withLiveApp(
         configure(&configuration)
     }
     defer { if directory == nil { env.remove() } }
-    let app = HearthApp.application(services: env.services, hub: hub, logger: .init(label: "test"))
+    var server = ServerConfiguration()
+    server.host = "127.0.0.1"
+    server.port = 0
+    configureServer(&server)
+    let app = HearthApp(services: env.services, hub: hub, server: server).application(logger: .init(label: "test"))
     try await app.test(.live) { client in
         guard let port = client.port else { throw SocketError("no port") }
         try await body(Family(env: env, hub: hub, port: port))

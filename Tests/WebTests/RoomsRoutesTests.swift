@@ -129,9 +129,11 @@ import Testing
         defer { env.remove() }
         let portBox = Mutex<Int?>(nil)
         let services = env.services
-        let group = try HearthApp.serviceGroup(
-            services: services, hub: hub, logger: Logger(label: "test"), signals: []
-        ) {
+        var server = ServerConfiguration()
+        server.host = "127.0.0.1"
+        server.port = 0
+        let app = HearthApp(services: services, hub: hub, server: server)
+        let group = try app.serviceGroup(logger: Logger(label: "test"), signals: []) {
             channel in
             portBox.withLock { $0 = channel.localAddress?.port }
         }

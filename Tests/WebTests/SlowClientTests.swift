@@ -9,7 +9,7 @@ import Testing
 /// stalls, an idle keep-alive connection, too many connections from one address. Timeouts are
 /// set to a second or three; each check allows many times that before it fails.
 @Suite struct SlowClientTests {
-    static func limits(_ configuration: inout HearthConfiguration) {
+    static func limits(_ configuration: inout ServerConfiguration) {
         configuration.connections.headerTimeout = 1
         configuration.connections.bodyTimeout = 1
         configuration.connections.keepAliveTimeout = 3
@@ -17,12 +17,12 @@ import Testing
     }
 
     /// The connection limit alone: timeouts long enough that a loaded machine never hits them.
-    static func limitOnly(_ configuration: inout HearthConfiguration) {
+    static func limitOnly(_ configuration: inout ServerConfiguration) {
         configuration.connections.perAddress = 8
     }
 
     @Test func aHeadTricklingInIsCutOffAfterTheHeaderTimeout() async throws {
-        try await withLiveApp(Self.limits) { family in
+        try await withLiveApp(server: Self.limits) { family in
             let outcome = try await onOwnThread {
                 let fd = try rawConnection(port: family.port)
                 defer { close(fd) }
@@ -37,7 +37,7 @@ import Testing
     }
 
     @Test func aStalledBodyIsCutOffAndNothingHappens() async throws {
-        try await withLiveApp(Self.limits) { family in
+        try await withLiveApp(server: Self.limits) { family in
             try await family.env.registration.setMode(.open)
             let outcome = try await onOwnThread {
                 let fd = try rawConnection(port: family.port)
@@ -56,7 +56,7 @@ import Testing
     }
 
     @Test func anIdleKeepAliveConnectionIsClosedAfterItsTimeout() async throws {
-        try await withLiveApp(Self.limits) { family in
+        try await withLiveApp(server: Self.limits) { family in
             let outcome = try await onOwnThread {
                 let fd = try rawConnection(port: family.port)
                 defer { close(fd) }
@@ -76,7 +76,7 @@ import Testing
     }
 
     @Test func aWebSocketOutlivesTheHTTPTimeouts() async throws {
-        try await withLiveApp(Self.limits) { family in
+        try await withLiveApp(server: Self.limits) { family in
             let socket = try await family.socket(try await family.signIn("mum"))
             try await Task.sleep(for: .seconds(4))  // past the keep-alive timeout, four header timeouts
             try await socket.send(["type": "ping", "id": "still-there"])
@@ -87,7 +87,7 @@ import Testing
     }
 
     @Test func anAddressOverItsConnectionLimitIsRefusedUntilOneCloses() async throws {
-        try await withLiveApp(Self.limitOnly) { family in
+        try await withLiveApp(server: Self.limitOnly) { family in
             let answers = try await onOwnThread {
                 // Connections are served until the address holds eight: seven or eight of these,
                 // as HummingbirdTesting's own client holds one from 127.0.0.1 too once it has
@@ -125,7 +125,7 @@ import Testing
     }
 
     @Test func trustedProxiesAreNotLimited() async throws {
-        try await withLiveApp({ configuration in
+        try await withLiveApp(server: { configuration in
             configuration.connections.perAddress = 2
             configuration.trustedProxies = ["127.0.0.1"]
         }) { family in

@@ -64,13 +64,13 @@ final class SlowClientTimer {
     }
 
     private(set) var phase = Phase.idle
-    private let limits: HearthConfiguration.ConnectionLimits
+    private let limits: ServerConfiguration.ConnectionLimits
     private let channel: any Channel
     private var deadline: Scheduled<Void>?
     /// Ends the connection when a deadline passes; set by ``RequestDeadlineHandler``.
     var expire: () -> Void
 
-    init(limits: HearthConfiguration.ConnectionLimits, channel: any Channel) {
+    init(limits: ServerConfiguration.ConnectionLimits, channel: any Channel) {
         self.limits = limits
         self.channel = channel
         expire = { channel.close(promise: nil) }

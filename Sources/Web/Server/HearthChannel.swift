@@ -14,7 +14,7 @@ struct HearthChannel<Base: HTTPChannelHandler>: HTTPChannelHandler {
 
     let base: Base
     let registry: ConnectionRegistry
-    let limits: HearthConfiguration.ConnectionLimits
+    let limits: ServerConfiguration.ConnectionLimits
     let certificates: TLSCertificates?
     let originCheck: OriginCheckMiddleware
     let logger: Logger
@@ -67,5 +67,5 @@ struct HearthChannel<Base: HTTPChannelHandler>: HTTPChannelHandler {
     }
 }
 
-/// A connection refused because its address holds ``HearthConfiguration/ConnectionLimits/perAddress`` already.
+/// A connection refused because its address holds ``ServerConfiguration/ConnectionLimits/perAddress`` already.
 struct ConnectionLimitReached: Error {}

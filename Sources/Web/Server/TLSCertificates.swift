@@ -7,7 +7,7 @@ import Synchronization
 /// The certificate and key `serve` speaks TLS with, read from PEM files and read again when
 /// either file changes (a renewed Let's Encrypt certificate needs no restart).
 public final class TLSCertificates: Sendable {
-    let files: HearthConfiguration.TLSFiles
+    let files: ServerConfiguration.TLSFiles
     private struct Loaded {
         var context: NIOSSLContext
         var modified: [Date?]
@@ -15,7 +15,7 @@ public final class TLSCertificates: Sendable {
     private let loaded: Mutex<Loaded>
 
     /// Reads both files; throws a ``TLSSetupError`` that says which file is wrong and how.
-    init(_ files: HearthConfiguration.TLSFiles) throws {
+    init(_ files: ServerConfiguration.TLSFiles) throws {
         self.files = files
         loaded = Mutex(Loaded(context: try Self.context(files), modified: Self.modificationDates(files)))
     }
@@ -40,13 +40,13 @@ public final class TLSCertificates: Sendable {
         }
     }
 
-    private static func modificationDates(_ files: HearthConfiguration.TLSFiles) -> [Date?] {
+    private static func modificationDates(_ files: ServerConfiguration.TLSFiles) -> [Date?] {
         [files.certificate, files.key].map {
             (try? FileManager.default.attributesOfItem(atPath: $0))?[.modificationDate] as? Date
         }
     }
 
-    private static func context(_ files: HearthConfiguration.TLSFiles) throws -> NIOSSLContext {
+    private static func context(_ files: ServerConfiguration.TLSFiles) throws -> NIOSSLContext {
         let chain: [NIOSSLCertificate]
         do {
             chain = try NIOSSLCertificate.fromPEMFile(files.certificate)
