@@ -105,7 +105,7 @@ struct PMScenario: AsyncParsableCommand {
             step["server_cpu_cores"] = (server.cpuSeconds() - serverCPU) / sendSeconds
             step["bench_cpu_cores"] = (BenchServer.ownCPUSeconds() - benchCPU) / sendSeconds
             // What the server wrote to storage per message received in the step: WAL and
-            // checkpoints grow with the indexes (docs/PERFORMANCE.md, `pm`, session 8).
+            // checkpoints grow with the indexes (docs/PERFORMANCE.md, `pm`).
             step["server_disk_kib_per_msg"] = (server.writtenBytes() - written) / 1024 / max(1, step["received"] ?? 0)
             steps.append(step)
             print(

@@ -58,7 +58,7 @@ public enum ServiceError: Error, Equatable, Sendable {
     case invalidDecision(String)
     case `internal`(String)
 
-    /// The snake_case code of SPEC §3 error bodies.
+    /// The snake_case code of error bodies (docs/ADMIN.md, *Error codes*).
     public var code: String {
         switch self {
         case .invalidUsername: "invalid_username"

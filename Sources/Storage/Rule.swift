@@ -1,6 +1,6 @@
 import GRDB
 
-/// A moderation rule (SPEC §5): what to look for in a message and what to do when it is found.
+/// A moderation rule (docs/ADMIN.md, *Rules*): what to look for in a message and what to do when it is found.
 public struct Rule: Sendable, Equatable, Codable {
     /// What a rule looks at.
     public enum Kind: String, Sendable, Codable, CaseIterable {

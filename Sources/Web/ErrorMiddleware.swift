@@ -7,6 +7,8 @@ import Services
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
+    let templates: PageTemplates
+
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     )
@@ -22,7 +24,10 @@ struct ErrorMiddleware: RouterMiddleware {
             if request.uri.path.hasPrefix("/api/") || request.uri.path == "/healthz" {
                 return try apiError.response(from: request, context: context)
             }
-            return Pages.error(apiError)
+            return templates.page(
+                "error",
+                ["title": apiError.status.reasonPhrase, "code": apiError.status.code, "message": apiError.message],
+                status: apiError.status)
         }
     }
 

@@ -34,7 +34,8 @@ public struct HearthApp: Sendable {
         router.add(middleware: ClientAddressMiddleware(trustedProxies: Set(server.trustedProxies)))
         router.add(middleware: RequestLogMiddleware())
         router.add(middleware: SecurityHeadersMiddleware(servesHTTPS: servesHTTPS))
-        router.add(middleware: ErrorMiddleware())
+        let templates = PageTemplates()
+        router.add(middleware: ErrorMiddleware(templates: templates))
         let originCheck = Self.originCheck(configuration)
         router.add(middleware: originCheck)
         router.add(middleware: AssetMiddleware(assets: assets))
@@ -52,7 +53,7 @@ public struct HearthApp: Sendable {
         router.get("setup") { request, _ in try Self.page404(assets.response(for: "setup.html", request: request)) }
 
         AdminController(
-            services: services, secure: servesHTTPS
+            services: services, templates: templates, secure: servesHTTPS
         ).addRoutes(to: router)
 
         let api = router.group("api/v1")

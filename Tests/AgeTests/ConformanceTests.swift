@@ -4,11 +4,11 @@ import Testing
 
 @testable import Age
 
-/// Every C2SP age test vector in ../shared/testdata/age: the outcome and the SHA-256 of all
+/// Every C2SP age test vector in Vectors/ (see its README): the outcome and the SHA-256 of all
 /// plaintext released, also when decryption then fails.
 @Suite struct ConformanceTests {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appending(path: "../../../shared/testdata/age").standardizedFileURL
+        .appending(path: "Vectors").standardizedFileURL
 
     static var vectors: [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])

@@ -63,6 +63,9 @@ import Testing
             try await api.client.execute(uri: "/no-such-page", method: .get) { response in
                 #expect(response.status == .notFound)
                 #expect(response.headers[.contentType] == "text/html; charset=utf-8")
+                // The error page template, with the status in words and a way back.
+                let html = String(buffer: response.body)
+                #expect(html.contains("<h1>Not Found</h1>") && html.contains("<a href=\"/\">Go to Hearth</a>"))
             }
         }
     }

@@ -10,16 +10,16 @@ import Storage
 /// destructive action goes through a confirmation page; the services write the audit log.
 struct AdminController: Sendable {
     let services: AppServices
-    let templates: AdminTemplates
+    let templates: PageTemplates
     let auth: AdminAuth
     let downloads = OneTimeDownloads()
 
     /// Rows per page of every list.
     static let pageSize = 50
 
-    init(services: AppServices, secure: Bool) {
+    init(services: AppServices, templates: PageTemplates, secure: Bool) {
         self.services = services
-        templates = AdminTemplates()
+        self.templates = templates
         auth = AdminAuth(services: services, secure: secure)
     }
 

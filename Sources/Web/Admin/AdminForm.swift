@@ -40,21 +40,14 @@ struct AdminForm: Sendable {
         } catch is NIOTooManyBytesError {
             throw APIError(.contentTooLarge, code: "too_large", message: "The form may be at most 64 KiB.")
         }
-        self.init(fields: Self.decode(String(decoding: buffer.readableBytesView, as: UTF8.self)))
-    }
-
-    /// `a=1&b=x+y` → `["a": "1", "b": "x y"]`; a repeated name keeps its last value.
-    static func decode(_ body: String) -> [String: String] {
-        var fields: [String: String] = [:]
-        for pair in body.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decoded(_ text: Substring) -> String {
-                String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
-            }
-            guard let name = parts.first.map(decoded), !name.isEmpty else { continue }
-            fields[name] = parts.count > 1 ? decoded(parts[1]) : ""
+        do {
+            // Hummingbird's decoder: `+` and percent escapes undone; names are plain in our forms.
+            self.init(
+                fields: try URLEncodedFormDecoder().decode(
+                    [String: String].self, from: String(decoding: buffer.readableBytesView, as: UTF8.self)))
+        } catch {
+            throw APIError(.badRequest, code: "invalid_form", message: "The form could not be read; reload the page.")
         }
-        return fields
     }
 }
 

@@ -1,12 +1,12 @@
 /// Reads the common client frames without Foundation.
 ///
-/// A `send` arrives for every message, and `JSONDecoder` was the largest single cost of taking one
+/// A `send` arrives for every message, and `JSONDecoder` is the largest single cost of taking one
 /// in (its generic machinery, a `Data` copy, a map of the whole object). Client frames are flat
 /// objects of a few known keys, so this reader takes exactly that shape: the keys of
 /// ``RelayFrames/Inbound``, each at most once, whose values are strings without escapes,
 /// integers without fraction or exponent, or arrays of such strings. Anything else — escapes,
 /// `null`, unknown keys, nesting, bad JSON — returns nil, and the frame goes through
-/// `JSONDecoder`, which decides it exactly as before and words its errors.
+/// `JSONDecoder`, which decides it and words its errors.
 struct InboundReader {
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0

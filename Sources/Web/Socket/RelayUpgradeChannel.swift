@@ -12,9 +12,8 @@ import NIOWebSocket
 /// The upgrade request goes through the router like any other request; when the WebSocket route
 /// accepts it (it leaves an ``AcceptedUpgrade`` in the context), NIO answers `101` and
 /// ``WebSocketEndpoint/install(_:on:)`` puts a ``RelaySocketHandler`` on the socket. From then on
-/// the socket lives on its event loop: unlike hummingbird-websocket's channel, which this
-/// replaces, no task waits on an open socket (two tasks and their stacks were half of the memory
-/// of an idle connection).
+/// the socket lives on its event loop and no task waits on an open socket: a task per socket, as
+/// hummingbird-websocket's channel keeps two, costs about half the memory of an idle connection.
 struct RelayUpgradeChannel<UpgradeResponder: HTTPResponder>: HTTPChannelHandler
 where UpgradeResponder.Context == AppRequestContext {
     enum UpgradeResult: Sendable {

@@ -6,7 +6,7 @@ import NIOWebSocket
 import Services
 import Synchronization
 
-/// `GET /api/v1/ws` — the WebSocket of SPEC §4 (docs/PROTOCOL.md).
+/// `GET /api/v1/ws` — the relay's WebSocket (docs/PROTOCOL.md).
 ///
 /// Authenticated before the upgrade (Bearer header, or the session cookie from a page of this
 /// server, checked by `Origin`): anything else gets a JSON 401 or 403 and no socket. The route

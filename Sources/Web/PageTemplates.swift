@@ -2,11 +2,12 @@ import Foundation
 import Hummingbird
 import Mustache
 
-/// The admin panel's Mustache templates (`Templates/`, embedded at build time), parsed once.
+/// The server's own pages as Mustache templates (`Templates/`, embedded at build time), parsed
+/// once: the admin panel, and the error page for requests outside the API.
 ///
 /// `{{value}}` escapes HTML, and the templates never use the unescaped forms, so every value
 /// the pages show is escaped.
-struct AdminTemplates: Sendable {
+struct PageTemplates: Sendable {
     let library: MustacheLibrary
 
     /// Parses every embedded template; a template that does not parse is a build mistake the tests catch.
