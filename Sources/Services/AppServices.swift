@@ -43,8 +43,9 @@ public final class AppServices: Sendable {
         let context = ServiceContext(database: database, live: live, clock: clock, logger: logger)
         let hasher = try PasswordHasher(configuration: configuration.hashing)
         let throttle = Throttle(now: clock)
-        registration = Registration(context: context, hasher: hasher, throttle: throttle, configuration: configuration)
-        sessions = Sessions(context: context, hasher: hasher, throttle: throttle, configuration: configuration)
+        let gate = AccountGate(hasher: hasher, throttle: throttle, configuration: configuration)
+        registration = Registration(context: context, gate: gate)
+        sessions = Sessions(context: context, gate: gate, sessionLimits: configuration.sessions)
         accounts = Accounts(context: context, hasher: hasher, configuration: configuration)
         invites = Invites(context: context, limits: configuration.limits)
         let screener = try Screener.load(

@@ -4,7 +4,7 @@ import Logging
 import Storage
 
 /// New accounts: registration by the HTTP API, the registration mode, and the first admin's setup.
-public final class Registration: ContextualService {
+public final class Registration: GatedService {
     /// The registration modes an admin can choose.
     public enum Mode: String, Sendable, CaseIterable {
         /// Anyone who can reach the server may register.
@@ -17,20 +17,12 @@ public final class Registration: ContextualService {
 
     static let modeKey = "registration_mode"
 
-    let hasher: PasswordHasher
-    let throttle: Throttle
-    let rules: AccountRules
-    let policies: HearthConfiguration.ThrottlePolicies
-    let devicesPerUser: Int
+    let gate: AccountGate
     let context: ServiceContext
 
-    init(context: ServiceContext, hasher: PasswordHasher, throttle: Throttle, configuration: HearthConfiguration) {
+    init(context: ServiceContext, gate: AccountGate) {
         self.context = context
-        self.hasher = hasher
-        self.throttle = throttle
-        rules = AccountRules(limits: configuration.limits)
-        policies = configuration.throttles
-        devicesPerUser = configuration.limits.devicesPerUser
+        self.gate = gate
     }
 
     /// Creates an account and its first device, as `POST /api/v1/register` does.

@@ -4,26 +4,18 @@ import Logging
 import Storage
 
 /// Signing in and out, the sessions behind every request, and each user's devices.
-public final class Sessions: ContextualService {
+public final class Sessions: GatedService {
     /// How rarely a device's last-seen time is written, in milliseconds.
     static let touchInterval: Int64 = 60_000
 
-    let hasher: PasswordHasher
-    let throttle: Throttle
-    let rules: AccountRules
-    let policies: HearthConfiguration.ThrottlePolicies
-    let devicesPerUser: Int
+    let gate: AccountGate
     let sessionLimits: HearthConfiguration.SessionLimits
     let context: ServiceContext
 
-    init(context: ServiceContext, hasher: PasswordHasher, throttle: Throttle, configuration: HearthConfiguration) {
+    init(context: ServiceContext, gate: AccountGate, sessionLimits: HearthConfiguration.SessionLimits) {
         self.context = context
-        self.hasher = hasher
-        self.throttle = throttle
-        rules = AccountRules(limits: configuration.limits)
-        policies = configuration.throttles
-        devicesPerUser = configuration.limits.devicesPerUser
-        sessionLimits = configuration.sessions
+        self.gate = gate
+        self.sessionLimits = sessionLimits
     }
 
     /// Adds a device with a session for `token`, unless the user already has `cap` devices.
