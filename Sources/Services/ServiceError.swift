@@ -55,6 +55,8 @@ public enum ServiceError: Error, Equatable, Sendable {
     /// The sender is muted until the given time (milliseconds since the epoch).
     case muted(until: Int64)
     case alreadyReported
+    /// Editing (or, for members, deleting) a message someone else sent.
+    case notYours
     case invalidDecision(String)
     case `internal`(String)
 
@@ -108,6 +110,7 @@ public enum ServiceError: Error, Equatable, Sendable {
         case .blockedByRule: "blocked_by_rule"
         case .muted: "muted"
         case .alreadyReported: "already_reported"
+        case .notYours: "not_yours"
         case .invalidDecision: "invalid_decision"
         case .internal: "internal_error"
         }
@@ -165,6 +168,7 @@ public enum ServiceError: Error, Equatable, Sendable {
             "You are muted until \(Date(timeIntervalSince1970: Double(until) / 1000).formatted(.iso8601)); "
                 + "your messages are not sent until then."
         case .alreadyReported: "You have already reported this message; a moderator will look at it."
+        case .notYours: "That is someone else's message: only its sender may change it."
         case .invalidDecision(let reason): reason
         case .tooManyDevices(let limit):
             "You have \(limit) devices signed in, the most allowed; sign one out first (Devices, on another device)."

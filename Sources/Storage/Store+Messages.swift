@@ -1,18 +1,27 @@
 import GRDB
 
 extension Store {
-    static let messageColumns =
-        "m.id, m.seq, m.room_id, m.sender_id, u.username, m.body, m.created_at, m.held"
+    static let messageColumns = """
+        m.id, m.seq, m.room_id, m.sender_id, u.username, m.body, m.created_at, m.held, m.edited_at, m.deleted_at,
+        m.reply_to, ru.username AS reply_from, r.body AS reply_body
+        """
+    /// Messages with their senders and the messages they reply to (`m`, `u`, `r`, `ru`).
+    static let messageSource = """
+        messages m LEFT JOIN users u ON u.id = m.sender_id
+        LEFT JOIN messages r ON m.reply_to IS NOT NULL AND r.seq = m.reply_to AND r.room_id = m.room_id
+        LEFT JOIN users ru ON ru.id = r.sender_id
+        """
 
-    /// The last seq handed out (0 before the first message): the highest stored, or the floor
-    /// that deleting messages leaves in `counters` (migration 0009), whichever is higher. Storing
-    /// a message with the next seq hands it out; nothing else needs writing.
+    /// The last seq handed out (0 before the first message): the highest stored message or
+    /// event, or the floor that deleting them leaves in `counters` (migrations 0009 and 0012),
+    /// whichever is higher. Storing a message or event with the next seq hands it out.
     public func lastSeq() throws -> Int64 {
         try Int64.fetchOne(
             db.cachedStatement(
                 sql: """
                     SELECT max(coalesce((SELECT value FROM counters WHERE name = 'seq'), 0),
-                               coalesce((SELECT max(seq) FROM messages), 0))
+                               coalesce((SELECT max(seq) FROM messages), 0),
+                               coalesce((SELECT max(seq) FROM message_events), 0))
                     """)) ?? 0
     }
 
@@ -23,16 +32,16 @@ extension Store {
     /// held)` when it is a retry: then nothing is stored.
     public func insertMessage(
         seq: Int64, roomID: Int64, senderID: Int64, deviceID: Int64, clientID: String, body: String, held: Bool = false,
-        now: Int64
+        replyTo: Int64? = nil, now: Int64
     ) throws -> (seq: Int64, createdAt: Int64, body: String, held: Bool)? {
         // A cached statement: the send path runs this thousands of times a second, and compiling
         // it each time (with GRDB's authorizer) cost more than the insert.
         try db.cachedStatement(
             sql: """
-                INSERT INTO messages (seq, room_id, sender_id, device_id, client_id, body, held, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id, client_id) DO NOTHING
+                INSERT INTO messages (seq, room_id, sender_id, device_id, client_id, body, held, reply_to, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id, client_id) DO NOTHING
                 """
-        ).execute(arguments: [seq, roomID, senderID, deviceID, clientID, body, held, now])
+        ).execute(arguments: [seq, roomID, senderID, deviceID, clientID, body, held, replyTo, now])
         if changes > 0 { return nil }
         let row = try Row.fetchOne(
             db, sql: "SELECT seq, created_at, body, held FROM messages WHERE device_id = ? AND client_id = ?",
@@ -43,11 +52,11 @@ extension Store {
 
     /// One message by id, held or not.
     public func message(id: Int64) throws -> Message? {
-        try withAttachments(
+        try completed(
             Message.fetchAll(
                 db,
                 sql: """
-                    SELECT \(Self.messageColumns) FROM messages m LEFT JOIN users u ON u.id = m.sender_id
+                    SELECT \(Self.messageColumns) FROM \(Self.messageSource)
                     WHERE m.id = ?
                     """,
                 arguments: [id])
@@ -58,11 +67,11 @@ extension Store {
     /// the context a moderator reads a message in.
     public func context(roomID: Int64, around seq: Int64, count: Int) throws -> (before: [Message], after: [Message]) {
         let before = try history(roomID: roomID, before: seq, limit: count).reversed()
-        let after = try withAttachments(
+        let after = try completed(
             Message.fetchAll(
                 db,
                 sql: """
-                    SELECT \(Self.messageColumns) FROM messages m LEFT JOIN users u ON u.id = m.sender_id
+                    SELECT \(Self.messageColumns) FROM \(Self.messageSource)
                     WHERE m.room_id = ? AND m.seq > ? AND m.held = 0 ORDER BY m.seq LIMIT ?
                     """,
                 arguments: [roomID, seq, count]))
@@ -81,29 +90,41 @@ extension Store {
         return changes > 0
     }
 
-    /// Fills in the attachments of messages that have any (one query for the lot).
-    func withAttachments(_ messages: [Message]) throws -> [Message] {
+    /// Fills in the attachments and reactions of messages that have any (one query each for the lot).
+    func completed(_ messages: [Message]) throws -> [Message] {
         guard !messages.isEmpty else { return messages }
         let ids = messages.map(\.id)
         let attachments = try Attachment.fetchAll(
             db, sql: "SELECT * FROM attachments WHERE message_id IN (\(Self.argumentList(ids.count))) ORDER BY id",
             arguments: StatementArguments(ids))
-        guard !attachments.isEmpty else { return messages }
-        let byMessage = Dictionary(grouping: attachments) { $0.messageID ?? 0 }
+        let reactions = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT r.message_id, r.emoji, u.username FROM reactions r JOIN users u ON u.id = r.user_id
+                WHERE r.message_id IN (\(Self.argumentList(ids.count))) ORDER BY r.created_at, r.user_id
+                """,
+            arguments: StatementArguments(ids))
+        guard !attachments.isEmpty || !reactions.isEmpty else { return messages }
+        let filesByMessage = Dictionary(grouping: attachments) { $0.messageID ?? 0 }
+        var reactionsByMessage: [Int64: [String: [String]]] = [:]
+        for row in reactions {
+            reactionsByMessage[row["message_id"], default: [:]][row["emoji"], default: []].append(row["username"])
+        }
         return messages.map { message in
             var message = message
-            message.attachments = (byMessage[message.id] ?? []).map(AttachmentInfo.init)
+            message.attachments = (filesByMessage[message.id] ?? []).map(AttachmentInfo.init)
+            message.reactions = reactionsByMessage[message.id] ?? [:]
             return message
         }
     }
 
     /// A room's messages before `before` (all when nil), newest first, at most `limit`.
     public func history(roomID: Int64, before: Int64?, limit: Int) throws -> [Message] {
-        try withAttachments(
+        try completed(
             Message.fetchAll(
                 db,
                 sql: """
-                    SELECT \(Self.messageColumns) FROM messages m LEFT JOIN users u ON u.id = m.sender_id
+                    SELECT \(Self.messageColumns) FROM \(Self.messageSource)
                     WHERE m.room_id = ? AND m.seq < ? AND m.held = 0 ORDER BY m.seq DESC LIMIT ?
                     """,
                 arguments: [roomID, before ?? Int64.max, limit]))
@@ -111,11 +132,11 @@ extension Store {
 
     /// Messages after `seq` in any room `userID` is in, in seq order, at most `limit`.
     public func messages(forUser userID: Int64, after seq: Int64, limit: Int) throws -> [Message] {
-        try withAttachments(
+        try completed(
             Message.fetchAll(
                 db,
                 sql: """
-                    SELECT \(Self.messageColumns) FROM messages m LEFT JOIN users u ON u.id = m.sender_id
+                    SELECT \(Self.messageColumns) FROM \(Self.messageSource)
                     WHERE m.seq > ? AND m.held = 0 AND m.room_id IN (SELECT room_id FROM room_members WHERE user_id = ?)
                     ORDER BY m.seq LIMIT ?
                     """,

@@ -47,7 +47,7 @@ public struct APIError: HTTPResponseError, Sendable {
         case .invalidCredentials, .unauthorized: status = .unauthorized
         case .notFound: status = .notFound
         case .invalidRule: status = .badRequest
-        case .blockedByRule, .muted: status = .forbidden
+        case .blockedByRule, .muted, .notYours: status = .forbidden
         case .alreadyReported, .invalidDecision: status = .conflict
         case .rateLimited(let seconds):
             status = .tooManyRequests

@@ -8,16 +8,29 @@ import Storage
 /// Foundation's `JSONEncoder` costs several times more. Its keys are in the sorted order
 /// `JSONEncoder` gives the other frames.
 enum MessageJSON {
+    ///
+    /// `replyTo`, `reactions`, `editedAt` and `deleted` appear only when the message has them.
     static func object(_ message: Message) -> String {
         var out = "{\"attachments\":"
         out += message.attachments.isEmpty ? "[]" : JSONText.encode(message.attachments)
         out += ",\"body\":"
         JSONText.appendString(message.body, to: &out)
+        if message.deletedAt != nil { out += ",\"deleted\":true" }
+        if let editedAt = message.editedAt { out += ",\"editedAt\":\(editedAt)" }
         out += ",\"from\":{\"id\":"
         out += message.senderID.map(String.init) ?? "null"
         out += ",\"username\":"
         if let name = message.senderName { JSONText.appendString(name, to: &out) } else { out += "null" }
-        out += "},\"id\":\(message.id),\"room\":\(message.roomID),\"seq\":\(message.seq),\"ts\":\(message.createdAt)"
+        out += "},\"id\":\(message.id)"
+        if !message.reactions.isEmpty { out += ",\"reactions\":" + JSONText.encode(message.reactions) }
+        if let reply = message.replyTo {
+            out += ",\"replyTo\":{\"excerpt\":"
+            JSONText.appendString(reply.excerpt, to: &out)
+            out += ",\"from\":"
+            if let from = reply.from { JSONText.appendString(from, to: &out) } else { out += "null" }
+            out += ",\"seq\":\(reply.seq)}"
+        }
+        out += ",\"room\":\(message.roomID),\"seq\":\(message.seq),\"ts\":\(message.createdAt)"
         out += ",\"type\":\"message\"}"
         return out
     }

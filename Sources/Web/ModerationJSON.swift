@@ -72,6 +72,13 @@ struct QueueItemJSON: Encodable {
     let reports: [ReportJSON]
     let before: [MessageJSON.Embedded]
     let after: [MessageJSON.Embedded]
+    /// The texts the message had before its edits, oldest first.
+    let earlierTexts: [EarlierText]
+
+    struct EarlierText: Encodable {
+        let body: String
+        let editedAt: Int64
+    }
 
     init(_ entry: Moderation.QueueEntry) {
         id = entry.item.id
@@ -88,6 +95,7 @@ struct QueueItemJSON: Encodable {
         reports = entry.reports.map { ReportJSON(by: $0.reporter, reason: $0.reason, at: $0.createdAt, open: $0.open) }
         before = entry.before.map(MessageJSON.Embedded.init)
         after = entry.after.map(MessageJSON.Embedded.init)
+        earlierTexts = entry.earlierTexts.map { EarlierText(body: $0.body, editedAt: $0.editedAt) }
     }
 }
 

@@ -53,6 +53,10 @@ import Testing
             #"{"type":"typing","room":4}"#,
             #"{"type":"ping","id":""}"#,
             #"{"attachments":[],"type":"send"}"#,
+            #"{"type":"send","id":"c-3","room":12,"body":"Yes!","replyTo":1043}"#,
+            #"{"type":"react","id":"r-1","room":12,"seq":1043,"emoji":"👍","on":true}"#,
+            #"{"type":"react","id":"r-2","room":12,"seq":1043,"emoji":"❤️","on" : false }"#,
+            #"{"type":"edit","id":"e-1","room":12,"seq":1043,"body":"Dinner at 8?"}"#,
         ]
         for frame in frames {
             let read = InboundReader.read(frame)
@@ -70,6 +74,8 @@ import Testing
             #"{"type":"send"} x"#, #"{}"#, #"[]"#, #""send""#, #"{"room":1}"#, #"{"type":"send","room":"1"}"#,
             #"{"type":"send","attachments":["a",]}"#, #"{"type":"send","attachments":[1]}"#, "{\"type\":\"a\nb\"}",
             #"{"type":"send""#, #"{"type":"send","room":-}"#, #"{"type":"send","room":12"#,
+            #"{"type":"react","on":1}"#, #"{"type":"react","on":tru}"#, #"{"type":"react","on":"true"}"#,
+            #"{"type":"react","on":true,"on":false}"#, #"{"type":"react","on":truex}"#,
         ]
         for frame in frames { #expect(InboundReader.read(frame) == nil, "\(frame)") }
     }
@@ -80,8 +86,9 @@ import Testing
         let seeds = [
             #"{"type":"send","id":"c-1","room":12,"body":"hello","attachments":["a1"]}"#,
             #"{"type":"sync","after":120}"#, #"{"type":"read","room":3,"seq":44}"#,
+            #"{"type":"react","id":"r","room":3,"seq":44,"emoji":"ok","on":true,"replyTo":2}"#,
         ]
-        let alphabet = Array(#"{}[]":,. -0123456789eE\"abtyp"#.utf8) + [0x09, 0x0A]
+        let alphabet = Array(#"{}[]":,. -0123456789eE\"abtyprufls"#.utf8) + [0x09, 0x0A]
         var readByBoth = 0
         for round in 0..<4000 {
             var bytes = Array(seeds[round % seeds.count].utf8)

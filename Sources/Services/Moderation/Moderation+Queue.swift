@@ -10,6 +10,8 @@ extension Moderation {
         public let reports: [Report]
         public let before: [Message]
         public let after: [Message]
+        /// The texts the message had before its edits, oldest first.
+        public let earlierTexts: [(body: String, editedAt: Int64)]
     }
 
     /// What a moderator does with a queue item.
@@ -74,7 +76,7 @@ extension Moderation {
                     return QueueEntry(
                         item: item, message: message, roomName: try store.room(id: message.roomID)?.name,
                         reports: try store.reports(messageID: message.id), before: context.before,
-                        after: context.after)
+                        after: context.after, earlierTexts: try store.earlierTexts(messageID: message.id))
                 }
             }
         }

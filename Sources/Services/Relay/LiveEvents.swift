@@ -13,7 +13,10 @@ public protocol LiveEvents: Sendable {
     /// The answer to a send that publishes nothing: held for review, the repeat of a send already
     /// stored, or a refusal.
     func answer(_ answer: SendAnswer)
-    /// A moderator deleted the message at `seq`: the devices of `memberIDs` drop it.
+    /// A message changed (a reaction, an edit, a deletion for everyone), under the event's own
+    /// seq; `answer` is the ack for the socket that asked for the change.
+    func changed(_ event: MessageEvent, to memberIDs: [Int64], answering answer: SendAnswer?)
+    /// A moderator deleted a message from the review queue: the devices of `memberIDs` drop it.
     func deleted(roomID: Int64, seq: Int64, to memberIDs: [Int64])
     /// A new device scanned one of `userID`'s link codes and waits for approval.
     func linkRequested(_ request: LinkRequest, to userID: Int64)
@@ -38,6 +41,7 @@ extension LiveEvents where Self == NoLiveEvents {
 public struct NoLiveEvents: LiveEvents {
     public func published(_ message: Message, to memberIDs: [Int64], answering answer: SendAnswer?) {}
     public func answer(_ answer: SendAnswer) {}
+    public func changed(_ event: MessageEvent, to memberIDs: [Int64], answering answer: SendAnswer?) {}
     public func deleted(roomID: Int64, seq: Int64, to memberIDs: [Int64]) {}
     public func linkRequested(_ request: LinkRequest, to userID: Int64) {}
     public func sessionEnded(deviceID: Int64) {}

@@ -29,6 +29,29 @@ final class MessageWriter: ContextualService {
         let body: String
         /// Public ids of the sender's uploads the message shares.
         let attachments: [String]
+        /// The seq of the message it replies to, in the same room.
+        var replyTo: Int64?
+    }
+
+    /// A change to a message from a socket: a reaction, an edit or a deletion, waiting for its commit.
+    struct Change: Sendable {
+        enum Kind: Sendable {
+            case react(emoji: String, on: Bool)
+            /// The text as the client sent it.
+            case edit(body: String)
+            case delete
+        }
+
+        let sender: Sender
+        /// Whether the sender may delete anyone's message (moderators and admins).
+        let moderator: Bool
+        /// The socket that sent it, to which its answer goes.
+        let origin: any SendOrigin
+        let roomID: Int64
+        /// The seq of the message changed.
+        let messageSeq: Int64
+        let clientID: String
+        let kind: Kind
     }
 
     /// A moderator's approval of a queue item, waiting for its commit; `reply` is resumed after it.
@@ -39,9 +62,11 @@ final class MessageWriter: ContextualService {
         let reply: CheckedContinuation<Void, any Error>
     }
 
-    /// What the writer commits: a send (screened just before its transaction), or an approval.
+    /// What the writer commits: a send or an edit (screened just before its transaction), another
+    /// change to a message, or an approval.
     enum Job: Sendable {
         case send(Send)
+        case change(Change)
         case approval(Approval)
     }
 
@@ -69,6 +94,11 @@ final class MessageWriter: ContextualService {
     /// Queues a send; its ack or error reaches its socket after the commit.
     func submit(_ send: Send) {
         enqueue(.send(send))
+    }
+
+    /// Queues a change to a message; its ack or error reaches its socket after the commit.
+    func submit(_ change: Change) {
+        enqueue(.change(change))
     }
 
     /// Approves a queue item in the writer's order: a held message gets the next `seq` and is
@@ -107,10 +137,21 @@ final class MessageWriter: ContextualService {
     /// rule firing (a mute, a `rate` refusal already audited) is answered now and leaves the batch.
     private func screened(_ batch: [Job]) -> [Screened] {
         batch.compactMap { job in
-            guard case .send(let send) = job else { return (job, nil) }
-            let screening = screener.screen(body: send.body, roomID: send.roomID, sender: send.sender)
+            let screening: Screening
+            let answer: (SendAnswer.Outcome) -> SendAnswer
+            switch job {
+            case .send(let send):
+                screening = screener.screen(body: send.body, roomID: send.roomID, sender: send.sender)
+                answer = send.answer
+            case .change(let change):
+                guard case .edit(let body) = change.kind else { return (job, nil) }
+                screening = screener.screen(body: body, roomID: change.roomID, sender: change.sender)
+                answer = change.answer
+            case .approval:
+                return (job, nil)
+            }
             if let refusal = screening.refusal, screening.hits.isEmpty {
-                live.answer(send.answer(.refused(refusal)))
+                live.answer(answer(.refused(refusal)))
                 return nil
             }
             return (job, screening)
@@ -133,6 +174,7 @@ final class MessageWriter: ContextualService {
             for (job, _) in batch {
                 switch job {
                 case .send(let send): live.answer(send.answer(.refused(refusal)))
+                case .change(let change): live.answer(change.answer(.refused(refusal)))
                 case .approval(let approval): approval.reply.resume(throwing: refusal)
                 }
             }
@@ -152,6 +194,17 @@ final class MessageWriter: ContextualService {
             case .refused(let error): approval.reply.resume(throwing: error)
             default: approval.reply.resume()
             }
+        case .change(let change):
+            switch outcome {
+            case .changed(let event, let members):
+                live.changed(event, to: members, answering: change.answer(stored: event))
+            case .changeRetry(let seq, let createdAt):
+                live.answer(change.answer(.stored(seq: seq, ts: createdAt, body: nil, held: false)))
+            case .refused(let error):
+                live.answer(change.answer(.refused(error)))
+            default:
+                break
+            }
         case .send(let send):
             switch outcome {
             case .published(let message, let members):
@@ -162,10 +215,23 @@ final class MessageWriter: ContextualService {
                 live.answer(send.answer(.stored(seq: seq, ts: createdAt, body: send.masked(body), held: held)))
             case .refused(let error):
                 live.answer(send.answer(.refused(error)))
-            case .decided:
+            default:
                 break
             }
         }
+    }
+}
+
+extension MessageWriter.Change {
+    func answer(_ outcome: SendAnswer.Outcome) -> SendAnswer {
+        SendAnswer(origin: origin, clientID: clientID, outcome: outcome)
+    }
+
+    /// The ack of a stored change; for an edit the rules masked, with the text stored.
+    func answer(stored event: MessageEvent) -> SendAnswer {
+        var masked: String?
+        if case .edit(let sent) = kind, let stored = event.body, stored != sent { masked = stored }
+        return answer(.stored(seq: event.seq, ts: event.createdAt, body: masked, held: false))
     }
 }
 

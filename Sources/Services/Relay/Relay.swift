@@ -38,17 +38,50 @@ public final class Relay: ContextualService {
     /// event loops) and commits it; its answer reaches `origin` through ``LiveEvents``.
     public func submit(
         from sender: Sender, origin: any SendOrigin, roomID: Int64, clientID: String, body: String,
-        attachments: [String]
+        attachments: [String], replyTo: Int64? = nil
     ) {
         writer.submit(
             .init(
                 sender: sender, origin: origin, roomID: roomID, clientID: clientID, body: body,
-                attachments: attachments))
+                attachments: attachments, replyTo: replyTo))
     }
 
-    /// One page of the messages after `seq` in every room of the user, oldest first.
-    public func messages(forUser userID: Int64, after seq: Int64, limit: Int) async throws(ServiceError) -> [Message] {
-        try await run { try await database.read { try $0.messages(forUser: userID, after: seq, limit: limit) } }
+    /// What a change asks for: a reaction added or taken back, a new text, or a deletion.
+    public enum Change: Sendable {
+        case react(emoji: String, on: Bool)
+        case edit(body: String)
+        case delete
+    }
+
+    /// Queues a change to the message at `seq` for the writer (edits are screened like sends);
+    /// `role` says whether the sender may delete others' messages.
+    public func submit(
+        _ change: Change, from sender: Sender, role: User.Role, origin: any SendOrigin, roomID: Int64, seq: Int64,
+        clientID: String
+    ) {
+        let kind: MessageWriter.Change.Kind =
+            switch change {
+            case .react(let emoji, let on): .react(emoji: emoji, on: on)
+            case .edit(let body): .edit(body: body)
+            case .delete: .delete
+            }
+        writer.submit(
+            MessageWriter.Change(
+                sender: sender, moderator: role >= .moderator, origin: origin, roomID: roomID, messageSeq: seq,
+                clientID: clientID, kind: kind))
+    }
+
+    /// A message's current state and a stream's events after `seq` in the user's rooms, merged in
+    /// seq order, at most `limit`: one page of a sync.
+    public func stream(forUser userID: Int64, after seq: Int64, limit: Int) async throws(ServiceError) -> [StreamItem] {
+        try await run {
+            try await database.read { store in
+                let messages = try store.messages(forUser: userID, after: seq, limit: limit).map(StreamItem.message)
+                let events = try store.events(forUser: userID, after: seq, limit: limit).map(StreamItem.event)
+                guard !events.isEmpty else { return messages }
+                return Array((messages + events).sorted { $0.seq < $1.seq }.prefix(limit))
+            }
+        }
     }
 
     /// Marks a room read up to `seq` for a member; returns the members to tell, or nil when the
@@ -118,5 +151,20 @@ public struct TokenBucket: Sendable {
 
     func isFull(now: Date) -> Bool {
         tokens + now.timeIntervalSince(updated) * rate >= capacity
+    }
+}
+
+/// One item of the message sequence as a sync replays it: a message in its current state, or a
+/// change to one.
+public enum StreamItem: Sendable {
+    case message(Message)
+    case event(MessageEvent)
+
+    /// Its place in the sequence.
+    public var seq: Int64 {
+        switch self {
+        case .message(let message): message.seq
+        case .event(let event): event.seq
+        }
     }
 }

@@ -20,6 +20,10 @@ struct RelayTransaction {
         case retry(seq: Int64, createdAt: Int64, body: String, held: Bool)
         /// An approval that published nothing (the message was flagged or reported, not held).
         case decided
+        /// A change to a message stored under a new seq: published to `members`.
+        case changed(MessageEvent, members: [Int64])
+        /// A retry of a change already stored: acked as before.
+        case changeRetry(seq: Int64, createdAt: Int64)
         case refused(ServiceError)
     }
 
@@ -41,6 +45,7 @@ struct RelayTransaction {
     mutating func apply(_ job: MessageWriter.Job, screening: Screening?) throws -> Outcome {
         switch job {
         case .send(let send): try self.send(send, screening: screening ?? Screening(body: send.body))
+        case .change(let change): try self.change(change, screening: screening)
         case .approval(let approval): try approve(approval)
         }
     }
@@ -73,6 +78,12 @@ struct RelayTransaction {
                 return .refused(.notFound("Attachment"))
             }
         }
+        if let replyTo = send.replyTo {
+            // A reply quotes a message of the same room that is still there.
+            guard let quoted = try store.message(roomID: send.roomID, seq: replyTo), quoted.deletedAt == nil else {
+                return .refused(.notFound("The message replied to"))
+            }
+        }
         var screening = screening
         if !files.isEmpty {
             screening.add(
@@ -85,7 +96,7 @@ struct RelayTransaction {
         let held = screening.outcome == .hold
         if let earlier = try store.insertMessage(
             seq: seq + 1, roomID: send.roomID, senderID: sender.userID, deviceID: sender.deviceID,
-            clientID: send.clientID, body: screening.body, held: held, now: now)
+            clientID: send.clientID, body: screening.body, held: held, replyTo: send.replyTo, now: now)
         {
             return .retry(seq: earlier.seq, createdAt: earlier.createdAt, body: earlier.body, held: earlier.held)
         }
@@ -94,10 +105,79 @@ struct RelayTransaction {
             id: store.lastInsertedRowID, seq: seq, roomID: send.roomID, senderID: sender.userID,
             senderName: sender.username, body: screening.body, createdAt: now)
         message.held = held
+        if let replyTo = send.replyTo, let quoted = try store.message(roomID: send.roomID, seq: replyTo) {
+            message.replyTo = Message.Reply(
+                seq: replyTo, from: quoted.senderName, excerpt: Message.excerpt(quoted.body))
+        }
         for file in files { try store.attach(attachmentID: file.id, toMessage: message.id) }
         message.attachments = files.map(AttachmentInfo.init)
         try Screener.record(screening, message: message, sender: sender, roomID: send.roomID, store: store, now: now)
         return held ? .held(message) : .published(message, members: roomMembers)
+    }
+
+    /// A reaction, an edit or a deletion: checked against the message and the sender, stored, and
+    /// given the next seq as an event of the room.
+    private mutating func change(_ change: MessageWriter.Change, screening: Screening?) throws -> Outcome {
+        let sender = change.sender
+        let roomMembers = try memberIDs(change.roomID)
+        guard roomMembers.contains(sender.userID) else {
+            let exists = try !roomMembers.isEmpty || store.room(id: change.roomID) != nil
+            return .refused(exists ? .notAMember : .roomNotFound)
+        }
+        guard let message = try store.message(roomID: change.roomID, seq: change.messageSeq) else {
+            return .refused(.notFound("That message"))
+        }
+        var event = MessageEvent(
+            seq: seq + 1, roomID: change.roomID, messageSeq: message.seq, kind: .reaction, username: sender.username,
+            createdAt: now)
+        switch change.kind {
+        case .react(let emoji, let on):
+            guard message.deletedAt == nil else { return .refused(.notFound("That message")) }
+            (event.kind, event.emoji, event.added) = (.reaction, emoji, on)
+        case .edit:
+            guard message.senderID == sender.userID else { return .refused(.notYours) }
+            guard message.deletedAt == nil else { return .refused(.notFound("That message")) }
+            let screening = screening ?? Screening(body: "")
+            if let refusal = screening.refusal {
+                try Screener.record(
+                    screening, message: nil, sender: sender, roomID: change.roomID, store: store, now: now, edit: true)
+                return .refused(refusal)
+            }
+            (event.kind, event.body) = (.edit, screening.body)
+        case .delete:
+            guard message.senderID == sender.userID || change.moderator else { return .refused(.notYours) }
+            guard message.deletedAt == nil else { return .refused(.notFound("That message")) }
+            event.kind = .delete
+        }
+        if let earlier = try store.insertEvent(
+            event, userID: sender.userID, deviceID: sender.deviceID, clientID: change.clientID)
+        {
+            return .changeRetry(seq: earlier.seq, createdAt: earlier.createdAt)
+        }
+        seq += 1
+        switch change.kind {
+        case .react(let emoji, let on):
+            _ = try store.setReaction(messageID: message.id, userID: sender.userID, emoji: emoji, on: on, now: now)
+        case .edit:
+            try store.editMessage(id: message.id, body: event.body ?? "", now: now)
+            // Every edit is in the audit log with the text it replaced, for moderators.
+            try store.audit(
+                AuditActor(userID: sender.userID, name: sender.username, ip: nil), "message_edited",
+                target: Moderation.auditTarget(message), detail: "was: " + String(message.body.prefix(500)), now: now)
+            if let screening {
+                try Screener.record(
+                    screening, message: message, sender: sender, roomID: change.roomID, store: store, now: now,
+                    edit: true)
+            }
+        case .delete:
+            try store.deleteForEveryone(message, now: now)
+            if message.senderID != sender.userID {
+                try store.audit(
+                    AuditActor(userID: sender.userID, name: sender.username, ip: nil), "message_deleted",
+                    target: Moderation.auditTarget(message), now: now)
+            }
+        }
+        return .changed(event, members: roomMembers)
     }
 
     /// Approves a queue item: decided and audited; a held message gets the next seq, so devices

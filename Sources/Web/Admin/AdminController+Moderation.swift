@@ -189,6 +189,8 @@ extension AdminController {
                 item["reports"] = entry.reports.map { ["by": $0.reporter, "reason": $0.reason] }
                 item["before"] = entry.before.map(line)
                 item["after"] = entry.after.map(line)
+                item["edited"] = !entry.earlierTexts.isEmpty
+                item["earlier"] = entry.earlierTexts.map { ["body": $0.body, "when": AdminFormat.date($0.editedAt)] }
                 item["open"] = entry.item.state == .open
                 item["held"] = entry.message.held
                 item["approveLabel"] = entry.message.held ? "Approve and deliver" : "Keep it"

@@ -4,7 +4,7 @@
 /// in (its generic machinery, a `Data` copy, a map of the whole object). Client frames are flat
 /// objects of a few known keys, so this reader takes exactly that shape: the keys of
 /// ``RelayFrames/Inbound``, each at most once, whose values are strings without escapes,
-/// integers without fraction or exponent, or arrays of such strings. Anything else — escapes,
+/// integers without fraction or exponent, `true` or `false`, or arrays of such strings. Anything else — escapes,
 /// `null`, unknown keys, nesting, bad JSON — returns nil, and the frame goes through
 /// `JSONDecoder`, which decides it and words its errors.
 struct InboundReader {
@@ -32,6 +32,9 @@ struct InboundReader {
         var attachments: [String]?
         var after: Int64?
         var seq: Int64?
+        var replyTo: Int64?
+        var emoji: String?
+        var on: Bool?
         guard take(UInt8(ascii: "{")) else { return nil }
         if take(UInt8(ascii: "}")) { return nil }
         repeat {
@@ -59,12 +62,22 @@ struct InboundReader {
             case "seq" where seq == nil:
                 guard let value = integer() else { return nil }
                 seq = value
+            case "replyTo" where replyTo == nil:
+                guard let value = integer() else { return nil }
+                replyTo = value
+            case "emoji" where emoji == nil:
+                guard let value = string() else { return nil }
+                emoji = value
+            case "on" where on == nil:
+                guard let value = boolean() else { return nil }
+                on = value
             default: return nil
             }
         } while take(UInt8(ascii: ","))
         guard take(UInt8(ascii: "}")), index == bytes.count, let type else { return nil }
         return RelayFrames.Inbound(
-            type: type, id: id, room: room, body: body, attachments: attachments, after: after, seq: seq)
+            type: type, id: id, room: room, body: body, attachments: attachments, after: after, seq: seq,
+            replyTo: replyTo, emoji: emoji, on: on)
     }
 
     /// Skips white space, then consumes `byte` if it is next.
@@ -130,6 +143,20 @@ struct InboundReader {
         index = position
         skipSpace()
         return value
+    }
+
+    /// `true` or `false`.
+    private mutating func boolean() -> Bool? {
+        for (literal, value) in [("true", true), ("false", false)] {
+            let bytes = Array(literal.utf8)
+            guard index + bytes.count <= self.bytes.count,
+                zip(bytes, self.bytes[index..<index + bytes.count]).allSatisfy({ $0 == $1 })
+            else { continue }
+            index += bytes.count
+            skipSpace()
+            return value
+        }
+        return nil
     }
 
     private mutating func stringArray() -> [String]? {

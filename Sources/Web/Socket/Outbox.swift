@@ -1,3 +1,4 @@
+import Storage
 import Synchronization
 
 /// Why a socket is being closed by the server.
@@ -60,6 +61,12 @@ public final class Outbox: Sendable {
         public let roomID: Int64
         public let seq: Int64
         public let senderID: Int64
+
+        /// The delivery of `message`; nil when it has no sender any more.
+        init?(_ message: Message) {
+            guard let senderID = message.senderID else { return nil }
+            (roomID, seq, self.senderID) = (message.roomID, message.seq, senderID)
+        }
     }
 
     private struct State: ~Copyable {

@@ -17,6 +17,8 @@ public final class RelayConnection: SendOrigin, Hashable {
     public let deviceID: Int64
     /// Who sends what this socket sends, for the moderation rules.
     let sender: Sender
+    /// The user's role when the socket opened: moderators may delete anyone's message.
+    let role: User.Role
     public let outbox: Outbox
 
     private struct State {
@@ -35,7 +37,7 @@ public final class RelayConnection: SendOrigin, Hashable {
     let onOverflow: @Sendable (RelayConnection) -> Void
 
     init(
-        userID: Int64, username: String, deviceID: Int64, accountCreatedAt: Int64 = 0,
+        userID: Int64, username: String, deviceID: Int64, accountCreatedAt: Int64 = 0, role: User.Role = .member,
         limits: HearthConfiguration.RelayLimits, onOverflow: @escaping @Sendable (RelayConnection) -> Void
     ) {
         id = UUID()
@@ -43,6 +45,7 @@ public final class RelayConnection: SendOrigin, Hashable {
         self.username = username
         self.deviceID = deviceID
         sender = Sender(userID: userID, username: username, deviceID: deviceID, accountCreatedAt: accountCreatedAt)
+        self.role = role
         outbox = Outbox(maxFrames: limits.outboxFrames, maxBytes: limits.outboxBytes)
         self.onOverflow = onOverflow
     }
@@ -50,10 +53,12 @@ public final class RelayConnection: SendOrigin, Hashable {
     public static func == (lhs: RelayConnection, rhs: RelayConnection) -> Bool { lhs.id == rhs.id }
     public func hash(into hasher: inout Hasher) { hasher.combine(id) }
 
-    /// A committed message on its way to members: its frame encoded once for everyone, and the
-    /// ack for the connection that sent it.
+    /// A committed message or change on its way to members: its place in the sequence, its frame
+    /// encoded once for everyone, and the ack for the connection that sent it.
     struct Published: Sendable {
-        let message: Message
+        let seq: Int64
+        /// A message's room and sender, for its delivery receipt; nil for changes to messages.
+        let delivery: Outbox.Delivery?
         let frame: String
         let origin: RelayConnection?
         let ack: String?
@@ -72,18 +77,15 @@ public final class RelayConnection: SendOrigin, Hashable {
     }
 
     private func enqueue(_ published: Published, state: inout State) -> Bool {
-        if state.liveFloor == nil { state.liveFloor = published.message.seq }
+        if state.liveFloor == nil { state.liveFloor = published.seq }
         if published.origin == self, let ack = published.ack {
             // The sender always gets its ack, even when a sync already showed it the message.
-            state.highWater = max(state.highWater, published.message.seq)
+            state.highWater = max(state.highWater, published.seq)
             return outbox.push(.init(text: ack, delivery: nil))
         }
-        guard published.message.seq > state.highWater else { return true }
-        state.highWater = published.message.seq
-        let delivery = published.message.senderID.map {
-            Outbox.Delivery(roomID: published.message.roomID, seq: published.message.seq, senderID: $0)
-        }
-        return outbox.push(.init(text: published.frame, delivery: delivery))
+        guard published.seq > state.highWater else { return true }
+        state.highWater = published.seq
+        return outbox.push(.init(text: published.frame, delivery: published.delivery))
     }
 
     /// Queues a frame that is not a message (ack of a retry, error, receipt, typing, presence);
@@ -97,20 +99,26 @@ public final class RelayConnection: SendOrigin, Hashable {
         state.withLock { $0.syncing = true }
     }
 
-    /// Sends one message read from the database during a sync, waiting for room in the outbox.
-    /// False when the socket is closing.
-    func sendFromSync(_ message: Message) async -> Bool {
+    /// Sends one message or change read from the database during a sync, waiting for room in the
+    /// outbox. False when the socket is closing.
+    func sendFromSync(_ item: StreamItem) async -> Bool {
+        let seq = item.seq
         let fresh = state.withLock { state in
             // Handed by an earlier sync, or came (or will come, from the buffer) live.
-            if message.seq <= state.syncedThrough { return false }
-            if let floor = state.liveFloor, message.seq >= floor { return false }
-            state.syncedThrough = message.seq
-            state.highWater = max(state.highWater, message.seq)
+            if seq <= state.syncedThrough { return false }
+            if let floor = state.liveFloor, seq >= floor { return false }
+            state.syncedThrough = seq
+            state.highWater = max(state.highWater, seq)
             return true
         }
         guard fresh else { return true }
-        let delivery = message.senderID.map { Outbox.Delivery(roomID: message.roomID, seq: message.seq, senderID: $0) }
-        return await outbox.pushWhenRoom(.init(text: MessageJSON.object(message), delivery: delivery))
+        switch item {
+        case .message(let message):
+            return await outbox.pushWhenRoom(
+                .init(text: MessageJSON.object(message), delivery: Outbox.Delivery(message)))
+        case .event(let event):
+            return await outbox.pushWhenRoom(.init(text: RelayFrames.event(event), delivery: nil))
+        }
     }
 
     /// Ends a sync: the live messages that arrived meanwhile follow, in order, without repeats.

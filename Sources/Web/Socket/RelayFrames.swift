@@ -13,6 +13,9 @@ enum RelayFrames {
         let attachments: [String]?
         let after: Int64?
         let seq: Int64?
+        var replyTo: Int64? = nil
+        var emoji: String? = nil
+        var on: Bool? = nil
     }
 
     struct ErrorFrame: Encodable {
@@ -76,9 +79,32 @@ enum RelayFrames {
         return out
     }
 
-    /// A moderator deleted the message at `seq`: clients drop it.
-    static func deleted(room: Int64, seq: Int64) -> String {
-        "{\"room\":\(room),\"seq\":\(seq),\"type\":\"deleted\"}"
+    /// The message at `seq` was deleted for everyone (`eventSeq` its place in the sequence; none
+    /// for a held message a moderator deleted from the queue): clients show "message deleted".
+    static func deleted(room: Int64, seq: Int64, eventSeq: Int64? = nil) -> String {
+        let event = eventSeq.map { "\"eventSeq\":\($0)," } ?? ""
+        return "{\(event)\"room\":\(room),\"seq\":\(seq),\"type\":\"deleted\"}"
+    }
+
+    /// A change to a message, as its room's members receive it live or in a sync.
+    static func event(_ event: MessageEvent) -> String {
+        switch event.kind {
+        case .reaction:
+            var out = "{\"emoji\":"
+            JSONText.appendString(event.emoji ?? "", to: &out)
+            out +=
+                ",\"eventSeq\":\(event.seq),\"on\":\(event.added),\"room\":\(event.roomID),\"seq\":\(event.messageSeq)"
+            out += ",\"type\":\"reaction\",\"user\":"
+            if let user = event.username { JSONText.appendString(user, to: &out) } else { out += "null" }
+            return out + "}"
+        case .edit:
+            var out = "{\"body\":"
+            JSONText.appendString(event.body ?? "", to: &out)
+            out += ",\"editedAt\":\(event.createdAt),\"eventSeq\":\(event.seq),\"room\":\(event.roomID)"
+            return out + ",\"seq\":\(event.messageSeq),\"type\":\"edited\"}"
+        case .delete:
+            return deleted(room: event.roomID, seq: event.messageSeq, eventSeq: event.seq)
+        }
     }
 
     static func receipt(room: Int64, user: String, seq: Int64, kind: String) -> String {

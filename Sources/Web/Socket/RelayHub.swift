@@ -51,7 +51,7 @@ public final class RelayHub: LiveEvents {
     ) async -> Result<RelayConnection, CloseRefusal> {
         let connection = RelayConnection(
             userID: session.user.id, username: session.user.username, deviceID: session.device.id,
-            accountCreatedAt: session.user.createdAt, limits: limits
+            accountCreatedAt: session.user.createdAt, role: session.user.role, limits: limits
         ) { [weak self] connection in
             self?.disconnect(connection, reason: .tooSlow)
         }
@@ -229,8 +229,16 @@ public final class RelayHub: LiveEvents {
     public func published(_ message: Message, to memberIDs: [Int64], answering answer: SendAnswer?) {
         publish(
             .init(
-                message: message, frame: MessageJSON.object(message), origin: answer?.origin as? RelayConnection,
-                ack: answer.map(RelayFrames.answer)),
+                seq: message.seq, delivery: Outbox.Delivery(message), frame: MessageJSON.object(message),
+                origin: answer?.origin as? RelayConnection, ack: answer.map(RelayFrames.answer)),
+            to: memberIDs)
+    }
+
+    public func changed(_ event: MessageEvent, to memberIDs: [Int64], answering answer: SendAnswer?) {
+        publish(
+            .init(
+                seq: event.seq, delivery: nil, frame: RelayFrames.event(event),
+                origin: answer?.origin as? RelayConnection, ack: answer.map(RelayFrames.answer)),
             to: memberIDs)
     }
 

@@ -57,6 +57,7 @@ public final class RelaySession: Sendable {
         }
         switch frame.type {
         case "send": handleSend(frame)
+        case "react", "edit", "delete": handleChange(frame)
         case "sync": return { await self.handleSync(frame) }
         case "read": return { await self.handleRead(frame) }
         case "typing": return { await self.handleTyping(frame) }
@@ -118,9 +119,59 @@ public final class RelaySession: Sendable {
                 code: "rate_limited", message: "At most \(limits.messagesPerMinute) messages a minute; wait a moment.",
                 id: id)
         }
+        if let replyTo = frame.replyTo, replyTo <= 0 {
+            return reply(code: "invalid_field", message: "`replyTo` must be the seq of a message.", id: id)
+        }
         relay.submit(
             from: connection.sender, origin: connection, roomID: room, clientID: id, body: body,
-            attachments: attachments)
+            attachments: attachments, replyTo: frame.replyTo)
+    }
+
+    /// Checks a `react`, `edit` or `delete` frame's fields, then hands it to the relay's writer,
+    /// which checks it against the message (edits through the moderation rules) and commits it.
+    private func handleChange(_ frame: RelayFrames.Inbound) {
+        let limits = relay.limits
+        guard let id = frame.id else { return reply(code: "missing_field", message: "A \(frame.type) needs an `id`.") }
+        guard !id.isEmpty, id.count <= limits.maxClientIDLength else {
+            return reply(
+                code: "invalid_id", message: "The `id` must be 1 to \(limits.maxClientIDLength) characters.", id: id)
+        }
+        guard let room = frame.room, let seq = frame.seq else {
+            return reply(code: "missing_field", message: "A \(frame.type) needs `room` and `seq`.", id: id)
+        }
+        let change: Relay.Change
+        switch frame.type {
+        case "react":
+            guard let emoji = frame.emoji, let on = frame.on else {
+                return reply(code: "missing_field", message: "A react needs `emoji` and `on`.", id: id)
+            }
+            guard Reactions.isAllowed(emoji) else {
+                return reply(
+                    code: "invalid_field", message: "`emoji` must be a single emoji, such as 👍 or ❤️.", id: id)
+            }
+            change = .react(emoji: emoji, on: on)
+        case "edit":
+            guard let body = frame.body else {
+                return reply(code: "missing_field", message: "An edit needs a `body`.", id: id)
+            }
+            guard body.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) else {
+                return reply(code: "invalid_field", message: "The `body` must not be empty.", id: id)
+            }
+            guard body.utf8.count <= limits.maxBodyBytes else {
+                return reply(.tooLarge(limit: limits.maxBodyBytes), id: id)
+            }
+            change = .edit(body: body)
+        default:
+            change = .delete
+        }
+        guard relay.allowSend(userID: connection.userID) else {
+            return reply(
+                code: "rate_limited", message: "At most \(limits.messagesPerMinute) messages a minute; wait a moment.",
+                id: id)
+        }
+        relay.submit(
+            change, from: connection.sender, role: connection.role, origin: connection, roomID: room, seq: seq,
+            clientID: id)
     }
 
     private func handleSync(_ frame: RelayFrames.Inbound) async {
@@ -136,10 +187,10 @@ public final class RelaySession: Sendable {
         var cursor = after
         do {
             paging: while true {
-                let page = try await relay.messages(forUser: userID, after: cursor, limit: pageSize)
-                for message in page {
-                    guard await connection.sendFromSync(message) else { break paging }
-                    cursor = message.seq
+                let page = try await relay.stream(forUser: userID, after: cursor, limit: pageSize)
+                for item in page {
+                    guard await connection.sendFromSync(item) else { break paging }
+                    cursor = item.seq
                 }
                 if page.count < pageSize { break }
             }
