@@ -142,6 +142,12 @@ extension Store {
             arguments: [id])
     }
 
+    /// Removes a message's review item and reports (its text is gone: there is nothing left to review).
+    public func deleteReviewItems(messageID: Int64) throws {
+        try db.execute(sql: "DELETE FROM review_items WHERE message_id = ?", arguments: [messageID])
+        try db.execute(sql: "DELETE FROM reports WHERE message_id = ?", arguments: [messageID])
+    }
+
     /// Stores a report. A second open report by the same user of the same message throws
     /// ``StorageError/constraint(_:)``.
     public func insertReport(messageID: Int64, reporterID: Int64, reason: String, now: Int64) throws -> Int64 {

@@ -282,10 +282,13 @@ import FoundationNetworking
             for socket in [home.dad, home.kid] {
                 let deleted = try await socket.next("deleted")
                 #expect(deleted["seq"] as? Int == rude["seq"] as? Int && deleted["room"] as? Int == Int(home.room))
+                #expect((deleted["eventSeq"] as? Int ?? 0) > (rude["seq"] as? Int ?? 0))
             }
+            // Deleted for everyone, as a member's own deletion: the text is gone, the place stays.
             let history = try await home.family.call("GET", "/api/v1/rooms/\(home.room)/messages", token: home.dadToken)
-            #expect(
-                (history.json["messages"] as? [[String: Any]])?.map { $0["body"] as? String } == ["after", "before"])
+            let messages = try #require(history.json["messages"] as? [[String: Any]])
+            #expect(messages.map { $0["body"] as? String } == ["after", "", "before"])
+            #expect(messages[1]["deleted"] as? Bool == true)
             #expect(try await home.queue().isEmpty)
             #expect(try await home.audit("action=message_reported").first?["actor"] as? String == "dad")
             #expect(try await home.audit("action=message_deleted").first?["detail"] as? String == "rude")

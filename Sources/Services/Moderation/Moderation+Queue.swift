@@ -18,7 +18,7 @@ extension Moderation {
     public enum Decision: String, Sendable, CaseIterable {
         /// The message is fine: a held one is published (at a new seq), a flagged or reported one stays.
         case approve
-        /// The message is removed for everyone; connected clients get a `deleted` event.
+        /// The message is deleted for everyone (a held one removed altogether); devices get `deleted`.
         case delete
         /// Nothing to do (flagged and reported items only).
         case dismiss
@@ -91,6 +91,16 @@ extension Moderation {
         if decision == .approve {
             try await writer.approve(itemID: itemID, note: note, by: actor)
             logger.info("queue item decided", metadata: ["item": "\(itemID)", "decision": "approve"])
+            return
+        }
+        // A published message is deleted for everyone as a member's own deletion is: an event with
+        // its own seq, from the writer. A held one, which only its sender knows, simply goes.
+        let held = try await run {
+            try await database.read { store in try Self.openItem(itemID, in: store).get().1.held }
+        }
+        if decision == .delete, !held {
+            try await writer.deleteForEveryone(itemID: itemID, note: note, by: actor)
+            logger.info("queue item decided", metadata: ["item": "\(itemID)", "decision": "delete"])
             return
         }
         let now = self.now

@@ -54,8 +54,12 @@ final class MessageWriter: ContextualService {
         let kind: Kind
     }
 
-    /// A moderator's approval of a queue item, waiting for its commit; `reply` is resumed after it.
-    struct Approval: Sendable {
+    /// A moderator's decision on a queue item that changes the sequence — approving a held
+    /// message, or deleting a published one for everyone — waiting for its commit; `reply` is
+    /// resumed after it.
+    struct Decision: Sendable {
+        enum Kind: Sendable { case approve, delete }
+        let kind: Kind
         let itemID: Int64
         let note: String?
         let actor: AuditActor
@@ -63,11 +67,11 @@ final class MessageWriter: ContextualService {
     }
 
     /// What the writer commits: a send or an edit (screened just before its transaction), another
-    /// change to a message, or an approval.
+    /// change to a message, or a moderator's decision.
     enum Job: Sendable {
         case send(Send)
         case change(Change)
-        case approval(Approval)
+        case decision(Decision)
     }
 
     /// A job ready for the transaction: a send with what the rules made of it.
@@ -104,8 +108,18 @@ final class MessageWriter: ContextualService {
     /// Approves a queue item in the writer's order: a held message gets the next `seq` and is
     /// published like a new one. Returns once committed and published.
     func approve(itemID: Int64, note: String?, by actor: AuditActor) async throws {
+        try await decide(.approve, itemID: itemID, note: note, by: actor)
+    }
+
+    /// Deletes a queue item's published message for everyone in the writer's order: the deletion
+    /// gets the next `seq`, as a member's own does. Returns once committed and published.
+    func deleteForEveryone(itemID: Int64, note: String?, by actor: AuditActor) async throws {
+        try await decide(.delete, itemID: itemID, note: note, by: actor)
+    }
+
+    private func decide(_ kind: Decision.Kind, itemID: Int64, note: String?, by actor: AuditActor) async throws {
         try await withCheckedThrowingContinuation { reply in
-            enqueue(.approval(Approval(itemID: itemID, note: note, actor: actor, reply: reply)))
+            enqueue(.decision(Decision(kind: kind, itemID: itemID, note: note, actor: actor, reply: reply)))
         }
     }
 
@@ -147,7 +161,7 @@ final class MessageWriter: ContextualService {
                 guard case .edit(let body) = change.kind else { return (job, nil) }
                 screening = screener.screen(body: body, roomID: change.roomID, sender: change.sender)
                 answer = change.answer
-            case .approval:
+            case .decision:
                 return (job, nil)
             }
             if let refusal = screening.refusal, screening.hits.isEmpty {
@@ -175,7 +189,7 @@ final class MessageWriter: ContextualService {
                 switch job {
                 case .send(let send): live.answer(send.answer(.refused(refusal)))
                 case .change(let change): live.answer(change.answer(.refused(refusal)))
-                case .approval(let approval): approval.reply.resume(throwing: refusal)
+                case .decision(let decision): decision.reply.resume(throwing: refusal)
                 }
             }
             return
@@ -186,13 +200,16 @@ final class MessageWriter: ContextualService {
     /// Publishes, acks or answers one committed job.
     private func deliver(_ outcome: RelayTransaction.Outcome, of job: Job) {
         switch job {
-        case .approval(let approval):
+        case .decision(let decision):
             switch outcome {
             case .published(let message, let members):
                 live.published(message, to: members, answering: nil)
-                approval.reply.resume()
-            case .refused(let error): approval.reply.resume(throwing: error)
-            default: approval.reply.resume()
+                decision.reply.resume()
+            case .changed(let event, let members):
+                live.changed(event, to: members, answering: nil)
+                decision.reply.resume()
+            case .refused(let error): decision.reply.resume(throwing: error)
+            default: decision.reply.resume()
             }
         case .change(let change):
             switch outcome {

@@ -46,7 +46,11 @@ struct RelayTransaction {
         switch job {
         case .send(let send): try self.send(send, screening: screening ?? Screening(body: send.body))
         case .change(let change): try self.change(change, screening: screening)
-        case .approval(let approval): try approve(approval)
+        case .decision(let decision):
+            switch decision.kind {
+            case .approve: try approve(decision)
+            case .delete: try deleteForEveryone(decision)
+            }
         }
     }
 
@@ -182,7 +186,7 @@ struct RelayTransaction {
 
     /// Approves a queue item: decided and audited; a held message gets the next seq, so devices
     /// that synced past its old place still get it, in order with everything else.
-    private mutating func approve(_ approval: MessageWriter.Approval) throws -> Outcome {
+    private mutating func approve(_ approval: MessageWriter.Decision) throws -> Outcome {
         let message: Message
         switch try Moderation.openItem(approval.itemID, in: store) {
         case .failure(let refusal): return .refused(refusal)
@@ -200,5 +204,25 @@ struct RelayTransaction {
         published.seq = seq
         published.held = false
         return .published(published, members: try memberIDs(message.roomID))
+    }
+
+    /// Deletes a queue item's published message for everyone: audited, its review item and
+    /// reports gone with its text, and the deletion an event under the next seq.
+    private mutating func deleteForEveryone(_ decision: MessageWriter.Decision) throws -> Outcome {
+        let message: Message
+        switch try Moderation.openItem(decision.itemID, in: store) {
+        case .failure(let refusal): return .refused(refusal)
+        case .success(let (_, found)): message = found
+        }
+        try store.audit(
+            decision.actor, "message_deleted", target: Moderation.auditTarget(message), detail: decision.note, now: now)
+        try store.deleteForEveryone(message, now: now)
+        try store.deleteReviewItems(messageID: message.id)
+        seq += 1
+        let event = MessageEvent(
+            seq: seq, roomID: message.roomID, messageSeq: message.seq, kind: .delete, username: decision.actor.name,
+            createdAt: now)
+        _ = try store.insertEvent(event, userID: decision.actor.userID, deviceID: nil, clientID: nil)
+        return .changed(event, members: try memberIDs(message.roomID))
     }
 }
