@@ -54,7 +54,7 @@ public final class AppServices: Sendable {
         moderation = Moderation(
             context: context, screener: screener, writer: writer, limits: configuration.moderation)
         relay = Relay(context: context, writer: writer, limits: configuration.relay)
-        rooms = Rooms(context: context, limits: configuration.relay)
+        rooms = Rooms(context: context, limits: configuration.relay, writer: writer)
         let database = database
         let explicitURL = configuration.publicURL
         linking = Linking(

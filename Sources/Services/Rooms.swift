@@ -18,14 +18,14 @@ public final class Rooms: ContextualService {
     }
 
     let limits: HearthConfiguration.RelayLimits
-
+    /// Writes the system lines of room changes ("mum added sam") into the message sequence.
+    let writer: MessageWriter
     let context: ServiceContext
 
-    init(
-        context: ServiceContext, limits: HearthConfiguration.RelayLimits
-    ) {
+    init(context: ServiceContext, limits: HearthConfiguration.RelayLimits, writer: MessageWriter) {
         self.context = context
         self.limits = limits
+        self.writer = writer
     }
 
     /// Creates a group named `name` with the creator and `usernames`, or — with `direct` — finds or
@@ -35,6 +35,7 @@ public final class Rooms: ContextualService {
     {
         let limits = limits
         let now = now
+        let trimmed = direct ? "" : try checkedName(name)
         let result: (Info, Bool) = try await run {
             try await database.write { store in
                 var others: [User] = []
@@ -58,13 +59,6 @@ public final class Rooms: ContextualService {
                         kind: .direct, name: nil, ownerID: nil, directKey: key, memberIDs: pair, now: now)
                     return (Info(room: room, members: try store.members(roomID: room.id)), true)
                 }
-                let trimmed = (name ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-                guard !trimmed.isEmpty, trimmed.count <= limits.roomNameMaxCharacters,
-                    !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
-                else {
-                    throw ServiceError.invalidRoom(
-                        "a group needs a name of 1 to \(limits.roomNameMaxCharacters) characters")
-                }
                 let memberIDs = [creator.id] + others.map(\.id)
                 guard memberIDs.count <= limits.membersPerRoom else {
                     throw ServiceError.tooManyMembers(limit: limits.membersPerRoom)
@@ -77,6 +71,8 @@ public final class Rooms: ContextualService {
         }
         if result.1 {
             logger.info("room created", metadata: ["room": "\(result.0.room.id)", "kind": "\(result.0.room.kind)"])
+            // Every member's devices learn of the new chat at once, before its first message.
+            live.roomChanged(result.0, to: result.0.members.map(\.userID))
         }
         return result
     }
@@ -114,35 +110,55 @@ public final class Rooms: ContextualService {
         }
     }
 
-    /// Adds `username` to a group; the group's owner or a server admin may.
+    /// Renames a group; its room admins or a server admin may.
+    public func rename(_ roomID: Int64, to name: String, by actor: User) async throws -> Info {
+        let name = try checkedName(name)
+        let info: Info = try await run {
+            try await database.write { store in
+                var room = try Self.managedGroup(store, roomID, by: actor)
+                try store.renameRoom(id: roomID, to: name)
+                room.name = name
+                return Info(room: room, members: try store.members(roomID: roomID))
+            }
+        }
+        try await announce(info, "\(actor.username) renamed the group to “\(name)”", by: actor)
+        return info
+    }
+
+    /// Adds `username` to a group; its room admins or a server admin may.
     public func addMember(_ roomID: Int64, username: String, by actor: User) async throws -> Info {
         let now = now
         let limits = limits
-        let info: Info = try await run {
+        let (info, added): (Info, User?) = try await run {
             try await database.write { store in
                 let room = try Self.managedGroup(store, roomID, by: actor)
                 guard let user = try store.user(named: username), !user.disabled else {
                     throw ServiceError.notFound("User \(username.lowercased())")
                 }
-                if try !store.isMember(roomID: roomID, userID: user.id) {
-                    guard try store.memberCount(roomID: roomID) < limits.membersPerRoom else {
-                        throw ServiceError.tooManyMembers(limit: limits.membersPerRoom)
-                    }
-                    try Self.checkRoomLimits(store, userIDs: [user.id], limits: limits)
-                    try store.addMember(roomID: roomID, userID: user.id, now: now)
+                guard try !store.isMember(roomID: roomID, userID: user.id) else {
+                    return (Info(room: room, members: try store.members(roomID: roomID)), nil)
                 }
-                return Info(room: room, members: try store.members(roomID: roomID))
+                guard try store.memberCount(roomID: roomID) < limits.membersPerRoom else {
+                    throw ServiceError.tooManyMembers(limit: limits.membersPerRoom)
+                }
+                try Self.checkRoomLimits(store, userIDs: [user.id], limits: limits)
+                try store.addMember(roomID: roomID, userID: user.id, now: now)
+                return (Info(room: room, members: try store.members(roomID: roomID)), user)
             }
         }
-        logger.info("member added", metadata: ["room": "\(roomID)"])
+        if let added {
+            logger.info("member added", metadata: ["room": "\(roomID)"])
+            try await announce(info, "\(actor.username) added \(added.username)", by: actor)
+        }
         return info
     }
 
-    /// Removes `username` from a group: the owner or an admin may remove anyone, anyone may leave.
-    /// The removed member stops receiving the room at once.
+    /// Removes `username` from a group: its room admins or a server admin may remove anyone,
+    /// anyone may leave. The removed member stops receiving the room at once and keeps what they
+    /// had. The last room admin cannot go while others stay: they appoint another first.
     public func removeMember(_ roomID: Int64, username: String, by actor: User) async throws -> Info {
         let name = username.lowercased()
-        let (info, removedID): (Info, Int64) = try await run {
+        let (info, removed): (Info, User) = try await run {
             try await database.write { store in
                 guard let room = try store.room(id: roomID),
                     try store.isMember(roomID: roomID, userID: actor.id) || actor.role >= .admin
@@ -150,29 +166,93 @@ public final class Rooms: ContextualService {
                 guard room.kind == .group else {
                     throw ServiceError.invalidRoom("members of a direct chat cannot change")
                 }
-                guard let user = try store.user(named: name), try store.isMember(roomID: roomID, userID: user.id) else {
-                    throw ServiceError.notFound("Member \(name)")
-                }
-                guard user.id == actor.id || room.ownerID == actor.id || actor.role >= .admin else {
-                    throw ServiceError.forbidden
-                }
+                let members = try store.members(roomID: roomID)
+                guard let user = try store.user(named: name),
+                    let member = members.first(where: { $0.userID == user.id })
+                else { throw ServiceError.notFound("Member \(name)") }
+                if user.id != actor.id { try Self.checkRoomAdmin(actor, members: members) }
+                try Self.checkAnAdminStays(members, without: member.userID)
                 try store.removeMember(roomID: roomID, userID: user.id)
-                return (Info(room: room, members: try store.members(roomID: roomID)), user.id)
+                return (Info(room: room, members: try store.members(roomID: roomID)), user)
             }
         }
-        live.memberLeft(userID: removedID, roomID: roomID)
+        live.memberLeft(userID: removed.id, roomID: roomID)
         logger.info("member removed", metadata: ["room": "\(roomID)"])
+        // The one who went learns the room's new state (without them), then nothing more of it.
+        live.roomChanged(info, to: [removed.id])
+        let text =
+            removed.id == actor.id ? "\(actor.username) left" : "\(actor.username) removed \(removed.username)"
+        try await announce(info, text, by: actor)
         return info
     }
 
-    /// A group that `actor` may manage (its owner, or a server admin).
+    /// Makes a member a room admin, or not; its room admins or a server admin may. The last room
+    /// admin stays one while others are in the group.
+    public func setAdmin(_ roomID: Int64, username: String, admin: Bool, by actor: User) async throws -> Info {
+        let name = username.lowercased()
+        let (info, changed): (Info, Bool) = try await run {
+            try await database.write { store in
+                let room = try Self.managedGroup(store, roomID, by: actor)
+                let members = try store.members(roomID: roomID)
+                guard let member = members.first(where: { $0.username == name }) else {
+                    throw ServiceError.notFound("Member \(name)")
+                }
+                if !admin { try Self.checkAnAdminStays(members, without: member.userID) }
+                let changed = try store.setRoomAdmin(roomID: roomID, userID: member.userID, admin)
+                return (Info(room: room, members: try store.members(roomID: roomID)), changed)
+            }
+        }
+        if changed {
+            let text =
+                admin ? "\(actor.username) made \(name) a group admin" : "\(actor.username) made \(name) a member"
+            try await announce(info, text, by: actor)
+        }
+        return info
+    }
+
+    /// Tells the room's members its new state, then writes the change's line into its timeline.
+    private func announce(_ info: Info, _ text: String, by actor: User) async throws {
+        live.roomChanged(info, to: info.members.map(\.userID))
+        try await post(text, in: info, by: actor)
+    }
+
+    private func post(_ text: String, in info: Info, by actor: User) async throws {
+        try await run { try await writer.post(text, in: info.room.id, by: actor) }
+    }
+
+    /// A group that `actor` may manage: one of its room admins, or a server admin.
     static func managedGroup(_ store: Store, _ roomID: Int64, by actor: User) throws -> Room {
         guard let room = try store.room(id: roomID),
             try store.isMember(roomID: roomID, userID: actor.id) || actor.role >= .admin
         else { throw ServiceError.roomNotFound }
         guard room.kind == .group else { throw ServiceError.invalidRoom("members of a direct chat cannot change") }
-        guard room.ownerID == actor.id || actor.role >= .admin else { throw ServiceError.forbidden }
+        try checkRoomAdmin(actor, members: try store.members(roomID: roomID))
         return room
+    }
+
+    static func checkRoomAdmin(_ actor: User, members: [RoomMember]) throws {
+        guard actor.role >= .admin || members.contains(where: { $0.userID == actor.id && $0.admin }) else {
+            throw ServiceError.forbidden
+        }
+    }
+
+    /// Refuses a change that would leave a group with members but no room admin.
+    static func checkAnAdminStays(_ members: [RoomMember], without userID: Int64) throws {
+        let staying = members.filter { $0.userID != userID }
+        guard staying.isEmpty || staying.contains(where: \.admin) else {
+            throw ServiceError.invalidRoom("a group needs an admin: make someone else one first")
+        }
+    }
+
+    /// A group name: 1 to `roomNameMaxCharacters` characters, no control characters.
+    func checkedName(_ name: String?) throws(ServiceError) -> String {
+        let trimmed = (name ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty, trimmed.count <= limits.roomNameMaxCharacters,
+            !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else {
+            throw ServiceError.invalidRoom("a group needs a name of 1 to \(limits.roomNameMaxCharacters) characters")
+        }
+        return trimmed
     }
 
     /// A page of a room's history, newest first: messages before `before`, at most `limit`.

@@ -12,6 +12,8 @@ public struct Message: Sendable, Equatable, Codable {
     public var createdAt: Int64
     /// Stored but held for a moderator's review: delivered to nobody until approved.
     public var held = false
+    /// A line the server wrote about a change to the room ("mum added sam"); the sender made it.
+    public var system = false
     /// The files the message shares.
     public var attachments: [AttachmentInfo] = []
     /// The message this one replies to, as it stands now.
@@ -80,6 +82,7 @@ extension Message: FetchableRecord {
         body = row["body"]
         createdAt = row["created_at"]
         held = row["held"] ?? false
+        system = row["system"] ?? false
         if let seq: Int64 = row["reply_to"] {
             replyTo = Reply(seq: seq, from: row["reply_from"], excerpt: Self.excerpt(row["reply_body"] ?? ""))
         }

@@ -29,6 +29,8 @@ public struct RoomMember: Sendable, Equatable, Codable {
     public var userID: Int64
     public var username: String
     public var lastReadSeq: Int64
+    /// Whether the member manages the group (room admin).
+    public var admin: Bool
 }
 
 extension RoomMember: FetchableRecord {
@@ -36,5 +38,6 @@ extension RoomMember: FetchableRecord {
         userID = row["user_id"]
         username = row["username"]
         lastReadSeq = row["last_read_seq"]
+        admin = row["admin"] ?? false
     }
 }

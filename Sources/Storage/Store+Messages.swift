@@ -2,7 +2,8 @@ import GRDB
 
 extension Store {
     static let messageColumns = """
-        m.id, m.seq, m.room_id, m.sender_id, u.username, m.body, m.created_at, m.held, m.edited_at, m.deleted_at,
+        m.id, m.seq, m.room_id, m.sender_id, u.username, m.body, m.created_at, m.held, m.system, m.edited_at,
+        m.deleted_at,
         m.reply_to, ru.username AS reply_from, r.body AS reply_body
         """
     /// Messages with their senders and the messages they reply to (`m`, `u`, `r`, `ru`).
@@ -162,5 +163,18 @@ extension Store {
                 SELECT count(*) FROM messages WHERE room_id = ? AND seq > ? AND held = 0 AND coalesce(sender_id, 0) != ?
                 """,
             arguments: [roomID, seq, userID]) ?? 0
+    }
+}
+
+extension Store {
+    /// Stores a system line of a room ("mum added sam") under `seq`, made by `actorID`.
+    public func insertSystemLine(seq: Int64, roomID: Int64, actorID: Int64?, body: String, now: Int64) throws -> Int64 {
+        try db.execute(
+            sql: """
+                INSERT INTO messages (seq, room_id, sender_id, device_id, client_id, body, system, created_at)
+                VALUES (?, ?, ?, NULL, ?, ?, 1, ?)
+                """,
+            arguments: [seq, roomID, actorID, "system-\(seq)", body, now])
+        return db.lastInsertedRowID
     }
 }

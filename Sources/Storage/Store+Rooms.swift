@@ -9,7 +9,9 @@ extension Store {
             sql: "INSERT INTO rooms (kind, name, owner_id, direct_key, created_at) VALUES (?, ?, ?, ?, ?)",
             arguments: [kind.rawValue, name, ownerID, directKey, now])
         let room = Room(id: db.lastInsertedRowID, kind: kind, name: name, ownerID: ownerID, createdAt: now)
-        for userID in memberIDs { try addMember(roomID: room.id, userID: userID, now: now) }
+        for userID in memberIDs {
+            try addMember(roomID: room.id, userID: userID, now: now, admin: kind == .group && userID == ownerID)
+        }
         return room
     }
 
@@ -39,7 +41,7 @@ extension Store {
         try RoomMember.fetchAll(
             db,
             sql: """
-                SELECT m.user_id, u.username, m.last_read_seq FROM room_members m JOIN users u ON u.id = m.user_id
+                SELECT m.user_id, u.username, m.last_read_seq, m.admin FROM room_members m JOIN users u ON u.id = m.user_id
                 WHERE m.room_id = ? ORDER BY u.username
                 """,
             arguments: [roomID])
@@ -70,11 +72,25 @@ extension Store {
 
     /// Adds a member; returns false when they already were one.
     @discardableResult
-    public func addMember(roomID: Int64, userID: Int64, now: Int64) throws -> Bool {
+    public func addMember(roomID: Int64, userID: Int64, now: Int64, admin: Bool = false) throws -> Bool {
         try db.execute(
-            sql: "INSERT OR IGNORE INTO room_members (room_id, user_id, added_at) VALUES (?, ?, ?)",
-            arguments: [roomID, userID, now])
+            sql: "INSERT OR IGNORE INTO room_members (room_id, user_id, added_at, admin) VALUES (?, ?, ?, ?)",
+            arguments: [roomID, userID, now, admin])
         return changes > 0
+    }
+
+    /// Makes a member a room admin, or not; false when that changes nothing.
+    @discardableResult
+    public func setRoomAdmin(roomID: Int64, userID: Int64, _ admin: Bool) throws -> Bool {
+        try db.execute(
+            sql: "UPDATE room_members SET admin = ? WHERE room_id = ? AND user_id = ? AND admin != ?",
+            arguments: [admin, roomID, userID, admin])
+        return changes > 0
+    }
+
+    /// Renames a room.
+    public func renameRoom(id: Int64, to name: String) throws {
+        try db.execute(sql: "UPDATE rooms SET name = ? WHERE id = ?", arguments: [name, id])
     }
 
     /// Removes a member; returns false when they were not one.

@@ -9,7 +9,7 @@ import Storage
 /// `JSONEncoder` gives the other frames.
 enum MessageJSON {
     ///
-    /// `replyTo`, `reactions`, `editedAt` and `deleted` appear only when the message has them.
+    /// `replyTo`, `reactions`, `editedAt`, `deleted` and `system` appear only when the message has them.
     static func object(_ message: Message) -> String {
         var out = "{\"attachments\":"
         out += message.attachments.isEmpty ? "[]" : JSONText.encode(message.attachments)
@@ -30,8 +30,9 @@ enum MessageJSON {
             if let from = reply.from { JSONText.appendString(from, to: &out) } else { out += "null" }
             out += ",\"seq\":\(reply.seq)}"
         }
-        out += ",\"room\":\(message.roomID),\"seq\":\(message.seq),\"ts\":\(message.createdAt)"
-        out += ",\"type\":\"message\"}"
+        out += ",\"room\":\(message.roomID),\"seq\":\(message.seq)"
+        if message.system { out += ",\"system\":true" }
+        out += ",\"ts\":\(message.createdAt),\"type\":\"message\"}"
         return out
     }
 

@@ -16,7 +16,9 @@ struct RoomsController: Sendable {
         api.get("rooms", use: list)
         api.post("rooms", use: create)
         api.get("rooms/{id}", use: show)
+        api.patch("rooms/{id}", use: rename)
         api.post("rooms/{id}/members", use: addMember)
+        api.patch("rooms/{id}/members/{username}", use: setAdmin)
         api.delete("rooms/{id}/members/{username}", use: removeMember)
         api.get("rooms/{id}/messages", use: history)
     }
@@ -29,6 +31,33 @@ struct RoomsController: Sendable {
 
     struct MemberBody: Decodable {
         let username: String
+    }
+
+    struct RenameBody: Decodable {
+        let name: String
+    }
+
+    struct AdminBody: Decodable {
+        let admin: Bool
+    }
+
+    /// `PATCH /api/v1/rooms/{id}` `{name}` — renames a group (its room admins or a server admin).
+    @Sendable func rename(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let session = try context.signedIn()
+        let body = try await request.decodeJSON(RenameBody.self, limit: Self.bodyLimit)
+        let info = try await rooms.rename(try roomID(context), to: body.name, by: session.user)
+        return try .json(["room": RoomJSON(info)])
+    }
+
+    /// `PATCH /api/v1/rooms/{id}/members/{username}` `{admin}` — appoints a room admin, or makes
+    /// one a member again (its room admins or a server admin).
+    @Sendable func setAdmin(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let session = try context.signedIn()
+        let body = try await request.decodeJSON(AdminBody.self, limit: Self.bodyLimit)
+        let info = try await rooms.setAdmin(
+            try roomID(context), username: context.parameters.get("username") ?? "", admin: body.admin,
+            by: session.user)
+        return try .json(["room": RoomJSON(info)])
     }
 
     /// `GET /api/v1/rooms` — the user's rooms with their newest message and unread count.
@@ -106,6 +135,7 @@ struct RoomJSON: Encodable {
         let id: Int64
         let username: String
         let lastReadSeq: Int64
+        let admin: Bool
     }
 
     let id: Int64
@@ -121,7 +151,9 @@ struct RoomJSON: Encodable {
         kind = info.room.kind.rawValue
         name = info.room.name
         owner = info.room.ownerID
-        members = info.members.map { Member(id: $0.userID, username: $0.username, lastReadSeq: $0.lastReadSeq) }
+        members = info.members.map {
+            Member(id: $0.userID, username: $0.username, lastReadSeq: $0.lastReadSeq, admin: $0.admin)
+        }
         lastMessage = nil
         unread = nil
     }

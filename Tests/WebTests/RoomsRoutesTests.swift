@@ -66,28 +66,37 @@ import Testing
             #expect(byMum.status == .ok)
             #expect(((byMum.json["room"] as? [String: Any])?["members"] as? [Any])?.count == 4)
 
+            // Adding gran wrote a line into the timeline.
+            let line = try await api.send(.get, "/api/v1/rooms/\(id)/messages", token: kid)
+            let added = try #require((line.json["messages"] as? [[String: Any]])?.first)
+            #expect(added["body"] as? String == "mum added gran" && added["system"] as? Bool == true)
+            let base = try #require(added["seq"] as? Int)
+
             // History: newest first, paged with before/limit.
             let user = try await env.accounts.user(named: "mum")
             let device = try await env.sessions.authenticate(token: mum, client: .commandLine).device
             for index in 1...5 {
                 _ = try await env.services.database.write { store in
                     try store.insertMessage(
-                        seq: Int64(index), roomID: Int64(id), senderID: user.id, deviceID: device.id,
+                        seq: Int64(base + index), roomID: Int64(id), senderID: user.id, deviceID: device.id,
                         clientID: "c\(index)", body: "message \(index)", now: Int64(index))
                 }
             }
             let page = try await api.send(.get, "/api/v1/rooms/\(id)/messages?limit=2", token: kid)
             let seqs = (page.json["messages"] as? [[String: Any]])?.compactMap { $0["seq"] as? Int }
-            #expect(seqs == [5, 4])
-            let older = try await api.send(.get, "/api/v1/rooms/\(id)/messages?before=4&limit=10", token: kid)
-            #expect((older.json["messages"] as? [[String: Any]])?.compactMap { $0["seq"] as? Int } == [3, 2, 1])
+            #expect(seqs == [base + 5, base + 4])
+            let older = try await api.send(
+                .get, "/api/v1/rooms/\(id)/messages?before=\(base + 4)&limit=10", token: kid)
+            #expect(
+                (older.json["messages"] as? [[String: Any]])?.compactMap { $0["seq"] as? Int }
+                    == [base + 3, base + 2, base + 1, base])
             let badLimit = try await api.send(.get, "/api/v1/rooms/\(id)/messages?limit=lots", token: kid)
             #expect(badLimit.errorCode == "invalid_field")
 
             // The room list shows the last message and unread count.
             let list = try await api.send(.get, "/api/v1/rooms", token: kid)
             let first = try #require((list.json["rooms"] as? [[String: Any]])?.first)
-            #expect(first["unread"] as? Int == 5)
+            #expect(first["unread"] as? Int == 6)
             #expect((first["lastMessage"] as? [String: Any])?["body"] as? String == "message 5")
 
             // A removed member cannot read the room any more.

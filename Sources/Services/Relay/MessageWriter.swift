@@ -66,12 +66,21 @@ final class MessageWriter: ContextualService {
         let reply: CheckedContinuation<Void, any Error>
     }
 
+    /// A line the server writes into a room's timeline about a change to it ("mum added sam").
+    struct SystemLine: Sendable {
+        let roomID: Int64
+        let actor: User
+        let text: String
+        let reply: CheckedContinuation<Void, any Error>
+    }
+
     /// What the writer commits: a send or an edit (screened just before its transaction), another
-    /// change to a message, or a moderator's decision.
+    /// change to a message, a moderator's decision, or a system line.
     enum Job: Sendable {
         case send(Send)
         case change(Change)
         case decision(Decision)
+        case system(SystemLine)
     }
 
     /// A job ready for the transaction: a send with what the rules made of it.
@@ -115,6 +124,14 @@ final class MessageWriter: ContextualService {
     /// gets the next `seq`, as a member's own does. Returns once committed and published.
     func deleteForEveryone(itemID: Int64, note: String?, by actor: AuditActor) async throws {
         try await decide(.delete, itemID: itemID, note: note, by: actor)
+    }
+
+    /// Writes a system line into a room's timeline under the next `seq` and publishes it to the
+    /// room's members. Returns once committed and published.
+    func post(_ text: String, in roomID: Int64, by actor: User) async throws {
+        try await withCheckedThrowingContinuation { reply in
+            enqueue(.system(SystemLine(roomID: roomID, actor: actor, text: text, reply: reply)))
+        }
     }
 
     private func decide(_ kind: Decision.Kind, itemID: Int64, note: String?, by actor: AuditActor) async throws {
@@ -161,7 +178,7 @@ final class MessageWriter: ContextualService {
                 guard case .edit(let body) = change.kind else { return (job, nil) }
                 screening = screener.screen(body: body, roomID: change.roomID, sender: change.sender)
                 answer = change.answer
-            case .decision:
+            case .decision, .system:
                 return (job, nil)
             }
             if let refusal = screening.refusal, screening.hits.isEmpty {
@@ -190,6 +207,7 @@ final class MessageWriter: ContextualService {
                 case .send(let send): live.answer(send.answer(.refused(refusal)))
                 case .change(let change): live.answer(change.answer(.refused(refusal)))
                 case .decision(let decision): decision.reply.resume(throwing: refusal)
+                case .system(let line): line.reply.resume(throwing: refusal)
                 }
             }
             return
@@ -200,6 +218,11 @@ final class MessageWriter: ContextualService {
     /// Publishes, acks or answers one committed job.
     private func deliver(_ outcome: RelayTransaction.Outcome, of job: Job) {
         switch job {
+        case .system(let line):
+            if case .published(let message, let members) = outcome {
+                live.published(message, to: members, answering: nil)
+            }
+            line.reply.resume()
         case .decision(let decision):
             switch outcome {
             case .published(let message, let members):

@@ -46,6 +46,7 @@ struct RelayTransaction {
         switch job {
         case .send(let send): try self.send(send, screening: screening ?? Screening(body: send.body))
         case .change(let change): try self.change(change, screening: screening)
+        case .system(let line): try system(line)
         case .decision(let decision):
             switch decision.kind {
             case .approve: try approve(decision)
@@ -204,6 +205,18 @@ struct RelayTransaction {
         published.seq = seq
         published.held = false
         return .published(published, members: try memberIDs(message.roomID))
+    }
+
+    /// A system line about a change to a room, published to its members as they are now.
+    private mutating func system(_ line: MessageWriter.SystemLine) throws -> Outcome {
+        seq += 1
+        let id = try store.insertSystemLine(
+            seq: seq, roomID: line.roomID, actorID: line.actor.id, body: line.text, now: now)
+        var message = Message(
+            id: id, seq: seq, roomID: line.roomID, senderID: line.actor.id, senderName: line.actor.username,
+            body: line.text, createdAt: now)
+        message.system = true
+        return .published(message, members: try memberIDs(line.roomID))
     }
 
     /// Deletes a queue item's published message for everyone: audited, its review item and

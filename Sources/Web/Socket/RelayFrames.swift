@@ -50,6 +50,12 @@ enum RelayFrames {
         let ip: String
     }
 
+    /// A room as it is now: created, renamed, or its members changed.
+    struct RoomChanged: Encodable {
+        var type = "room"
+        let room: RoomJSON
+    }
+
     static func encode(_ value: some Encodable) -> String { JSONText.encode(value) }
 
     // The frames on the message path (acks, receipts) are written by hand, as ``MessageJSON`` is.

@@ -256,6 +256,10 @@ public final class RelayHub: LiveEvents {
         broadcast(RelayFrames.encode(frame), to: [userID])
     }
 
+    public func roomChanged(_ room: Rooms.Info, to userIDs: [Int64]) {
+        broadcast(RelayFrames.encode(RelayFrames.RoomChanged(room: RoomJSON(room))), to: userIDs)
+    }
+
     public func sessionEnded(deviceID: Int64) { disconnect(deviceID: deviceID) }
 
     public func sessionsEnded(userID: Int64) { disconnect(userID: userID) }
