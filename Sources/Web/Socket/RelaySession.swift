@@ -89,11 +89,7 @@ public final class RelaySession: Sendable {
     /// which screens it by the moderation rules (off the event loops) and commits it.
     private func handleSend(_ frame: RelayFrames.Inbound) {
         let limits = relay.limits
-        guard let id = frame.id else { return reply(code: "missing_field", message: "A send needs an `id`.") }
-        guard !id.isEmpty, id.count <= limits.maxClientIDLength else {
-            return reply(
-                code: "invalid_id", message: "The `id` must be 1 to \(limits.maxClientIDLength) characters.", id: id)
-        }
+        guard let id = checkedID(frame) else { return }
         guard let room = frame.room else {
             return reply(code: "missing_field", message: "A send needs a `room`.", id: id)
         }
@@ -106,22 +102,11 @@ public final class RelaySession: Sendable {
                 code: "invalid_field", message: "At most \(limits.attachmentsPerMessage) attachments per message.",
                 id: id)
         }
-        // Any character that is not white space (a scan that stops at the first one, unlike
-        // `trimmingCharacters`, which copied the text through NSString on every send).
-        guard body.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) || !attachments.isEmpty else {
-            return reply(code: "invalid_field", message: "The `body` must not be empty.", id: id)
-        }
-        guard body.utf8.count <= limits.maxBodyBytes else {
-            return reply(.tooLarge(limit: limits.maxBodyBytes), id: id)
-        }
-        guard relay.allowSend(userID: connection.userID) else {
-            return reply(
-                code: "rate_limited", message: "At most \(limits.messagesPerMinute) messages a minute; wait a moment.",
-                id: id)
-        }
+        guard checkBody(body, id: id, blankAllowed: !attachments.isEmpty) else { return }
         if let replyTo = frame.replyTo, replyTo <= 0 {
             return reply(code: "invalid_field", message: "`replyTo` must be the seq of a message.", id: id)
         }
+        guard allowSend(id: id) else { return }
         relay.submit(
             from: connection.sender, origin: connection, roomID: room, clientID: id, body: body,
             attachments: attachments, replyTo: frame.replyTo)
@@ -130,12 +115,7 @@ public final class RelaySession: Sendable {
     /// Checks a `react`, `edit` or `delete` frame's fields, then hands it to the relay's writer,
     /// which checks it against the message (edits through the moderation rules) and commits it.
     private func handleChange(_ frame: RelayFrames.Inbound) {
-        let limits = relay.limits
-        guard let id = frame.id else { return reply(code: "missing_field", message: "A \(frame.type) needs an `id`.") }
-        guard !id.isEmpty, id.count <= limits.maxClientIDLength else {
-            return reply(
-                code: "invalid_id", message: "The `id` must be 1 to \(limits.maxClientIDLength) characters.", id: id)
-        }
+        guard let id = checkedID(frame) else { return }
         guard let room = frame.room, let seq = frame.seq else {
             return reply(code: "missing_field", message: "A \(frame.type) needs `room` and `seq`.", id: id)
         }
@@ -154,24 +134,56 @@ public final class RelaySession: Sendable {
             guard let body = frame.body else {
                 return reply(code: "missing_field", message: "An edit needs a `body`.", id: id)
             }
-            guard body.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) else {
-                return reply(code: "invalid_field", message: "The `body` must not be empty.", id: id)
-            }
-            guard body.utf8.count <= limits.maxBodyBytes else {
-                return reply(.tooLarge(limit: limits.maxBodyBytes), id: id)
-            }
+            guard checkBody(body, id: id, blankAllowed: false) else { return }
             change = .edit(body: body)
         default:
             change = .delete
         }
-        guard relay.allowSend(userID: connection.userID) else {
-            return reply(
-                code: "rate_limited", message: "At most \(limits.messagesPerMinute) messages a minute; wait a moment.",
-                id: id)
-        }
+        guard allowSend(id: id) else { return }
         relay.submit(
             change, from: connection.sender, role: connection.role, origin: connection, roomID: room, seq: seq,
             clientID: id)
+    }
+
+    /// The frame's client id; nil, after saying why, when it has no usable one.
+    private func checkedID(_ frame: RelayFrames.Inbound) -> String? {
+        let maxLength = relay.limits.maxClientIDLength
+        guard let id = frame.id else {
+            reply(code: "missing_field", message: "A \(frame.type.prefix(32)) needs an `id`.")
+            return nil
+        }
+        guard !id.isEmpty, id.count <= maxLength else {
+            reply(code: "invalid_id", message: "The `id` must be 1 to \(maxLength) characters.", id: id)
+            return nil
+        }
+        return id
+    }
+
+    /// Whether `body` is text a message may carry: not blank (unless `blankAllowed`, for a message
+    /// with files), within `maxBodyBytes`. Says why when not.
+    private func checkBody(_ body: String, id: String, blankAllowed: Bool) -> Bool {
+        // Any character that is not white space (a scan that stops at the first one, unlike
+        // `trimmingCharacters`, which copies the text through NSString).
+        guard blankAllowed || body.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) else {
+            reply(code: "invalid_field", message: "The `body` must not be empty.", id: id)
+            return false
+        }
+        guard body.utf8.count <= relay.limits.maxBodyBytes else {
+            reply(.tooLarge(limit: relay.limits.maxBodyBytes), id: id)
+            return false
+        }
+        return true
+    }
+
+    /// Takes one message (or change) from the user's budget; says so when they are over it.
+    private func allowSend(id: String) -> Bool {
+        guard relay.allowSend(userID: connection.userID) else {
+            reply(
+                code: "rate_limited",
+                message: "At most \(relay.limits.messagesPerMinute) messages a minute; wait a moment.", id: id)
+            return false
+        }
+        return true
     }
 
     private func handleSync(_ frame: RelayFrames.Inbound) async {
