@@ -8,6 +8,8 @@ import { handleLinkRequest } from './link.js';
 import { prepareImage } from './images.js';
 
 const PAGE = 50;
+/** The reactions offered in a message's menu; any single emoji works over the protocol. */
+const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'];
 /** Refusals worth retrying later; any other error is final and shown on the bubble. */
 const TRANSIENT = new Set(['storage_full', 'busy', 'internal_error']);
 
@@ -26,6 +28,8 @@ export class Chat {
     this.current = null;
     this.lastTypingSent = 0;
     this.readSent = new Map();
+    /** Reactions, edits and deletions sent and not yet acked, by id. */
+    this.changes = new Map();
     this.connection = new Connection({
       onFrame: (frame) => this.onFrame(frame),
       onOpen: () => this.onOpen(),
@@ -134,9 +138,13 @@ export class Chat {
     const room = this.rooms.get(this.current);
     if (!room) return;
     const people = room.members.map((member) => member.username + (this.online.has(member.username) ? ' ●' : ''));
-    $('chat-members').textContent = room.kind === 'group'
-      ? `${room.members.length} members: ${people.join(', ')}`
-      : (room.members.some((m) => m.username !== this.me.username && this.online.has(m.username)) ? 'online' : '');
+    $('chat-members').textContent = room.left
+      ? 'You are no longer in this group.'
+      : room.kind === 'group'
+        ? `${room.members.length} members: ${people.join(', ')}`
+        : (room.members.some((m) => m.username !== this.me.username && this.online.has(m.username)) ? 'online' : '');
+    $('composer').disabled = Boolean(room.left);
+    $('send').disabled = Boolean(room.left);
   }
 
   async loadOlder(roomId) {
@@ -162,7 +170,7 @@ export class Chat {
   pending(entry) {
     return {
       clientId: entry.id, room: entry.room, body: entry.body, attachments: entry.files || [], ts: entry.ts,
-      from: { id: this.me.id, username: this.me.username }, status: 'pending',
+      from: { id: this.me.id, username: this.me.username }, status: 'pending', replyTo: entry.replyTo,
     };
   }
 
@@ -221,6 +229,7 @@ export class Chat {
       const mine = message.from && message.from.id === this.me.id;
       nodes.push(bubble(message, {
         mine, showSender: room.kind === 'group', status: mine ? this.statusOf(message) : undefined, error: message.error,
+        me: this.me.username,
       }));
     }
     box.replaceChildren(...nodes);
@@ -247,9 +256,19 @@ export class Chat {
   send(body, files = []) {
     const roomId = this.current;
     if (!roomId || (!body.trim() && files.length === 0)) return;
+    if (this.editing) {
+      const { seq } = this.editing;
+      this.cancelCompose();
+      if (body.trim()) this.change({ type: 'edit', room: roomId, seq, body });
+      return;
+    }
     const entry = {
       id: crypto.randomUUID(), room: roomId, body, attachments: files.map((file) => file.id), files, ts: Date.now(),
     };
+    if (this.replyTo) {
+      entry.replyTo = this.replyTo;
+      this.cancelCompose();
+    }
     this.store.enqueue(entry);
     this.insert(roomId, this.pending(entry));
     this.renderMessages({ toBottom: true });
@@ -259,7 +278,124 @@ export class Chat {
   transmit(entry) {
     const frame = { type: 'send', id: entry.id, room: entry.room, body: entry.body };
     if (entry.attachments.length) frame.attachments = entry.attachments;
+    if (entry.replyTo) frame.replyTo = entry.replyTo.seq;
     this.connection.send(frame);
+  }
+
+  /** Sends a reaction, an edit or a deletion; the server's event updates every device, this one too. */
+  change(frame) {
+    const id = crypto.randomUUID();
+    this.changes.set(id, frame);
+    if (!this.connection.send({ ...frame, id })) $('attach-status').textContent = 'Not connected: try again in a moment.';
+  }
+
+  // ---- Message actions -----------------------------------------------------------------------
+
+  messageAt(seq) {
+    return this.histories.get(this.current)?.list.find((message) => message.seq === seq);
+  }
+
+  showMenu(button) {
+    this.hideMenu();
+    const node = button.closest('[data-seq]');
+    const message = this.messageAt(Number(node.dataset.seq));
+    if (!message) return;
+    const mine = message.from?.id === this.me.id;
+    const menu = el('div', 'menu');
+    menu.id = 'message-actions';
+    menu.setAttribute('role', 'menu');
+    const item = (label, testid, action) => {
+      const entry = el('button', 'menu-item', label);
+      entry.type = 'button';
+      entry.dataset.testid = testid;
+      entry.setAttribute('role', 'menuitem');
+      entry.addEventListener('click', () => {
+        this.hideMenu();
+        action();
+      });
+      menu.append(entry);
+    };
+    const reactions = el('div', 'quick-reactions');
+    for (const emoji of QUICK_REACTIONS) {
+      const mineAlready = (message.reactions?.[emoji] || []).includes(this.me.username);
+      const chip = el('button', 'reaction' + (mineAlready ? ' own' : ''), emoji);
+      chip.type = 'button';
+      chip.dataset.testid = 'react-' + emoji;
+      chip.setAttribute('aria-label', (mineAlready ? 'Take back ' : 'React with ') + emoji);
+      chip.addEventListener('click', () => {
+        this.hideMenu();
+        this.change({ type: 'react', room: message.room, seq: message.seq, emoji, on: !mineAlready });
+      });
+      reactions.append(chip);
+    }
+    menu.append(reactions);
+    if (!message.deleted) item('Reply', 'action-reply', () => this.startReply(message));
+    if (mine && !message.deleted && message.body) item('Edit', 'action-edit', () => this.startEdit(message));
+    if (message.body) item('Copy', 'action-copy', () => navigator.clipboard?.writeText(message.body));
+    if (!message.deleted && (mine || ['moderator', 'admin'].includes(this.me.role))) {
+      item('Delete for everyone', 'action-delete', () => {
+        if (confirm('Delete this message for everyone?')) this.change({ type: 'delete', room: message.room, seq: message.seq });
+      });
+    }
+    if (!mine && !message.deleted) item('Report…', 'action-report', () => this.report(message));
+    // Outside the message list, which re-renders as frames arrive: the menu stays put meanwhile.
+    const place = button.getBoundingClientRect();
+    document.body.append(menu);
+    const top = Math.min(place.bottom + 4, window.innerHeight - menu.offsetHeight - 8);
+    const left = Math.min(Math.max(8, place.right - menu.offsetWidth), window.innerWidth - menu.offsetWidth - 8);
+    menu.style.top = `${Math.max(8, top)}px`;
+    menu.style.left = `${left}px`;
+    menu.querySelector('button')?.focus();
+  }
+
+  hideMenu() {
+    document.getElementById('message-actions')?.remove();
+  }
+
+  startReply(message) {
+    this.editing = null;
+    this.replyTo = { seq: message.seq, from: message.from?.username, excerpt: (message.body || '').slice(0, 120) };
+    this.renderCompose(`Replying to ${this.replyTo.from || 'someone'}: ${this.replyTo.excerpt}`);
+  }
+
+  startEdit(message) {
+    this.replyTo = null;
+    this.editing = { seq: message.seq };
+    $('composer').value = message.body;
+    this.renderCompose('Editing your message');
+  }
+
+  cancelCompose() {
+    if (this.editing) $('composer').value = '';
+    this.replyTo = null;
+    this.editing = null;
+    this.renderCompose(null);
+  }
+
+  renderCompose(text) {
+    const bar = $('compose-context');
+    bar.hidden = !text;
+    $('compose-context-text').textContent = text || '';
+    if (text) $('composer').focus();
+  }
+
+  async report(message) {
+    const reason = prompt('Why are you reporting this message? A moderator will read it.');
+    if (!reason || !reason.trim()) return;
+    try {
+      await api('POST', '/reports', { messageId: message.id, reason: reason.trim() });
+      $('attach-status').textContent = 'Reported. A moderator will look at it.';
+    } catch (error) {
+      $('attach-status').textContent = error.message;
+    }
+  }
+
+  jumpTo(seq) {
+    const target = $('messages').querySelector(`[data-testid=message][data-seq="${seq}"]`);
+    if (!target) return;
+    target.scrollIntoView({ block: 'center', behavior: 'smooth' });
+    target.classList.add('flash');
+    setTimeout(() => target.classList.remove('flash'), 1500);
   }
 
   async attach(fileList) {
@@ -304,6 +440,7 @@ export class Chat {
 
   onFrame(frame) {
     if (typeof frame.seq === 'number' && ['message', 'ack', 'synced'].includes(frame.type)) this.store.advance(frame.seq);
+    if (typeof frame.eventSeq === 'number') this.store.advance(frame.eventSeq);
     switch (frame.type) {
       case 'message': return this.onMessage(frame);
       case 'ack': return this.onAck(frame);
@@ -312,6 +449,9 @@ export class Chat {
       case 'typing': return this.onTyping(frame);
       case 'presence': return this.onPresence(frame);
       case 'deleted': return this.onDeleted(frame);
+      case 'reaction': return this.onReaction(frame);
+      case 'edited': return this.onEdited(frame);
+      case 'room': return this.onRoom(frame);
       case 'link_request': return handleLinkRequest(frame);
       default: return undefined;
     }
@@ -343,6 +483,16 @@ export class Chat {
   }
 
   onAck(frame) {
+    const change = this.changes.get(frame.id);
+    if (change) {
+      // The socket that made a change gets its ack instead of the event: apply it here.
+      this.changes.delete(frame.id);
+      const event = { ...change, eventSeq: frame.seq, user: this.me.username };
+      if (change.type === 'react') this.onReaction({ ...event, type: 'reaction' });
+      if (change.type === 'edit') this.onEdited({ ...event, type: 'edited', body: frame.body ?? change.body, editedAt: frame.ts });
+      if (change.type === 'delete') this.onDeleted({ ...event, type: 'deleted' });
+      return;
+    }
     const entry = this.store.outbox.find((e) => e.id === frame.id);
     this.store.settle(frame.id);
     if (!entry) return;
@@ -361,6 +511,10 @@ export class Chat {
 
   onError(frame) {
     if (!frame.id) return;
+    if (this.changes.delete(frame.id)) {
+      $('attach-status').textContent = frame.message;
+      return;
+    }
     const entry = this.store.outbox.find((e) => e.id === frame.id);
     if (!entry) return;
     if (TRANSIENT.has(frame.code)) {
@@ -407,11 +561,64 @@ export class Chat {
 
   onDeleted(frame) {
     const history = this.histories.get(frame.room);
-    if (history) history.list = history.list.filter((message) => message.seq !== frame.seq);
     const room = this.rooms.get(frame.room);
-    if (room?.lastMessage?.seq === frame.seq) room.lastMessage = history?.list.filter((m) => m.seq).at(-1) || null;
+    if (frame.eventSeq) {
+      // Deleted for everyone: its place stays, saying so.
+      this.update(frame.room, frame.seq, (message) => ({ ...message, deleted: true, body: '', attachments: [], reactions: {} }));
+      if (room?.lastMessage?.seq === frame.seq) room.lastMessage = { ...room.lastMessage, body: 'Message deleted', attachments: [] };
+    } else {
+      // A held message a moderator removed: only its sender had it.
+      if (history) history.list = history.list.filter((message) => message.seq !== frame.seq);
+      if (room?.lastMessage?.seq === frame.seq) room.lastMessage = history?.list.filter((m) => m.seq).at(-1) || null;
+    }
     this.renderRooms();
     if (this.current === frame.room) this.renderMessages();
+  }
+
+  /** Applies `change` to the loaded message at `seq` of a room, if it is loaded. */
+  update(roomId, seq, change) {
+    const history = this.histories.get(roomId);
+    const index = history?.list.findIndex((message) => message.seq === seq) ?? -1;
+    if (index < 0) return;
+    history.list[index] = change(history.list[index]);
+    // Replies quoting it show its text as it is now.
+    const quoted = history.list[index];
+    for (const [i, message] of history.list.entries()) {
+      if (message.replyTo?.seq === seq) {
+        history.list[i] = { ...message, replyTo: { ...message.replyTo, excerpt: quoted.deleted ? '' : (quoted.body || '').slice(0, 120) } };
+      }
+    }
+  }
+
+  onReaction(frame) {
+    this.update(frame.room, frame.seq, (message) => {
+      const reactions = { ...(message.reactions || {}) };
+      const users = (reactions[frame.emoji] || []).filter((user) => user !== frame.user);
+      if (frame.on) users.push(frame.user);
+      reactions[frame.emoji] = users;
+      if (users.length === 0) delete reactions[frame.emoji];
+      return { ...message, reactions };
+    });
+    if (this.current === frame.room) this.scheduleRender();
+  }
+
+  onEdited(frame) {
+    this.update(frame.room, frame.seq, (message) => ({ ...message, body: frame.body, editedAt: frame.editedAt }));
+    const room = this.rooms.get(frame.room);
+    if (room?.lastMessage?.seq === frame.seq) room.lastMessage = { ...room.lastMessage, body: frame.body };
+    this.renderRooms();
+    if (this.current === frame.room) this.scheduleRender();
+  }
+
+  onRoom(frame) {
+    const room = frame.room;
+    const member = room.members.some((m) => m.username === this.me.username);
+    this.addRoom({ ...room, left: !member });
+    this.renderRooms();
+    if (this.current === room.id) {
+      $('chat-title').textContent = roomTitle(this.rooms.get(room.id), this.me.username);
+      this.renderHeader();
+    }
   }
 
   notify(room, message) {
@@ -427,6 +634,31 @@ export class Chat {
   // ---- The page ------------------------------------------------------------------------------
 
   wire() {
+    $('messages').addEventListener('click', (event) => {
+      const target = event.target.closest('[data-action]');
+      if (!target) return;
+      const seq = Number(target.closest('[data-seq]')?.dataset.seq);
+      switch (target.dataset.action) {
+        case 'menu': return this.showMenu(target);
+        case 'jump': return this.jumpTo(Number(target.dataset.seq));
+        case 'react': {
+          const message = this.messageAt(seq);
+          if (!message) return undefined;
+          const on = !(message.reactions?.[target.dataset.emoji] || []).includes(this.me.username);
+          return this.change({ type: 'react', room: message.room, seq, emoji: target.dataset.emoji, on });
+        }
+        default: return undefined;
+      }
+    });
+    document.addEventListener('click', (event) => {
+      if (!event.target.closest('#message-actions, [data-action=menu]')) this.hideMenu();
+    });
+    document.addEventListener('keydown', (event) => {
+      if (event.key !== 'Escape') return;
+      this.hideMenu();
+      if (this.replyTo || this.editing) this.cancelCompose();
+    });
+    $('compose-cancel').addEventListener('click', () => this.cancelCompose());
     $('room-list').addEventListener('click', (event) => {
       const button = event.target.closest('[data-room-id]');
       if (button) this.open(Number(button.dataset.roomId));

@@ -45,7 +45,7 @@ export function roomItem(room, me, online, active) {
   text.append(el('span', 'room-name', roomTitle(room, me)));
   const last = room.lastMessage;
   const summary = last
-    ? `${room.kind === 'group' && last.from.username ? last.from.username + ': ' : ''}${preview(last)}`
+    ? `${room.kind === 'group' && !last.system && last.from.username ? last.from.username + ': ' : ''}${preview(last)}`
     : 'No messages yet';
   text.append(el('span', 'room-last', summary));
   button.append(dot, text);
@@ -68,16 +68,29 @@ const ticks = { pending: '🕓', sent: '✓', delivered: '✓✓', read: '✓✓
 const tickLabels = { pending: 'Sending', sent: 'Sent', delivered: 'Delivered', read: 'Read', held: 'Waiting for a moderator', failed: 'Not sent' };
 
 /** One message bubble. `mine` bubbles carry a status; others the sender's name in groups. */
-export function bubble(message, { mine, showSender, status, error }) {
+export function bubble(message, { mine, showSender, status, error, me }) {
+  if (message.system) {
+    const line = el('p', 'system', message.body);
+    line.dataset.testid = 'system-line';
+    if (message.seq) line.dataset.seq = String(message.seq);
+    return line;
+  }
   const node = el('div', 'msg ' + (mine ? 'mine' : 'theirs'));
   node.dataset.testid = 'message';
   node.dataset.id = message.clientId || String(message.id || '');
   if (message.seq) node.dataset.seq = String(message.seq);
   if (mine) node.dataset.status = status;
   if (showSender && !mine) node.append(el('span', 'sender', message.from.username || 'someone'));
+  if (message.deleted) {
+    node.classList.add('deleted');
+    node.append(el('span', 'body gone', 'Message deleted'));
+    node.append(el('span', 'meta', time(message.ts)));
+    return node;
+  }
+  if (message.replyTo) node.append(quote(message.replyTo));
   for (const file of message.attachments || []) node.append(attachmentView(file));
-  if (message.body) node.append(el('span', 'body', message.body));
-  const meta = el('span', 'meta', time(message.ts));
+  if (message.body) node.append(linkified(message.body));
+  const meta = el('span', 'meta', (message.editedAt ? 'edited · ' : '') + time(message.ts));
   if (mine) {
     const tick = el('span', 'tick ' + status, ticks[status] || '');
     tick.title = tickLabels[status] || '';
@@ -85,7 +98,57 @@ export function bubble(message, { mine, showSender, status, error }) {
     meta.append(' ', tick);
   }
   node.append(meta);
+  if (status === 'held') node.append(el('span', 'hint held', 'Waiting for a moderator to approve it; nobody else sees it yet.'));
   if (error) node.append(el('span', 'failure', error));
+  const reactions = Object.entries(message.reactions || {}).filter(([, users]) => users.length > 0);
+  if (reactions.length > 0) {
+    const row = el('div', 'reactions');
+    for (const [emoji, users] of reactions) {
+      const chip = el('button', 'reaction' + (users.includes(me) ? ' own' : ''), `${emoji} ${users.length}`);
+      chip.type = 'button';
+      chip.dataset.emoji = emoji;
+      chip.dataset.action = 'react';
+      chip.title = users.join(', ');
+      chip.setAttribute('aria-label', `${emoji} from ${users.join(', ')}`);
+      row.append(chip);
+    }
+    node.append(row);
+  }
+  if (message.seq && !message.held) {
+    const more = el('button', 'more icon', '⋯');
+    more.type = 'button';
+    more.dataset.action = 'menu';
+    more.dataset.testid = 'message-menu';
+    more.setAttribute('aria-label', 'Message actions');
+    node.append(more);
+  }
+  return node;
+}
+
+/** The quoted message a reply answers: a button that scrolls to it. */
+function quote(reply) {
+  const node = el('button', 'quote');
+  node.type = 'button';
+  node.dataset.action = 'jump';
+  node.dataset.seq = String(reply.seq);
+  node.append(el('span', 'sender', reply.from || 'someone'), el('span', 'excerpt', reply.excerpt || 'Message deleted'));
+  return node;
+}
+
+/** Text with its http(s) links clickable; everything else stays text. */
+function linkified(text) {
+  const node = el('span', 'body');
+  let last = 0;
+  for (const match of text.matchAll(/https?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/g)) {
+    node.append(text.slice(last, match.index));
+    const link = el('a', null, match[0]);
+    link.href = match[0];
+    link.target = '_blank';
+    link.rel = 'noopener noreferrer';
+    node.append(link);
+    last = match.index + match[0].length;
+  }
+  node.append(text.slice(last));
   return node;
 }
 

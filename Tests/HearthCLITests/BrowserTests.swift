@@ -50,6 +50,22 @@ import Testing
         print(text)
     }
 
+    @Test func conversationsInRealBrowsers() async throws {
+        let temp = try TempDirectory()
+        defer { temp.remove() }
+        let password = try temp.file("pw", "a long family password")
+        for name in ["mum", "dad", "kid", "gran"] {
+            #expect(try hearth(["user", "add", name, "--password-file", password, "--data", temp.data]).status == 0)
+        }
+        #expect(try hearth(["user", "role", "gran", "moderator", "--data", temp.data]).status == 0)
+        let server = try ServerProcess(data: temp.data)
+        defer { server.stop() }
+        let shots =
+            ProcessInfo.processInfo.environment["HEARTH_SCREENSHOTS"] ?? temp.url.appending(path: "screens").path
+        let text = try TestScript.run("conversation.py", [server.url, "a long family password", shots])
+        #expect(text.hasSuffix("OK\n"), "\(text)")
+    }
+
     @Test func runningTheServerFromTheAdminPanel() async throws {
         let temp = try TempDirectory()
         defer { temp.remove() }

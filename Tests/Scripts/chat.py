@@ -75,9 +75,10 @@ def seed(database, room, username, count):
     db = sqlite3.connect(database, timeout=30)
     sender = db.execute("SELECT id FROM users WHERE username = ?", (username,)).fetchone()[0]
     # The last seq handed out, as the server reckons it (Store.lastSeq): the highest stored, or
-    # the floor that deletions left in counters.
+    # the floor that deletions left in counters, over messages and their events.
     seq = db.execute("SELECT max((SELECT value FROM counters WHERE name = 'seq'), "
-                     "coalesce((SELECT max(seq) FROM messages), 0))").fetchone()[0]
+                     "coalesce((SELECT max(seq) FROM messages), 0), "
+                     "coalesce((SELECT max(seq) FROM message_events), 0))").fetchone()[0]
     now = int(time.time() * 1000)
     db.executemany(
         "INSERT INTO messages (seq, room_id, sender_id, client_id, body, created_at) VALUES (?, ?, ?, ?, ?, ?)",

@@ -258,6 +258,15 @@ public final class RelayHub: LiveEvents {
 
     public func roomChanged(_ room: Rooms.Info, to userIDs: [Int64]) {
         broadcast(RelayFrames.encode(RelayFrames.RoomChanged(room: RoomJSON(room))), to: userIDs)
+        // Members who share a room for the first time see each other's presence at once.
+        let members = room.members.map(\.userID)
+        let online = registry.withLock { registry in members.filter { registry.byUser[$0] != nil } }
+        for member in members where userIDs.contains(member) {
+            for other in room.members where other.userID != member && online.contains(other.userID) {
+                broadcast(
+                    RelayFrames.encode(RelayFrames.Presence(user: other.username, online: true)), to: [member])
+            }
+        }
     }
 
     public func sessionEnded(deviceID: Int64) { disconnect(deviceID: deviceID) }

@@ -1,0 +1,145 @@
+"""Replies, reactions, edits, deletions, reports and live groups in real browsers: A (mum), B (dad).
+
+Usage: conversation.py BASE_URL PASSWORD SCREENSHOT_DIR
+Covers, each seen live on the other browser without a reload: a group created through the API
+appearing in B's list, a reply quoting the message it answers, a reaction under a bubble, an
+edit ("edited"), a deletion ("Message deleted"), a rename and an added member as system lines;
+a report from B's message menu reaching the review queue; presence right after sign-in.
+Screenshots at desktop and phone sizes. Prints OK.
+"""
+
+import json
+import os
+import sys
+import urllib.request
+
+from chat import connection, send, sign_in, texts, wait
+from first_run import browser, by_testid
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.webdriver.common.by import By
+
+
+def api(base, method, path, token, body=None):
+    request = urllib.request.Request(
+        base + "/api/v1" + path, method=method, data=json.dumps(body).encode() if body is not None else None)
+    request.add_header("Authorization", "Bearer " + token)
+    if body is not None:
+        request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request) as response:
+        return json.loads(response.read() or b"{}")
+
+
+def login(base, username, password):
+    request = urllib.request.Request(
+        base + "/api/v1/login", method="POST",
+        data=json.dumps({"username": username, "password": password}).encode())
+    request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request) as response:
+        return json.loads(response.read())["token"]
+
+
+def bubble(driver, text):
+    """The bubble whose body is `text` (the last one), as a WebElement."""
+    return driver.execute_script(
+        "return [...document.querySelectorAll('[data-testid=message]')]"
+        ".filter(n => n.querySelector('.body')?.textContent === arguments[0]).at(-1) || null", text)
+
+
+def menu(driver, text, action):
+    """Opens the message menu of the bubble saying `text` and clicks `action` (a testid). The
+    list re-renders as frames arrive, so finding and clicking the bubble's button is retried."""
+    def open_menu(d):
+        try:
+            bubble(d, text).find_element(By.CSS_SELECTOR, '[data-testid="message-menu"]').click()
+            return True
+        except (StaleElementReferenceException, NoSuchElementException, AttributeError):
+            return False
+    wait(driver, open_menu)
+    by_testid(driver, action).click()
+
+
+def system_lines(driver):
+    return driver.execute_script(
+        "return [...document.querySelectorAll('[data-testid=system-line]')].map(n => n.textContent)")
+
+
+def main(base, password, shots):
+    os.makedirs(shots, exist_ok=True)
+    mum_token = login(base, "mum", password)
+    a, b = browser(), browser()
+    try:
+        sign_in(a, base, "mum", password)
+        sign_in(b, base, "dad", password)
+        wait(a, lambda d: connection(d) == "online")
+        wait(b, lambda d: connection(d) == "online")
+
+        # A group made elsewhere shows up in both lists at once, without a reload.
+        room = api(base, "POST", "/rooms", mum_token, {"name": "Family", "members": ["dad"]})["room"]["id"]
+        for driver in (a, b):
+            wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, f'[data-room-id="{room}"]'))
+            driver.find_element(By.CSS_SELECTOR, f'[data-room-id="{room}"]').click()
+        # Presence is right as soon as both are in: the group header shows the other online.
+        wait(a, lambda d: "dad ●" in d.find_element(By.ID, "chat-members").text)
+
+        send(a, "Dinner at 7?")
+        wait(b, lambda d: "Dinner at 7?" in texts(d))
+
+        # B replies to it: A sees the quote, and clicking it finds the original.
+        menu(b, "Dinner at 7?", "action-reply")
+        send(b, "Yes please")
+        wait(a, lambda d: "Yes please" in texts(d))
+        quote = wait(a, lambda d: bubble(d, "Yes please").find_elements(By.CSS_SELECTOR, ".quote"))
+        assert "Dinner at 7?" in quote[0].text, quote[0].text
+
+        # B reacts; A sees the reaction under the bubble, with who reacted.
+        menu(b, "Dinner at 7?", "react-👍")
+        chip = wait(a, lambda d: bubble(d, "Dinner at 7?").find_elements(By.CSS_SELECTOR, ".reaction"))
+        assert chip[0].text.startswith("👍 1") and chip[0].get_attribute("title") == "dad", chip[0].text
+
+        # A edits the question; B sees the new text, marked edited, and the quote follows it.
+        menu(a, "Dinner at 7?", "action-edit")
+        composer = by_testid(a, "composer")
+        composer.clear()
+        composer.send_keys("Dinner at 8?")
+        by_testid(a, "send").click()
+        wait(b, lambda d: "Dinner at 8?" in texts(d) and "Dinner at 7?" not in texts(d))
+        meta = bubble(b, "Dinner at 8?").find_element(By.CSS_SELECTOR, ".meta").text
+        assert meta.startswith("edited"), meta
+        wait(b, lambda d: "Dinner at 8?" in bubble(d, "Yes please").find_element(By.CSS_SELECTOR, ".quote").text)
+        # The device that made the change shows it too (it gets the ack, not the event).
+        wait(a, lambda d: "Dinner at 8?" in texts(d) and "Dinner at 7?" not in texts(d))
+
+        # A deletes a message for everyone; B sees "Message deleted" in its place.
+        send(a, "oops, wrong chat")
+        wait(b, lambda d: "oops, wrong chat" in texts(d))
+        a.execute_script("window.confirm = () => true")
+        menu(a, "oops, wrong chat", "action-delete")
+        wait(b, lambda d: "oops, wrong chat" not in texts(d) and "Message deleted" in texts(d))
+        wait(a, lambda d: "oops, wrong chat" not in texts(d) and "Message deleted" in texts(d))
+
+        # B reports A's message from the menu: it reaches the review queue.
+        b.execute_script("window.prompt = () => 'not nice'")
+        menu(b, "Dinner at 8?", "action-report")
+        wait(b, lambda d: "Reported" in d.find_element(By.ID, "attach-status").text)
+
+        # A renames the group and adds the kid: B sees both live, as lines in the timeline.
+        api(base, "PATCH", f"/rooms/{room}", mum_token, {"name": "Home"})
+        api(base, "POST", f"/rooms/{room}/members", mum_token, {"username": "kid"})
+        wait(b, lambda d: d.find_element(By.ID, "chat-title").text == "Home")
+        wait(b, lambda d: "mum added kid" in system_lines(d))
+        assert "mum renamed the group to “Home”" in system_lines(b), system_lines(b)
+
+        a.set_window_size(1280, 900)
+        a.save_screenshot(os.path.join(shots, "conversation-desktop.png"))
+        b.set_window_size(390, 844)
+        b.save_screenshot(os.path.join(shots, "conversation-phone.png"))
+        queue = api(base, "GET", "/admin/queue", login(base, "gran", password))
+        assert any(item["reason"] == "reported" for item in queue["items"]), queue
+        print("OK")
+    finally:
+        a.quit()
+        b.quit()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2], sys.argv[3])
