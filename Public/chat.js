@@ -21,7 +21,7 @@ export class Chat {
     this.rooms = new Map();
     /** roomId → { list: [message], loadedAll, loading } */
     this.histories = new Map();
-    /** roomId → { delivered, read } from the other members' receipts. */
+    /** roomId → Map(username → { delivered, read }): each other member's receipts. */
     this.receipts = new Map();
     this.online = new Set();
     this.typing = new Map();
@@ -68,11 +68,14 @@ export class Chat {
   addRoom(room) {
     const known = this.rooms.get(room.id);
     this.rooms.set(room.id, { ...known, ...room, unread: room.unread ?? known?.unread ?? 0 });
-    const read = Math.max(0, ...room.members.filter((m) => m.username !== this.me.username).map((m) => m.lastReadSeq || 0));
-    const receipts = this.receipts.get(room.id) || { delivered: 0, read: 0 };
-    receipts.read = Math.max(receipts.read, read);
-    receipts.delivered = Math.max(receipts.delivered, read);
-    this.receipts.set(room.id, receipts);
+    const marks = this.receipts.get(room.id) || new Map();
+    for (const member of room.members.filter((m) => m.username !== this.me.username)) {
+      const mark = marks.get(member.username) || { delivered: 0, read: 0 };
+      mark.read = Math.max(mark.read, member.lastReadSeq || 0);
+      mark.delivered = Math.max(mark.delivered, mark.read);
+      marks.set(member.username, mark);
+    }
+    this.receipts.set(room.id, marks);
   }
 
   sortedRooms() {
@@ -196,9 +199,12 @@ export class Chat {
 
   statusOf(message) {
     if (message.status === 'pending' || message.status === 'failed' || message.status === 'held') return message.status;
-    const receipts = this.receipts.get(message.room) || { delivered: 0, read: 0 };
-    if (receipts.read >= message.seq) return 'read';
-    if (receipts.delivered >= message.seq) return 'delivered';
+    // In a group, blue only once every other member has read it; delivered once all have it.
+    const others = (this.rooms.get(message.room)?.members || []).filter((m) => m.username !== this.me.username);
+    const marks = this.receipts.get(message.room) || new Map();
+    const every = (key) => others.length > 0 && others.every((m) => (marks.get(m.username)?.[key] || 0) >= message.seq);
+    if (every('read')) return 'read';
+    if (every('delivered')) return 'delivered';
     return 'sent';
   }
 
@@ -332,6 +338,7 @@ export class Chat {
     if (!message.deleted) item('Reply', 'action-reply', () => this.startReply(message));
     if (mine && !message.deleted && message.body) item('Edit', 'action-edit', () => this.startEdit(message));
     if (message.body) item('Copy', 'action-copy', () => navigator.clipboard?.writeText(message.body));
+    if (mine && !message.deleted) item('Info', 'action-info', () => this.showInfo(message, button));
     if (!message.deleted && (mine || ['moderator', 'admin'].includes(this.me.role))) {
       item('Delete for everyone', 'action-delete', () => {
         if (confirm('Delete this message for everyone?')) this.change({ type: 'delete', room: message.room, seq: message.seq });
@@ -346,6 +353,26 @@ export class Chat {
     menu.style.top = `${Math.max(8, top)}px`;
     menu.style.left = `${left}px`;
     menu.querySelector('button')?.focus();
+  }
+
+  /** Who has read the message, who has it, who has neither: a small panel by the bubble. */
+  async showInfo(message, button) {
+    try {
+      const info = await api('GET', `/rooms/${message.room}/messages/${message.seq}/receipts`);
+      const panel = el('div', 'menu info');
+      panel.id = 'message-actions';
+      panel.dataset.testid = 'message-info';
+      const line = (label, names) => panel.append(el('p', null, `${label}: ${names.length ? names.join(', ') : 'nobody yet'}`));
+      line('Read by', info.read);
+      line('Delivered to', info.delivered);
+      if (info.waiting.length) line('Not yet delivered to', info.waiting);
+      const place = button.getBoundingClientRect();
+      document.body.append(panel);
+      panel.style.top = `${Math.max(8, Math.min(place.bottom + 4, window.innerHeight - panel.offsetHeight - 8))}px`;
+      panel.style.left = `${Math.max(8, Math.min(place.right - panel.offsetWidth, window.innerWidth - panel.offsetWidth - 8))}px`;
+    } catch (error) {
+      $('attach-status').textContent = error.message;
+    }
   }
 
   hideMenu() {
@@ -528,10 +555,12 @@ export class Chat {
 
   onReceipt(frame) {
     if (frame.user === this.me.username) return;
-    const receipts = this.receipts.get(frame.room) || { delivered: 0, read: 0 };
-    receipts.delivered = Math.max(receipts.delivered, frame.seq);
-    if (frame.kind === 'read') receipts.read = Math.max(receipts.read, frame.seq);
-    this.receipts.set(frame.room, receipts);
+    const marks = this.receipts.get(frame.room) || new Map();
+    const mark = marks.get(frame.user) || { delivered: 0, read: 0 };
+    mark.delivered = Math.max(mark.delivered, frame.seq);
+    if (frame.kind === 'read') mark.read = Math.max(mark.read, frame.seq);
+    marks.set(frame.user, mark);
+    this.receipts.set(frame.room, marks);
     if (this.current === frame.room) this.scheduleRender();
   }
 

@@ -266,6 +266,32 @@ public final class Rooms: ContextualService {
         }
     }
 
+    /// Who has read and who has received a message, for its sender's message info.
+    public struct Receipts: Sendable {
+        public let read: [String]
+        /// Received on some device but not read yet.
+        public let delivered: [String]
+        /// Neither yet.
+        public let waiting: [String]
+    }
+
+    /// The receipts of the message at `seq` in a room the user is in: every member but its sender.
+    public func receipts(_ roomID: Int64, seq: Int64, for user: User) async throws -> Receipts {
+        try await run {
+            try await database.read { store in
+                guard try store.isMember(roomID: roomID, userID: user.id) else { throw ServiceError.roomNotFound }
+                guard let message = try store.message(roomID: roomID, seq: seq), !message.system else {
+                    throw ServiceError.notFound("That message")
+                }
+                let others = try store.receiptMarks(roomID: roomID).filter { $0.userID != message.senderID }
+                return Receipts(
+                    read: others.filter { $0.read >= seq }.map(\.username),
+                    delivered: others.filter { $0.read < seq && $0.delivered >= seq }.map(\.username),
+                    waiting: others.filter { $0.read < seq && $0.delivered < seq }.map(\.username))
+            }
+        }
+    }
+
     /// Every room with its member and message counts, newest first, `limit` at a time before the
     /// id `before` (the admin panel).
     public func overviews(before: Int64?, limit: Int) async throws -> [RoomOverview] {

@@ -110,6 +110,29 @@ extension Store {
         return changes > 0
     }
 
+    /// Raises members' delivered marks to the given seqs (never lowers one).
+    public func markDelivered(_ marks: [(roomID: Int64, userID: Int64, seq: Int64)]) throws {
+        let statement = try db.cachedStatement(
+            sql: """
+                UPDATE room_members SET last_delivered_seq = ?
+                WHERE room_id = ? AND user_id = ? AND last_delivered_seq < ?
+                """)
+        for mark in marks { try statement.execute(arguments: [mark.seq, mark.roomID, mark.userID, mark.seq]) }
+    }
+
+    /// Each member's read and delivered marks in a room.
+    public func receiptMarks(roomID: Int64) throws -> [(username: String, userID: Int64, read: Int64, delivered: Int64)]
+    {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT u.username, m.user_id, m.last_read_seq, m.last_delivered_seq
+                FROM room_members m JOIN users u ON u.id = m.user_id WHERE m.room_id = ? ORDER BY u.username
+                """,
+            arguments: [roomID]
+        ).map { ($0["username"], $0["user_id"], $0["last_read_seq"], $0["last_delivered_seq"]) }
+    }
+
     /// Users who share at least one room with `userID` (not including them).
     public func contacts(userID: Int64) throws -> [Int64] {
         try Int64.fetchAll(

@@ -21,6 +21,7 @@ struct RoomsController: Sendable {
         api.patch("rooms/{id}/members/{username}", use: setAdmin)
         api.delete("rooms/{id}/members/{username}", use: removeMember)
         api.get("rooms/{id}/messages", use: history)
+        api.get("rooms/{id}/messages/{seq}/receipts", use: receipts)
     }
 
     struct CreateBody: Decodable {
@@ -121,6 +122,23 @@ struct RoomsController: Sendable {
         return Response(
             status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(string: MessageJSON.page(messages))))
+    }
+
+    struct ReceiptsJSON: Encodable {
+        let read: [String]
+        let delivered: [String]
+        let waiting: [String]
+    }
+
+    /// `GET /api/v1/rooms/{id}/messages/{seq}/receipts` — who has read the message, who has it
+    /// on a device but has not read it, and who has neither (every member but its sender).
+    @Sendable func receipts(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let session = try context.signedIn()
+        guard let seq = context.parameters.get("seq").flatMap(Int64.init), seq > 0 else {
+            throw ServiceError.notFound("That message")
+        }
+        let receipts = try await rooms.receipts(try roomID(context), seq: seq, for: session.user)
+        return try .json(ReceiptsJSON(read: receipts.read, delivered: receipts.delivered, waiting: receipts.waiting))
     }
 
     private func roomID(_ context: AppRequestContext) throws -> Int64 {

@@ -13,7 +13,7 @@ import os
 import sys
 import urllib.request
 
-from chat import connection, send, sign_in, texts, wait
+from chat import connection, send, sign_in, status_of, texts, wait
 from first_run import browser, by_testid
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
@@ -116,6 +116,12 @@ def main(base, password, shots):
         menu(a, "oops, wrong chat", "action-delete")
         wait(b, lambda d: "oops, wrong chat" not in texts(d) and "Message deleted" in texts(d))
         wait(a, lambda d: "oops, wrong chat" not in texts(d) and "Message deleted" in texts(d))
+
+        # A's message info: dad has read it (the group's ticks are blue only once everyone has).
+        wait(a, lambda d: status_of(d, "Dinner at 8?") == "read")
+        menu(a, "Dinner at 8?", "action-info")
+        wait(a, lambda d: "Read by: dad" in by_testid(d, "message-info").text)
+        a.find_element(By.ID, "composer").click()
 
         # B reports A's message from the menu: it reaches the review queue.
         b.execute_script("window.prompt = () => 'not nice'")

@@ -86,4 +86,42 @@ import Testing
             for socket in [dad, kid, dadSender] { await socket.close() }
         }
     }
+
+    @Test func messageInfoSaysWhoHasReadAndWhoHasReceived() async throws {
+        try await withServedApp { family in
+            let mumToken = try await family.signIn("mum")
+            let dadToken = try await family.signIn("dad")
+            _ = try await family.signIn("kid")
+            let mum = try await family.socket(mumToken)
+            let dad = try await family.socket(dadToken)
+            let room = try await family.group("Family", owner: "mum", members: ["dad", "kid"])
+            try await mum.send(["type": "send", "id": "m1", "room": room, "body": "Who is home?"])
+            let seq = try #require(try await mum.next("ack")["seq"] as? Int)
+            _ = try await dad.next("message")
+            _ = try await mum.next("receipt")  // delivered to dad
+
+            // Written down within a few seconds; the kid's phone is off.
+            var info: [String: Any] = [:]
+            for _ in 0..<100 where (info["delivered"] as? [String]) != ["dad"] {
+                try await Task.sleep(for: .milliseconds(100))
+                info = try await family.call(
+                    "GET", "/api/v1/rooms/\(room)/messages/\(seq)/receipts", token: mumToken
+                ).json
+            }
+            #expect(info["delivered"] as? [String] == ["dad"] && info["waiting"] as? [String] == ["kid"])
+            #expect((info["read"] as? [String])?.isEmpty == true)
+
+            try await dad.send(["type": "read", "room": room, "seq": seq])
+            _ = try await mum.next("receipt")
+            let read = try await family.call(
+                "GET", "/api/v1/rooms/\(room)/messages/\(seq)/receipts", token: mumToken
+            ).json
+            #expect(read["read"] as? [String] == ["dad"] && read["waiting"] as? [String] == ["kid"])
+            let stranger = try await family.call(
+                "GET", "/api/v1/rooms/\(room)/messages/\(seq)/receipts", token: try await family.signIn("gran"))
+            #expect(stranger.status == 404)
+            await mum.close()
+            await dad.close()
+        }
+    }
 }

@@ -5,6 +5,8 @@ import HummingbirdTesting
 import Logging
 import Services
 import Storage
+import Synchronization
+import Testing
 import Web
 
 #if canImport(FoundationNetworking)
@@ -102,6 +104,36 @@ func withLiveApp(
         guard let port = client.port else { throw SocketError("no port") }
         try await body(Family(env: env, hub: hub, port: port))
     }
+}
+
+/// Runs `body` against the whole server as `hearth serve` runs it (the service group: HTTP, the
+/// relay's own service, housekeeping), on 127.0.0.1 over a fresh data dir; stops it after.
+func withServedApp(_ body: @escaping @Sendable (Family) async throws -> Void) async throws {
+    let (env, hub) = try servicesWithHub { configuration in
+        configuration.throttles.registerPerAddress.burst = 1_000
+    }
+    defer { env.remove() }
+    var server = ServerConfiguration()
+    server.host = "127.0.0.1"
+    server.port = 0
+    let portBox = Mutex<Int?>(nil)
+    let group = try HearthApp(services: env.services, hub: hub, server: server).serviceGroup(
+        logger: Logger(label: "test"), signals: []
+    ) { channel in portBox.withLock { $0 = channel.localAddress?.port } }
+    let running = Task { try await group.run() }
+    var port: Int?
+    for _ in 0..<3000 where port == nil {
+        try await Task.sleep(for: .milliseconds(10))
+        port = portBox.withLock { $0 }
+    }
+    do {
+        try await body(Family(env: env, hub: hub, port: try #require(port)))
+    } catch {
+        await group.triggerGracefulShutdown()
+        throw error
+    }
+    await group.triggerGracefulShutdown()
+    try await running.value
 }
 
 /// Services over a fresh data dir (or `directory`), announcing to a relay hub as `hearth serve`'s do.

@@ -109,6 +109,16 @@ public final class Relay: ContextualService {
         }
     }
 
+    /// Records which seqs reached which members (in batches, off the message path).
+    public func recordDelivered(_ marks: [(roomID: Int64, userID: Int64, seq: Int64)]) async {
+        guard !marks.isEmpty else { return }
+        do {
+            try await database.write { try $0.markDelivered(marks) }
+        } catch {
+            logger.warning("delivered marks not recorded", metadata: ["error": "\(error)"])
+        }
+    }
+
     /// The users who share a room with `userID`: they see each other's presence.
     public func contacts(of userID: Int64) async -> [Int64]? {
         try? await database.read { try $0.contacts(userID: userID) }

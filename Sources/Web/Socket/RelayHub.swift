@@ -13,6 +13,8 @@ public final class RelayHub: LiveEvents {
     private struct Registry {
         var byUser: [Int64: Set<RelayConnection>] = [:]
         var lastDelivered: [DeliveryKey: Int64] = [:]
+        /// Delivered marks not yet written to the database.
+        var unrecorded: [DeliveryKey: Int64] = [:]
         var lastTyping: [TypingKey: Date] = [:]
         var shuttingDown = false
     }
@@ -176,12 +178,22 @@ public final class RelayHub: LiveEvents {
         let fresh = registry.withLock { registry in
             guard registry.lastDelivered[key, default: 0] < delivery.seq else { return false }
             registry.lastDelivered[key] = delivery.seq
+            registry.unrecorded[key] = delivery.seq
             return true
         }
         guard fresh else { return }
         let frame = RelayFrames.receipt(
             room: delivery.roomID, user: recipient.username, seq: delivery.seq, kind: "delivered")
         broadcast(frame, to: [delivery.senderID])
+    }
+
+    /// The delivered marks since the last call, for the database (see ``RelayService``).
+    func takeDeliveredMarks() -> [(roomID: Int64, userID: Int64, seq: Int64)] {
+        registry.withLock { registry in
+            let marks = registry.unrecorded.map { (roomID: $0.key.roomID, userID: $0.key.userID, seq: $0.value) }
+            registry.unrecorded = [:]
+            return marks
+        }
     }
 
     /// Whether `userID` may relay a typing event in `roomID` now (at most one per interval).
