@@ -58,9 +58,16 @@ import Testing
         let mum = try await env.accounts.user(named: "mum")
         let uploaded = try await env.services.attachments.upload(
             owner: mum, contentType: "image/gif", filename: "cat.gif", declaredLength: nil, body: stream)
-        // And the moderation rules.
+        // And the moderation rules, a reaction, an edit with its earlier text, and a group with
+        // its admin and the line its rename wrote.
         _ = try await env.services.moderation.createRule(
             RuleDraft(kind: "word", pattern: "darn", action: "mask"), by: .cli)
+        try await env.services.database.write { store in
+            _ = try store.setReaction(messageID: 1, userID: 2, emoji: "👍", on: true, now: 100)
+            try store.editMessage(id: 1, body: "message 0, edited", now: 101)
+        }
+        let family = try await env.services.rooms.create(by: mum, name: "Family", usernames: ["kid"], direct: false)
+        _ = try await env.services.rooms.rename(family.0.room.id, to: "Home", by: mum)
         let target = folder.appending(path: "hearth-2026-11-29.age")
         let record = try await env.services.backups.create(to: target, recipients: [.x25519(identity.recipient)])
         #expect(record.error == nil && (record.size ?? 0) > 0)
@@ -82,6 +89,14 @@ import Testing
         #expect(try await services.accounts.users().map(\.username) == ["kid", "mum"])
         let messages = try await services.database.read { try $0.history(roomID: 1, before: nil, limit: 100) }
         #expect(messages.count == 20)
+        let first = try #require(messages.last)
+        #expect(first.body == "message 0, edited" && first.editedAt == 101 && first.reactions == ["👍": ["kid"]])
+        #expect(try await services.database.read { try $0.earlierTexts(messageID: 1) }.map(\.body) == ["message 0"])
+        let group = try await services.rooms.info(family.0.room.id, for: try await services.accounts.user(named: "kid"))
+        #expect(group.room.name == "Home" && group.members.map(\.admin) == [false, true])
+        let line = try await services.rooms.history(
+            family.0.room.id, for: try await services.accounts.user(named: "kid"), before: nil, limit: 10)
+        #expect(line.map(\.body) == ["mum renamed the group to “Home”"] && line.first?.system == true)
         let restoredPhoto = try await services.attachments.open(
             uploaded.publicID, for: try await services.accounts.user(named: "mum"))
         var bytes: [UInt8] = []
