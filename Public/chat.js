@@ -67,7 +67,9 @@ export class Chat {
 
   addRoom(room) {
     const known = this.rooms.get(room.id);
-    this.rooms.set(room.id, { ...known, ...room, unread: room.unread ?? known?.unread ?? 0 });
+    // A room I was removed from (or left) stays, read-only, with what it had.
+    const left = !room.members.some((member) => member.username === this.me.username);
+    this.rooms.set(room.id, { ...known, ...room, left, unread: room.unread ?? known?.unread ?? 0 });
     const marks = this.receipts.get(room.id) || new Map();
     for (const member of room.members.filter((m) => m.username !== this.me.username)) {
       const mark = marks.get(member.username) || { delivered: 0, read: 0 };
@@ -148,6 +150,8 @@ export class Chat {
         : (room.members.some((m) => m.username !== this.me.username && this.online.has(m.username)) ? 'online' : '');
     $('composer').disabled = Boolean(room.left);
     $('send').disabled = Boolean(room.left);
+    $('open-group').hidden = room.kind !== 'group' || Boolean(room.left);
+    if (!$('group').hidden) this.renderGroup();
   }
 
   async loadOlder(roomId) {
@@ -353,6 +357,57 @@ export class Chat {
     menu.style.top = `${Math.max(8, top)}px`;
     menu.style.left = `${left}px`;
     menu.querySelector('button')?.focus();
+  }
+
+  // ---- Group settings ------------------------------------------------------------------------
+
+  /** Whether I manage the open group: one of its room admins, or a server admin. */
+  managesGroup(room) {
+    return this.me.role === 'admin' || room.members.some((m) => m.username === this.me.username && m.admin);
+  }
+
+  renderGroup() {
+    const room = this.rooms.get(this.current);
+    if (!room || room.kind !== 'group') return;
+    const manages = this.managesGroup(room);
+    $('group-title').textContent = room.name || 'Group';
+    if (document.activeElement !== $('group-name')) $('group-name').value = room.name || '';
+    $('group-rename').hidden = !manages;
+    $('group-add').hidden = !manages;
+    $('group-members').replaceChildren(...room.members.map((member) => {
+      const item = el('li');
+      item.dataset.username = member.username;
+      item.append(el('span', null, member.username + (member.admin ? ' (admin)' : '') + (member.username === this.me.username ? ' — you' : '')));
+      if (manages && member.username !== this.me.username) {
+        const actions = el('span', 'row');
+        const role = el('button', 'secondary small', member.admin ? 'Make member' : 'Make admin');
+        role.type = 'button';
+        role.dataset.testid = 'group-role';
+        role.addEventListener('click', () => this.groupAction('PATCH', `/members/${member.username}`, { admin: !member.admin }));
+        const remove = el('button', 'secondary small', 'Remove');
+        remove.type = 'button';
+        remove.dataset.testid = 'group-remove';
+        remove.addEventListener('click', () => {
+          if (confirm(`Remove ${member.username} from the group?`)) this.groupAction('DELETE', `/members/${member.username}`);
+        });
+        actions.append(role, remove);
+        item.append(actions);
+      }
+      return item;
+    }));
+  }
+
+  async groupAction(method, path, body) {
+    try {
+      const { room } = await api(method, `/rooms/${this.current}${path}`, body);
+      this.addRoom(room);
+      $('group-result').textContent = '';
+      this.renderGroup();
+      this.renderHeader();
+      this.renderRooms();
+    } catch (error) {
+      $('group-result').textContent = error.message;
+    }
   }
 
   /** Who has read the message, who has it, who has neither: a small panel by the bubble. */
@@ -641,8 +696,7 @@ export class Chat {
 
   onRoom(frame) {
     const room = frame.room;
-    const member = room.members.some((m) => m.username === this.me.username);
-    this.addRoom({ ...room, left: !member });
+    this.addRoom(room);
     this.renderRooms();
     if (this.current === room.id) {
       $('chat-title').textContent = roomTitle(this.rooms.get(room.id), this.me.username);
@@ -688,6 +742,31 @@ export class Chat {
       if (this.replyTo || this.editing) this.cancelCompose();
     });
     $('compose-cancel').addEventListener('click', () => this.cancelCompose());
+    $('open-group').addEventListener('click', () => {
+      $('group').hidden = false;
+      $('group-result').textContent = '';
+      this.renderGroup();
+    });
+    $('close-group').addEventListener('click', () => {
+      $('group').hidden = true;
+      $('open-group').focus();
+    });
+    $('group-rename').addEventListener('submit', (event) => {
+      event.preventDefault();
+      this.groupAction('PATCH', '', { name: $('group-name').value });
+    });
+    $('group-add').addEventListener('submit', (event) => {
+      event.preventDefault();
+      const username = $('group-add-name').value.trim().toLowerCase();
+      if (!username) return;
+      $('group-add-name').value = '';
+      this.groupAction('POST', '/members', { username });
+    });
+    $('group-leave').addEventListener('click', async () => {
+      if (!confirm('Leave this group? You keep what you have, and get nothing new from it.')) return;
+      await this.groupAction('DELETE', `/members/${this.me.username}`);
+      if (!$('group-result').textContent) $('group').hidden = true;
+    });
     $('room-list').addEventListener('click', (event) => {
       const button = event.target.closest('[data-room-id]');
       if (button) this.open(Number(button.dataset.roomId));

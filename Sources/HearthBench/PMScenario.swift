@@ -28,6 +28,13 @@ struct PMScenario: AsyncParsableCommand {
     var padding = 0
     @Flag(
         help: """
+            Mix changes into the load: of every 50 frames a user sends, 5 are reactions (added, then \
+            taken back) and 1 an edit, each to that user's newest acked message; the rest are sends. \
+            TTD is still measured on the messages.
+            """)
+    var changes = false
+    @Flag(
+        help: """
             Run against `HearthBench echo-server` instead of hearth: a trivial relay with no database, \
             to show what the load generator and the sockets alone allow on this machine.
             """)
@@ -38,7 +45,7 @@ struct PMScenario: AsyncParsableCommand {
         guard !stepRates.isEmpty, users > 2 * neighbours else {
             throw ValidationError("give at least one rate, and more than twice as many users as neighbours")
         }
-        guard !echo || (!rules && ballastMib == 0 && backupAtStep == 0) else {
+        guard !echo || (!rules && ballastMib == 0 && backupAtStep == 0 && !changes) else {
             throw ValidationError("--echo measures the relay alone: no rules, ballast or backup")
         }
         let server =
@@ -64,7 +71,7 @@ struct PMScenario: AsyncParsableCommand {
                 ? "Against echo-server (no database)…"
                 : "Setting up \(users) users and \(users * neighbours) direct rooms…")
         let load = try await PMLoad(
-            server: server, users: users, neighbours: neighbours, padding: padding, echo: echo
+            server: server, users: users, neighbours: neighbours, padding: padding, echo: echo, changes: changes
         ) { tokens in
             guard rules else { return }
             print("Loading 1,000 word rules and 50 regex rules…")
@@ -140,11 +147,13 @@ struct PMLoad: Sendable {
     let neighbours: Int
     /// Ordinary words before the payload; `|` is never in them.
     let pad: String
+    /// Whether reactions and edits are mixed into the sends (`pm --changes`).
+    let changes: Bool
 
     /// Registers the users, makes the rooms, runs `prepare` with the users' tokens, then
     /// connects every user and waits a second.
     init(
-        server: BenchServer, users: Int, neighbours: Int, padding: Int = 0, echo: Bool = false,
+        server: BenchServer, users: Int, neighbours: Int, padding: Int = 0, echo: Bool = false, changes: Bool = false,
         prepare: ([String]) async throws -> Void = { _ in }
     ) async throws {
         let tokens: [String]
@@ -157,12 +166,18 @@ struct PMLoad: Sendable {
             rooms = try await Self.makeRooms(server: server, tokens: tokens, neighbours: neighbours)
         }
         self.neighbours = neighbours
+        self.changes = changes
         pad = padding > 0 ? BenchRules.text(bytes: padding, seed: 1) + "|" : ""
         try await prepare(tokens)
         var sockets: [BenchSocket] = []
         let recorder = recorder
-        for token in tokens {
-            sockets.append(try await BenchSocket.connect(url: server.webSocketURL, token: token) { recorder.frame($0) })
+        let rooms = rooms
+        for (user, token) in tokens.enumerated() {
+            let own = rooms[user]
+            sockets.append(
+                try await BenchSocket.connect(url: server.webSocketURL, token: token) {
+                    recorder.frame($0, user: user, rooms: own)
+                })
         }
         self.sockets = sockets
         try await Task.sleep(for: .seconds(1))
@@ -190,6 +205,10 @@ struct PMLoad: Sendable {
                         let n = shard + k * shards
                         let (round, user) = n.quotientAndRemainder(dividingBy: users)
                         let room = rooms[user][round % neighbours]
+                        if changes, let change = change(stepIndex, user: user, round: round) {
+                            if (try? await sockets[user].send(change)) != nil { recorder.changeSent() }
+                            return
+                        }
                         let sent = DispatchTime.now().uptimeNanoseconds
                         let frame =
                             "{\"type\":\"send\",\"id\":\"\(stepIndex)-\(user)-\(round)\",\"room\":\(room),"
@@ -211,6 +230,19 @@ struct PMLoad: Sendable {
 
     func close() async {
         for socket in sockets { await socket.close() }
+    }
+
+    /// The change a user sends instead of round `round`'s message, if any: of every 50 rounds, 5
+    /// reactions (👍 on, then off, alternately) and 1 edit, to the user's newest acked message.
+    func change(_ stepIndex: Int, user: Int, round: Int) -> String? {
+        let slot = round % 50
+        guard slot % 10 == 5 || slot == 49, let (room, seq) = recorder.newest(of: user) else { return nil }
+        let id = "c\(stepIndex)-\(user)-\(round)"
+        if slot == 49 {
+            return "{\"type\":\"edit\",\"id\":\"\(id)\",\"room\":\(room),\"seq\":\(seq),\"body\":\"edited \(round)\"}"
+        }
+        let on = (round / 10) % 2 == 0
+        return "{\"type\":\"react\",\"id\":\"\(id)\",\"room\":\(room),\"seq\":\(seq),\"emoji\":\"👍\",\"on\":\(on)}"
     }
 
     /// Direct rooms between each user and the next `neighbours` users: `rooms[user][k]`.
@@ -244,6 +276,10 @@ struct PMLoad: Sendable {
 final class Recorder: Sendable {
     private struct State {
         var sent = 0
+        var changesSent = 0
+        var changesAcked = 0
+        /// Each user's newest acked message: its room and seq (for `pm --changes`).
+        var newest: [Int: (room: Int64, seq: Int64)] = [:]
         var acked = 0
         var received = 0
         var duplicated = 0
@@ -258,13 +294,30 @@ final class Recorder: Sendable {
 
     func sent() { state.withLock { $0.sent += 1 } }
 
+    func changeSent() { state.withLock { $0.changesSent += 1 } }
+
+    func newest(of user: Int) -> (room: Int64, seq: Int64)? { state.withLock { $0.newest[user] } }
+
     var sentCount: Int { state.withLock { $0.sent } }
     var counts: (acked: Int, received: Int) { state.withLock { ($0.acked, $0.received) } }
 
-    func frame(_ frame: String) {
+    /// Takes one frame that reached `user`, whose direct rooms are `rooms`.
+    func frame(_ frame: String, user: Int, rooms: [Int64]) {
         let now = DispatchTime.now().uptimeNanoseconds
         if frame.hasPrefix("{\"id\":"), FrameFields.has("\"type\":\"ack\"", in: frame) {
-            state.withLock { $0.acked += 1 }
+            // A change's id starts with `c`; a message's is `step-user-round`, and its round
+            // says its room.
+            if frame.hasPrefix("{\"id\":\"c") {
+                state.withLock { $0.changesAcked += 1 }
+                return
+            }
+            let id = FrameFields.string("id", in: frame) ?? ""
+            let round = id.split(separator: "-").last.flatMap { Int($0) }
+            let seq = FrameFields.number("seq", in: frame)
+            state.withLock { state in
+                state.acked += 1
+                if let round, let seq, !rooms.isEmpty { state.newest[user] = (rooms[round % rooms.count], seq) }
+            }
             return
         }
         guard FrameFields.has("\"type\":\"message\"", in: frame), let text = FrameFields.string("body", in: frame)
@@ -288,6 +341,7 @@ final class Recorder: Sendable {
             [
                 "rate": Double(rate), "sent": Double(state.sent), "acked": Double(state.acked),
                 "received": Double(state.received), "lost": Double(max(0, state.acked - state.received)),
+                "changes_sent": Double(state.changesSent), "changes_acked": Double(state.changesAcked),
                 "duplicated": Double(state.duplicated), "delivered_per_s": Double(state.received) / seconds,
                 "ttd_ms_p50": Double(state.histogram.valueAtPercentile(50)) / 1e6,
                 "ttd_ms_p95": Double(state.histogram.valueAtPercentile(95)) / 1e6,

@@ -12,7 +12,7 @@ struct RelayService: Service {
     let hub: RelayHub
     let relay: Relay
     /// How often delivered marks are written: off the message path, in one transaction.
-    static let deliveredInterval: Duration = .seconds(2)
+    static let deliveredInterval: Duration = .seconds(10)
 
     func run() async throws {
         await withTaskGroup(of: Void.self) { group in

@@ -128,12 +128,30 @@ def main(base, password, shots):
         menu(b, "Dinner at 8?", "action-report")
         wait(b, lambda d: "Reported" in d.find_element(By.ID, "attach-status").text)
 
-        # A renames the group and adds the kid: B sees both live, as lines in the timeline.
-        api(base, "PATCH", f"/rooms/{room}", mum_token, {"name": "Home"})
-        api(base, "POST", f"/rooms/{room}/members", mum_token, {"username": "kid"})
+        # A renames the group and adds the kid in its settings: B sees both live, as lines in the
+        # timeline. B, not a group admin, sees no way to rename or add.
+        by_testid(a, "group-settings").click()
+        name = by_testid(a, "group-name")
+        name.clear()
+        name.send_keys("Home")
+        by_testid(a, "group-rename").click()
         wait(b, lambda d: d.find_element(By.ID, "chat-title").text == "Home")
+        by_testid(a, "group-add-name").send_keys("kid")
+        by_testid(a, "group-add").click()
         wait(b, lambda d: "mum added kid" in system_lines(d))
         assert "mum renamed the group to “Home”" in system_lines(b), system_lines(b)
+        wait(a, lambda d: len(d.find_elements(By.CSS_SELECTOR, '#group-members li')) == 3)
+        by_testid(b, "group-settings").click()
+        assert not b.find_element(By.ID, "group-add").is_displayed()
+        b.find_element(By.ID, "close-group").click()
+
+        # A removes the kid: B sees the line and the header's members change.
+        a.execute_script("window.confirm = () => true")
+        a.find_element(By.CSS_SELECTOR, '#group-members li[data-username="kid"] [data-testid="group-remove"]').click()
+        wait(b, lambda d: "mum removed kid" in system_lines(d))
+        wait(b, lambda d: "kid" not in d.find_element(By.ID, "chat-members").text)
+        a.save_screenshot(os.path.join(shots, "group-settings-desktop.png"))
+        a.find_element(By.ID, "close-group").click()
 
         a.set_window_size(1280, 900)
         a.save_screenshot(os.path.join(shots, "conversation-desktop.png"))
