@@ -15,6 +15,24 @@ extension Store {
         ).first
     }
 
+    /// What a change needs of the published message at `seq` of a room: its id, sender, text and
+    /// whether it is deleted. A cached statement: it runs for every reaction and edit.
+    public func changeTarget(roomID: Int64, seq: Int64) throws -> ChangeTarget? {
+        try Row.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT m.id, m.sender_id, u.username, m.body, m.deleted_at IS NOT NULL AS deleted
+                    FROM messages m LEFT JOIN users u ON u.id = m.sender_id
+                    WHERE m.room_id = ? AND m.seq = ? AND m.held = 0
+                    """),
+            arguments: [roomID, seq]
+        ).map {
+            ChangeTarget(
+                id: $0["id"], seq: seq, roomID: roomID, senderID: $0["sender_id"], senderName: $0["username"],
+                body: $0["body"], deleted: $0["deleted"])
+        }
+    }
+
     /// Stores an event unless this device already made one with this client id; returns nil when
     /// stored, or the earlier event's `(seq, createdAt)` for a retry.
     public func insertEvent(
@@ -41,27 +59,26 @@ extension Store {
     /// Adds (`on`) or takes back a user's reaction; false when that changes nothing.
     public func setReaction(messageID: Int64, userID: Int64, emoji: String, on: Bool, now: Int64) throws -> Bool {
         if on {
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO reactions (message_id, user_id, emoji, created_at) VALUES (?, ?, ?, ?)
                     ON CONFLICT DO NOTHING
-                    """,
-                arguments: [messageID, userID, emoji, now])
+                    """
+            ).execute(arguments: [messageID, userID, emoji, now])
         } else {
-            try db.execute(
-                sql: "DELETE FROM reactions WHERE message_id = ? AND user_id = ? AND emoji = ?",
-                arguments: [messageID, userID, emoji])
+            try db.cachedStatement(sql: "DELETE FROM reactions WHERE message_id = ? AND user_id = ? AND emoji = ?")
+                .execute(arguments: [messageID, userID, emoji])
         }
         return changes > 0
     }
 
     /// Replaces a message's text, keeping the one it had in `message_edits`.
     public func editMessage(id: Int64, body: String, now: Int64) throws {
-        try db.execute(
-            sql:
-                "INSERT INTO message_edits (message_id, body, edited_at) SELECT id, body, ? FROM messages WHERE id = ?",
-            arguments: [now, id])
-        try db.execute(sql: "UPDATE messages SET body = ?, edited_at = ? WHERE id = ?", arguments: [body, now, id])
+        try db.cachedStatement(
+            sql: "INSERT INTO message_edits (message_id, body, edited_at) SELECT id, body, ? FROM messages WHERE id = ?"
+        ).execute(arguments: [now, id])
+        try db.cachedStatement(sql: "UPDATE messages SET body = ?, edited_at = ? WHERE id = ?")
+            .execute(arguments: [body, now, id])
     }
 
     /// The texts a message had before its edits, oldest first.
@@ -75,15 +92,14 @@ extension Store {
     /// Deletes a message for everyone: its text, earlier texts, reactions and attachments go (an
     /// attachment's bytes with it, which frees its owner's quota); the row stays, marked deleted,
     /// so timelines can say so and the seq is never reused. The texts its edit events carried go too.
-    public func deleteForEveryone(_ message: Message, now: Int64) throws {
-        try db.execute(
-            sql: "UPDATE messages SET body = '', deleted_at = ? WHERE id = ?", arguments: [now, message.id])
-        try db.execute(sql: "DELETE FROM message_edits WHERE message_id = ?", arguments: [message.id])
-        try db.execute(sql: "DELETE FROM reactions WHERE message_id = ?", arguments: [message.id])
-        try db.execute(sql: "DELETE FROM attachments WHERE message_id = ?", arguments: [message.id])
+    public func deleteForEveryone(id: Int64, roomID: Int64, seq: Int64, now: Int64) throws {
+        try db.execute(sql: "UPDATE messages SET body = '', deleted_at = ? WHERE id = ?", arguments: [now, id])
+        try db.execute(sql: "DELETE FROM message_edits WHERE message_id = ?", arguments: [id])
+        try db.execute(sql: "DELETE FROM reactions WHERE message_id = ?", arguments: [id])
+        try db.execute(sql: "DELETE FROM attachments WHERE message_id = ?", arguments: [id])
         try db.execute(
             sql: "UPDATE message_events SET body = NULL WHERE room_id = ? AND message_seq = ? AND kind = 'edit'",
-            arguments: [message.roomID, message.seq])
+            arguments: [roomID, seq])
     }
 
     /// Events after `seq` in any room `userID` is in, in seq order, at most `limit`.
@@ -98,4 +114,15 @@ extension Store {
                 """,
             arguments: [seq, userID, limit])
     }
+}
+
+/// The little a reaction, an edit or a deletion needs to know of the message it changes.
+public struct ChangeTarget: Sendable {
+    public let id: Int64
+    public let seq: Int64
+    public let roomID: Int64
+    public let senderID: Int64?
+    public let senderName: String?
+    public let body: String
+    public let deleted: Bool
 }

@@ -147,7 +147,15 @@ extension Moderation {
 
     /// How the audit log names a message a moderator decided on.
     static func auditTarget(_ message: Message) -> String {
-        "message \(message.id) by \(message.senderName ?? "a deleted user") in room \(message.roomID)"
+        auditTarget(id: message.id, senderName: message.senderName, roomID: message.roomID)
+    }
+
+    static func auditTarget(_ message: ChangeTarget) -> String {
+        auditTarget(id: message.id, senderName: message.senderName, roomID: message.roomID)
+    }
+
+    static func auditTarget(id: Int64, senderName: String?, roomID: Int64) -> String {
+        "message \(id) by \(senderName ?? "a deleted user") in room \(roomID)"
     }
 
     // MARK: Mutes

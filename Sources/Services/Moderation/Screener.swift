@@ -158,24 +158,24 @@ final class Screener: Sendable {
     /// An `edit` changes a message everyone has already seen: a `hold` rule cannot keep it from
     /// them, so it flags the message for review like a `flag` rule.
     static func record(
-        _ screening: Screening, message: Message?, sender: Sender, roomID: Int64, store: Store, now: Int64,
+        _ screening: Screening, messageID: Int64?, sender: Sender, roomID: Int64, store: Store, now: Int64,
         edit: Bool = false
     ) throws {
         guard !screening.hits.isEmpty else { return }
         let what = edit ? "edit" : "message"
         let target =
-            message.map { "\(edit ? "edit of " : "")message \($0.id) by \(sender.username) in room \(roomID)" }
+            messageID.map { "\(edit ? "edit of " : "")message \($0) by \(sender.username) in room \(roomID)" }
             ?? "\(sender.username) in room \(roomID)"
         for rule in screening.hits {
             let result = screening.refusal != nil ? "refused" : (screening.outcome?.rawValue ?? "masked")
             try store.audit(.server, "rule_hit", target: target, detail: "\(rule.summary); \(what) \(result)", now: now)
         }
-        guard let message else { return }
+        guard let messageID else { return }
         switch screening.outcome {
         case .hold where !edit:
-            try store.openReviewItem(messageID: message.id, reason: .held, rules: screening.summary, now: now)
+            try store.openReviewItem(messageID: messageID, reason: .held, rules: screening.summary, now: now)
         case .hold, .flag:
-            try store.openReviewItem(messageID: message.id, reason: .flagged, rules: screening.summary, now: now)
+            try store.openReviewItem(messageID: messageID, reason: .flagged, rules: screening.summary, now: now)
         default: break
         }
     }

@@ -95,7 +95,7 @@ struct RelayTransaction {
                 attachmentHits: screener.attachmentHits(files.map(\.contentType), roomID: send.roomID, sender: sender))
         }
         if let refusal = screening.refusal {
-            try Screener.record(screening, message: nil, sender: sender, roomID: send.roomID, store: store, now: now)
+            try Screener.record(screening, messageID: nil, sender: sender, roomID: send.roomID, store: store, now: now)
             return .refused(refusal)
         }
         let held = screening.outcome == .hold
@@ -116,7 +116,8 @@ struct RelayTransaction {
         }
         for file in files { try store.attach(attachmentID: file.id, toMessage: message.id) }
         message.attachments = files.map(AttachmentInfo.init)
-        try Screener.record(screening, message: message, sender: sender, roomID: send.roomID, store: store, now: now)
+        try Screener.record(
+            screening, messageID: message.id, sender: sender, roomID: send.roomID, store: store, now: now)
         return held ? .held(message) : .published(message, members: roomMembers)
     }
 
@@ -129,7 +130,7 @@ struct RelayTransaction {
             let exists = try !roomMembers.isEmpty || store.room(id: change.roomID) != nil
             return .refused(exists ? .notAMember : .roomNotFound)
         }
-        guard let message = try store.message(roomID: change.roomID, seq: change.messageSeq) else {
+        guard let message = try store.changeTarget(roomID: change.roomID, seq: change.messageSeq) else {
             return .refused(.notFound("That message"))
         }
         var event = MessageEvent(
@@ -137,21 +138,22 @@ struct RelayTransaction {
             createdAt: now)
         switch change.kind {
         case .react(let emoji, let on):
-            guard message.deletedAt == nil else { return .refused(.notFound("That message")) }
+            guard !message.deleted else { return .refused(.notFound("That message")) }
             (event.kind, event.emoji, event.added) = (.reaction, emoji, on)
         case .edit:
             guard message.senderID == sender.userID else { return .refused(.notYours) }
-            guard message.deletedAt == nil else { return .refused(.notFound("That message")) }
+            guard !message.deleted else { return .refused(.notFound("That message")) }
             let screening = screening ?? Screening(body: "")
             if let refusal = screening.refusal {
                 try Screener.record(
-                    screening, message: nil, sender: sender, roomID: change.roomID, store: store, now: now, edit: true)
+                    screening, messageID: nil, sender: sender, roomID: change.roomID, store: store, now: now, edit: true
+                )
                 return .refused(refusal)
             }
             (event.kind, event.body) = (.edit, screening.body)
         case .delete:
             guard message.senderID == sender.userID || change.moderator else { return .refused(.notYours) }
-            guard message.deletedAt == nil else { return .refused(.notFound("That message")) }
+            guard !message.deleted else { return .refused(.notFound("That message")) }
             event.kind = .delete
         }
         if let earlier = try store.insertEvent(
@@ -171,11 +173,11 @@ struct RelayTransaction {
                 target: Moderation.auditTarget(message), detail: "was: " + String(message.body.prefix(500)), now: now)
             if let screening {
                 try Screener.record(
-                    screening, message: message, sender: sender, roomID: change.roomID, store: store, now: now,
+                    screening, messageID: message.id, sender: sender, roomID: change.roomID, store: store, now: now,
                     edit: true)
             }
         case .delete:
-            try store.deleteForEveryone(message, now: now)
+            try store.deleteForEveryone(id: message.id, roomID: message.roomID, seq: message.seq, now: now)
             if message.senderID != sender.userID {
                 try store.audit(
                     AuditActor(userID: sender.userID, name: sender.username, ip: nil), "message_deleted",
@@ -229,7 +231,7 @@ struct RelayTransaction {
         }
         try store.audit(
             decision.actor, "message_deleted", target: Moderation.auditTarget(message), detail: decision.note, now: now)
-        try store.deleteForEveryone(message, now: now)
+        try store.deleteForEveryone(id: message.id, roomID: message.roomID, seq: message.seq, now: now)
         try store.deleteReviewItems(messageID: message.id)
         seq += 1
         let event = MessageEvent(
