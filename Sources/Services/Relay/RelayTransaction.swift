@@ -48,9 +48,11 @@ struct RelayTransaction {
         case .change(let change): try self.change(change, screening: screening)
         case .system(let line): try system(line)
         case .decision(let decision):
-            switch decision.kind {
-            case .approve: try approve(decision)
-            case .delete: try deleteForEveryone(decision)
+            // The queue item must still be open; its decision is audited with the moderator's note.
+            switch try Moderation.openItem(decision.itemID, in: store) {
+            case .failure(let refusal): .refused(refusal)
+            case .success(let (_, message)):
+                try decide(decision, on: message)
             }
         }
     }
@@ -187,17 +189,19 @@ struct RelayTransaction {
         return .changed(event, members: roomMembers)
     }
 
-    /// Approves a queue item: decided and audited; a held message gets the next seq, so devices
-    /// that synced past its old place still get it, in order with everything else.
-    private mutating func approve(_ approval: MessageWriter.Decision) throws -> Outcome {
-        let message: Message
-        switch try Moderation.openItem(approval.itemID, in: store) {
-        case .failure(let refusal): return .refused(refusal)
-        case .success(let (_, found)): message = found
-        }
+    private mutating func decide(_ decision: MessageWriter.Decision, on message: Message) throws -> Outcome {
+        let action = decision.kind == .approve ? "message_approved" : "message_deleted"
         try store.audit(
-            approval.actor, "message_approved", target: Moderation.auditTarget(message), detail: approval.note, now: now
-        )
+            decision.actor, action, target: Moderation.auditTarget(message), detail: decision.note, now: now)
+        switch decision.kind {
+        case .approve: return try approve(decision, message)
+        case .delete: return try deleteForEveryone(decision, message)
+        }
+    }
+
+    /// Approves a queue item: decided; a held message gets the next seq, so devices that synced
+    /// past its old place still get it, in order with everything else.
+    private mutating func approve(_ approval: MessageWriter.Decision, _ message: Message) throws -> Outcome {
         try store.decideReviewItem(
             id: approval.itemID, state: .approved, by: approval.actor.userID, note: approval.note, now: now)
         guard message.held else { return .decided }
@@ -221,16 +225,9 @@ struct RelayTransaction {
         return .published(message, members: try memberIDs(line.roomID))
     }
 
-    /// Deletes a queue item's published message for everyone: audited, its review item and
-    /// reports gone with its text, and the deletion an event under the next seq.
-    private mutating func deleteForEveryone(_ decision: MessageWriter.Decision) throws -> Outcome {
-        let message: Message
-        switch try Moderation.openItem(decision.itemID, in: store) {
-        case .failure(let refusal): return .refused(refusal)
-        case .success(let (_, found)): message = found
-        }
-        try store.audit(
-            decision.actor, "message_deleted", target: Moderation.auditTarget(message), detail: decision.note, now: now)
+    /// Deletes a queue item's published message for everyone: its review item and reports go with
+    /// its text, and the deletion is an event under the next seq.
+    private mutating func deleteForEveryone(_ decision: MessageWriter.Decision, _ message: Message) throws -> Outcome {
         try store.deleteForEveryone(id: message.id, roomID: message.roomID, seq: message.seq, now: now)
         try store.deleteReviewItems(messageID: message.id)
         seq += 1
