@@ -434,6 +434,18 @@ export class Chat {
     document.getElementById('message-actions')?.remove();
   }
 
+  /** A refused message goes back into the composer, to change and send again. */
+  editAndResend(clientId) {
+    const history = this.histories.get(this.current);
+    const message = history?.list.find((m) => m.clientId === clientId && m.status === 'failed');
+    if (!message) return;
+    history.list = history.list.filter((m) => m !== message);
+    this.cancelCompose();
+    $('composer').value = message.body || '';
+    $('composer').focus();
+    this.renderMessages();
+  }
+
   startReply(message) {
     this.editing = null;
     this.replyTo = { seq: message.seq, from: message.from?.username, excerpt: (message.body || '').slice(0, 120) };
@@ -551,7 +563,8 @@ export class Chat {
     const room = this.rooms.get(frame.room);
     const mine = frame.from.id === this.me.id;
     room.lastMessage = frame;
-    this.insert(frame.room, { ...frame });
+    // A message of mine that was held comes back approved, with a new seq: it replaces the held one.
+    this.insert(frame.room, { ...frame, status: undefined });
     this.typing.get(frame.room)?.delete(frame.from.username);
     const visible = this.current === frame.room && !document.hidden;
     if (!mine && !visible) room.unread = (room.unread || 0) + 1;
@@ -578,8 +591,9 @@ export class Chat {
     const entry = this.store.outbox.find((e) => e.id === frame.id);
     this.store.settle(frame.id);
     if (!entry) return;
+    // `messageId` is the id the message's frames carry: an approved held message matches it.
     const message = {
-      ...this.pending(entry), seq: frame.seq, ts: frame.ts, status: frame.held ? 'held' : 'sent',
+      ...this.pending(entry), id: frame.messageId, seq: frame.seq, ts: frame.ts, status: frame.held ? 'held' : 'sent',
       body: frame.body ?? entry.body,
     };
     this.insert(entry.room, message);
@@ -724,6 +738,7 @@ export class Chat {
       switch (target.dataset.action) {
         case 'menu': return this.showMenu(target);
         case 'jump': return this.jumpTo(Number(target.dataset.seq));
+        case 'resend': return this.editAndResend(target.closest('[data-id]')?.dataset.id);
         case 'react': {
           const message = this.messageAt(seq);
           if (!message) return undefined;

@@ -100,6 +100,13 @@ export function bubble(message, { mine, showSender, status, error, me }) {
   node.append(meta);
   if (status === 'held') node.append(el('span', 'hint held', 'Waiting for a moderator to approve it; nobody else sees it yet.'));
   if (error) node.append(el('span', 'failure', error));
+  if (status === 'failed') {
+    const resend = el('button', 'secondary small', 'Edit and resend');
+    resend.type = 'button';
+    resend.dataset.action = 'resend';
+    resend.dataset.testid = 'resend';
+    node.append(resend);
+  }
   const reactions = Object.entries(message.reactions || {}).filter(([, users]) => users.length > 0);
   if (reactions.length > 0) {
     const row = el('div', 'reactions');

@@ -34,7 +34,7 @@ extension Store {
     public func insertMessage(
         seq: Int64, roomID: Int64, senderID: Int64, deviceID: Int64, clientID: String, body: String, held: Bool = false,
         replyTo: Int64? = nil, now: Int64
-    ) throws -> (seq: Int64, createdAt: Int64, body: String, held: Bool)? {
+    ) throws -> (id: Int64, seq: Int64, createdAt: Int64, body: String, held: Bool)? {
         // A cached statement: the send path runs this thousands of times a second, and compiling
         // it each time (with GRDB's authorizer) cost more than the insert.
         try db.cachedStatement(
@@ -45,10 +45,10 @@ extension Store {
         ).execute(arguments: [seq, roomID, senderID, deviceID, clientID, body, held, replyTo, now])
         if changes > 0 { return nil }
         let row = try Row.fetchOne(
-            db, sql: "SELECT seq, created_at, body, held FROM messages WHERE device_id = ? AND client_id = ?",
+            db, sql: "SELECT id, seq, created_at, body, held FROM messages WHERE device_id = ? AND client_id = ?",
             arguments: [deviceID, clientID])
         guard let row else { throw StorageError.constraint("message insert ignored without a matching row") }
-        return (row["seq"], row["created_at"], row["body"], row["held"])
+        return (row["id"], row["seq"], row["created_at"], row["body"], row["held"])
     }
 
     /// One message by id, held or not.

@@ -58,6 +58,7 @@ import Testing
             #expect(try hearth(["user", "add", name, "--password-file", password, "--data", temp.data]).status == 0)
         }
         #expect(try hearth(["user", "role", "gran", "moderator", "--data", temp.data]).status == 0)
+        #expect(try hearth(["user", "role", "mum", "admin", "--data", temp.data]).status == 0)
         let server = try ServerProcess(data: temp.data)
         defer { server.stop() }
         let shots =

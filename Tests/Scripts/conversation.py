@@ -13,10 +13,18 @@ import os
 import sys
 import urllib.request
 
-from chat import connection, send, sign_in, status_of, texts, wait
+from chat import connection, send, sign_in, status_of, texts
 from first_run import browser, by_testid
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+
+def wait(driver, condition, timeout=30):
+    """Waits for `condition`; the message list re-renders as frames arrive, so an element that
+    went stale (or is not there yet) just means "look again"."""
+    ignored = (StaleElementReferenceException, NoSuchElementException, AttributeError)
+    return WebDriverWait(driver, timeout, ignored_exceptions=ignored).until(condition)
 
 
 def api(base, method, path, token, body=None):
@@ -122,6 +130,15 @@ def main(base, password, shots):
         menu(a, "Dinner at 8?", "action-info")
         wait(a, lambda d: "Read by: dad" in by_testid(d, "message-info").text)
         a.find_element(By.ID, "composer").click()
+
+        # A message a rule blocks says why, and goes back into the composer to change and resend.
+        api(base, "POST", "/admin/rules", mum_token, {"kind": "word", "pattern": "forbidden", "action": "block"})
+        send(b, "a forbidden word")
+        wait(b, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="resend"]'))
+        b.find_element(By.CSS_SELECTOR, '[data-testid="resend"]').click()
+        wait(b, lambda d: by_testid(d, "composer").get_attribute("value") == "a forbidden word")
+        assert "a forbidden word" not in texts(b), texts(b)
+        by_testid(b, "composer").clear()
 
         # B reports A's message from the menu: it reaches the review queue.
         b.execute_script("window.prompt = () => 'not nice'")

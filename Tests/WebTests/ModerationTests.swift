@@ -229,6 +229,8 @@ import FoundationNetworking
             // The synced device gets it live, at a new seq past its cursor; so does a device that syncs later.
             let live = try await home.dad.next("message")
             #expect(live["body"] as? String == "party at ours?")
+            // The same message the held ack named: its sender's devices replace the held one.
+            #expect(live["id"] as? Int == held["messageId"] as? Int && live["id"] != nil)
             let newSeq = try #require(live["seq"] as? Int)
             #expect(newSeq > head)
             let later = try await home.family.socket(try await home.family.signIn("dad", device: "tablet"))

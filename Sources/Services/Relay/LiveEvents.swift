@@ -85,7 +85,8 @@ public struct SendAnswer: Sendable {
     public enum Outcome: Sendable {
         /// Stored under `seq` at `ts`. `body` is the stored text when the rules masked part of it
         /// (nil when stored as sent); `held` says a moderator must approve it first.
-        case stored(seq: Int64, ts: Int64, body: String?, held: Bool)
+        /// `messageID` is the stored message's id, for a send (nil for a change).
+        case stored(seq: Int64, ts: Int64, body: String?, held: Bool, messageID: Int64? = nil)
         case refused(ServiceError)
     }
 

@@ -251,8 +251,10 @@ final class MessageWriter: ContextualService {
                 live.published(message, to: members, answering: send.answer(stored: message))
             case .held(let message):
                 live.answer(send.answer(stored: message, held: true))
-            case .retry(let seq, let createdAt, let body, let held):
-                live.answer(send.answer(.stored(seq: seq, ts: createdAt, body: send.masked(body), held: held)))
+            case .retry(let id, let seq, let createdAt, let body, let held):
+                live.answer(
+                    send.answer(
+                        .stored(seq: seq, ts: createdAt, body: send.masked(body), held: held, messageID: id)))
             case .refused(let error):
                 live.answer(send.answer(.refused(error)))
             default:
@@ -281,7 +283,9 @@ extension MessageWriter.Send {
     }
 
     func answer(stored message: Message, held: Bool = false) -> SendAnswer {
-        answer(.stored(seq: message.seq, ts: message.createdAt, body: masked(message.body), held: held))
+        answer(
+            .stored(
+                seq: message.seq, ts: message.createdAt, body: masked(message.body), held: held, messageID: message.id))
     }
 
     /// The stored text, when the rules changed it from what was sent; nil when stored as sent.

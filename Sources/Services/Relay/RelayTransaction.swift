@@ -17,7 +17,7 @@ struct RelayTransaction {
         /// Stored held: only its sender is told, and only by the ack.
         case held(Message)
         /// A retry of a send already stored: acked as before.
-        case retry(seq: Int64, createdAt: Int64, body: String, held: Bool)
+        case retry(id: Int64, seq: Int64, createdAt: Int64, body: String, held: Bool)
         /// An approval that published nothing (the message was flagged or reported, not held).
         case decided
         /// A change to a message stored under a new seq: published to `members`.
@@ -105,7 +105,8 @@ struct RelayTransaction {
             seq: seq + 1, roomID: send.roomID, senderID: sender.userID, deviceID: sender.deviceID,
             clientID: send.clientID, body: screening.body, held: held, replyTo: send.replyTo, now: now)
         {
-            return .retry(seq: earlier.seq, createdAt: earlier.createdAt, body: earlier.body, held: earlier.held)
+            return .retry(
+                id: earlier.id, seq: earlier.seq, createdAt: earlier.createdAt, body: earlier.body, held: earlier.held)
         }
         seq += 1
         var message = Message(

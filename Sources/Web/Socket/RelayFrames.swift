@@ -63,15 +63,18 @@ enum RelayFrames {
     /// The answer to a send: its ack, or the error that refused it.
     static func answer(_ answer: SendAnswer) -> String {
         switch answer.outcome {
-        case .stored(let seq, let ts, let body, let held):
-            ack(id: answer.clientID, seq: seq, ts: ts, body: body, held: held)
+        case .stored(let seq, let ts, let body, let held, let messageID):
+            ack(id: answer.clientID, seq: seq, ts: ts, body: body, held: held, messageID: messageID)
         case .refused(let error): self.error(error, id: answer.clientID)
         }
     }
 
     /// The ack of a committed send. `body` is the stored text when rules masked part of it;
-    /// `held` says a moderator must approve the message before anyone else sees it.
-    static func ack(id: String, seq: Int64, ts: Int64, body: String? = nil, held: Bool = false) -> String {
+    /// `held` says a moderator must approve the message before anyone else sees it; `messageID`
+    /// is the stored message's id (its `message` frames' `id`), for a send.
+    static func ack(
+        id: String, seq: Int64, ts: Int64, body: String? = nil, held: Bool = false, messageID: Int64? = nil
+    ) -> String {
         var out = "{"
         if let body {
             out += "\"body\":"
@@ -81,6 +84,7 @@ enum RelayFrames {
         if held { out += "\"held\":true," }
         out += "\"id\":"
         JSONText.appendString(id, to: &out)
+        if let messageID { out += ",\"messageId\":\(messageID)" }
         out += ",\"seq\":\(seq),\"ts\":\(ts),\"type\":\"ack\"}"
         return out
     }
