@@ -434,6 +434,37 @@ export class Chat {
     document.getElementById('message-actions')?.remove();
   }
 
+  /** While the word being typed starts with `@`, offers the room's members it could name. */
+  suggestMentions() {
+    const composer = $('composer');
+    const list = $('mention-list');
+    const room = this.rooms.get(this.current);
+    const typed = composer.value.slice(0, composer.selectionStart).match(/(?:^|[\s([])@([A-Za-z0-9._-]*)$/);
+    const names = typed && room
+      ? room.members.map((m) => m.username).filter((name) => name !== this.me.username && name.startsWith(typed[1].toLowerCase()))
+      : [];
+    list.replaceChildren(...names.slice(0, 8).map((name) => {
+      const item = el('li');
+      const button = el('button', 'secondary small', '@' + name);
+      button.type = 'button';
+      button.dataset.username = name;
+      button.dataset.testid = 'mention-option';
+      button.setAttribute('role', 'option');
+      item.append(button);
+      return item;
+    }));
+    list.hidden = names.length === 0;
+  }
+
+  insertMention(name) {
+    const composer = $('composer');
+    const before = composer.value.slice(0, composer.selectionStart).replace(/@[A-Za-z0-9._-]*$/, `@${name} `);
+    composer.value = before + composer.value.slice(composer.selectionStart);
+    composer.setSelectionRange(before.length, before.length);
+    $('mention-list').hidden = true;
+    composer.focus();
+  }
+
   /** A refused message goes back into the composer, to change and send again. */
   editAndResend(clientId) {
     const history = this.histories.get(this.current);
@@ -799,6 +830,23 @@ export class Chat {
         event.preventDefault();
         $('composer-form').requestSubmit();
       }
+    });
+    $('composer').addEventListener('input', () => this.suggestMentions());
+    $('composer').addEventListener('keydown', (event) => {
+      if ($('mention-list').hidden) return;
+      if (event.key === 'Escape') {
+        $('mention-list').hidden = true;
+      } else if (event.key === 'Tab' || (event.key === 'Enter' && !event.shiftKey)) {
+        const first = $('mention-list').querySelector('button');
+        if (!first) return;
+        event.preventDefault();
+        event.stopImmediatePropagation();
+        this.insertMention(first.dataset.username);
+      }
+    }, { capture: true });
+    $('mention-list').addEventListener('click', (event) => {
+      const button = event.target.closest('button[data-username]');
+      if (button) this.insertMention(button.dataset.username);
     });
     $('composer').addEventListener('input', () => {
       if (this.current && Date.now() - this.lastTypingSent > 3000) {

@@ -89,7 +89,7 @@ export function bubble(message, { mine, showSender, status, error, me }) {
   }
   if (message.replyTo) node.append(quote(message.replyTo));
   for (const file of message.attachments || []) node.append(attachmentView(file));
-  if (message.body) node.append(linkified(message.body));
+  if (message.body) node.append(richText(message.body, message.mentions || [], me));
   const meta = el('span', 'meta', (message.editedAt ? 'edited · ' : '') + time(message.ts));
   if (mine) {
     const tick = el('span', 'tick ' + status, ticks[status] || '');
@@ -142,18 +142,25 @@ function quote(reply) {
   return node;
 }
 
-/** Text with its http(s) links clickable; everything else stays text. */
-function linkified(text) {
+/** Text with its http(s) links clickable and its mentions of `mentions` highlighted (mine more). */
+function richText(text, mentions, me) {
   const node = el('span', 'body');
   let last = 0;
-  for (const match of text.matchAll(/https?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/g)) {
-    node.append(text.slice(last, match.index));
-    const link = el('a', null, match[0]);
-    link.href = match[0];
-    link.target = '_blank';
-    link.rel = 'noopener noreferrer';
-    node.append(link);
-    last = match.index + match[0].length;
+  for (const match of text.matchAll(/https?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]|(?<![^\s([])@([A-Za-z0-9._-]+)/g)) {
+    let piece;
+    if (match[1] === undefined) {
+      piece = el('a', null, match[0]);
+      piece.href = match[0];
+      piece.target = '_blank';
+      piece.rel = 'noopener noreferrer';
+    } else {
+      const name = match[1].toLowerCase().replace(/\.+$/, '');
+      if (!mentions.includes(name)) continue;
+      piece = el('span', 'mention' + (name === me ? ' me' : ''), '@' + match[1].replace(/\.+$/, ''));
+      piece.dataset.testid = 'mention';
+    }
+    node.append(text.slice(last, match.index), piece);
+    last = match.index + piece.textContent.length;
   }
   node.append(text.slice(last));
   return node;

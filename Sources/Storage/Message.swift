@@ -24,6 +24,8 @@ public struct Message: Sendable, Equatable, Codable {
     public var deletedAt: Int64?
     /// Who reacted with what: usernames by emoji, each list in the order the reactions came.
     public var reactions: [String: [String]] = [:]
+    /// The room members the text mentions by `@name`, as it was sent.
+    public var mentions: [String] = []
 
     /// A quoted message: its seq, its sender, and the start of its current text (empty once deleted).
     public struct Reply: Sendable, Equatable, Codable {
@@ -88,6 +90,7 @@ extension Message: FetchableRecord {
         }
         editedAt = row["edited_at"]
         deletedAt = row["deleted_at"]
+        if let names: String = row["mentions"] { mentions = names.split(separator: "\n").map(String.init) }
     }
 
     /// How much of a quoted message's text a reply carries, in characters.

@@ -3,7 +3,7 @@ import GRDB
 extension Store {
     static let messageColumns = """
         m.id, m.seq, m.room_id, m.sender_id, u.username, m.body, m.created_at, m.held, m.system, m.edited_at,
-        m.deleted_at,
+        m.deleted_at, m.mentions,
         m.reply_to, ru.username AS reply_from, r.body AS reply_body
         """
     /// Messages with their senders and the messages they reply to (`m`, `u`, `r`, `ru`).
@@ -33,16 +33,20 @@ extension Store {
     /// held)` when it is a retry: then nothing is stored.
     public func insertMessage(
         seq: Int64, roomID: Int64, senderID: Int64, deviceID: Int64, clientID: String, body: String, held: Bool = false,
-        replyTo: Int64? = nil, now: Int64
+        replyTo: Int64? = nil, mentions: [String] = [], now: Int64
     ) throws -> (id: Int64, seq: Int64, createdAt: Int64, body: String, held: Bool)? {
         // A cached statement: the send path runs this thousands of times a second, and compiling
         // it each time (with GRDB's authorizer) cost more than the insert.
         try db.cachedStatement(
             sql: """
-                INSERT INTO messages (seq, room_id, sender_id, device_id, client_id, body, held, reply_to, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id, client_id) DO NOTHING
+                INSERT INTO messages
+                    (seq, room_id, sender_id, device_id, client_id, body, held, reply_to, mentions, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id, client_id) DO NOTHING
                 """
-        ).execute(arguments: [seq, roomID, senderID, deviceID, clientID, body, held, replyTo, now])
+        ).execute(arguments: [
+            seq, roomID, senderID, deviceID, clientID, body, held, replyTo,
+            mentions.isEmpty ? nil : mentions.joined(separator: "\n"), now,
+        ])
         if changes > 0 { return nil }
         let row = try Row.fetchOne(
             db, sql: "SELECT id, seq, created_at, body, held FROM messages WHERE device_id = ? AND client_id = ?",

@@ -9,7 +9,8 @@ import Storage
 /// `JSONEncoder` gives the other frames.
 enum MessageJSON {
     ///
-    /// `replyTo`, `reactions`, `editedAt`, `deleted` and `system` appear only when the message has them.
+    /// `replyTo`, `reactions`, `mentions`, `editedAt`, `deleted` and `system` appear only when the
+    /// message has them.
     static func object(_ message: Message) -> String {
         var out = "{\"attachments\":"
         out += message.attachments.isEmpty ? "[]" : JSONText.encode(message.attachments)
@@ -22,6 +23,7 @@ enum MessageJSON {
         out += ",\"username\":"
         if let name = message.senderName { JSONText.appendString(name, to: &out) } else { out += "null" }
         out += "},\"id\":\(message.id)"
+        if !message.mentions.isEmpty { out += ",\"mentions\":" + JSONText.encode(message.mentions) }
         if !message.reactions.isEmpty { out += ",\"reactions\":" + JSONText.encode(message.reactions) }
         if let reply = message.replyTo {
             out += ",\"replyTo\":{\"excerpt\":"

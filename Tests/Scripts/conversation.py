@@ -131,6 +131,14 @@ def main(base, password, shots):
         wait(a, lambda d: "Read by: dad" in by_testid(d, "message-info").text)
         a.find_element(By.ID, "composer").click()
 
+        # B mentions A with the suggestions: A sees the mention highlighted as theirs.
+        by_testid(b, "composer").send_keys("@mu")
+        by_testid(b, "mention-option").click()
+        assert by_testid(b, "composer").get_attribute("value") == "@mum ", by_testid(b, "composer").get_attribute("value")
+        by_testid(b, "composer").send_keys("see you at 8")
+        by_testid(b, "send").click()
+        wait(a, lambda d: bubble(d, "@mum see you at 8").find_elements(By.CSS_SELECTOR, ".mention.me"))
+
         # A message a rule blocks says why, and goes back into the composer to change and resend.
         api(base, "POST", "/admin/rules", mum_token, {"kind": "word", "pattern": "forbidden", "action": "block"})
         send(b, "a forbidden word")

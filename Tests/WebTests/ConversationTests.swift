@@ -186,4 +186,21 @@ import Testing
             await dad.close()
         }
     }
+
+    @Test func mentionsNameMembersOnly() async throws {
+        try await withLiveApp { family in
+            let mum = try await family.socket(try await family.signIn("mum"))
+            let dadToken = try await family.signIn("dad")
+            _ = try await family.signIn("gran")
+            let room = try await family.group("Family", owner: "mum", members: ["dad"])
+            let body = "@dad dinner? ask @gran, mail mum@example.org, and @DAD. again"
+            try await mum.send(["type": "send", "id": "m1", "room": room, "body": body])
+            _ = try await mum.next("ack")
+            let history = try await family.call("GET", "/api/v1/rooms/\(room)/messages", token: dadToken)
+            let message = try #require((history.json["messages"] as? [[String: Any]])?.first)
+            // gran is not in the room; the address is not a mention; dad counts once.
+            #expect(message["mentions"] as? [String] == ["dad"])
+            await mum.close()
+        }
+    }
 }

@@ -101,9 +101,11 @@ struct RelayTransaction {
             return .refused(refusal)
         }
         let held = screening.outcome == .hold
+        let mentions = try Self.mentions(in: screening.body, roomID: send.roomID, store: store)
         if let earlier = try store.insertMessage(
             seq: seq + 1, roomID: send.roomID, senderID: sender.userID, deviceID: sender.deviceID,
-            clientID: send.clientID, body: screening.body, held: held, replyTo: send.replyTo, now: now)
+            clientID: send.clientID, body: screening.body, held: held, replyTo: send.replyTo, mentions: mentions,
+            now: now)
         {
             return .retry(
                 id: earlier.id, seq: earlier.seq, createdAt: earlier.createdAt, body: earlier.body, held: earlier.held)
@@ -113,6 +115,7 @@ struct RelayTransaction {
             id: store.lastInsertedRowID, seq: seq, roomID: send.roomID, senderID: sender.userID,
             senderName: sender.username, body: screening.body, createdAt: now)
         message.held = held
+        message.mentions = mentions
         if let replyTo = send.replyTo, let quoted = try store.message(roomID: send.roomID, seq: replyTo) {
             message.replyTo = Message.Reply(
                 seq: replyTo, from: quoted.senderName, excerpt: Message.excerpt(quoted.body))
@@ -122,6 +125,23 @@ struct RelayTransaction {
         try Screener.record(
             screening, messageID: message.id, sender: sender, roomID: send.roomID, store: store, now: now)
         return held ? .held(message) : .published(message, members: roomMembers)
+    }
+
+    /// The room's members that `body` mentions by `@name`, in the order first mentioned. Only a
+    /// text with an `@` costs a look at the members.
+    static func mentions(in body: String, roomID: Int64, store: Store) throws -> [String] {
+        guard body.utf8.contains(UInt8(ascii: "@")) else { return [] }
+        let members = Set(try store.members(roomID: roomID).map(\.username))
+        let parts = body.split(separator: "@", omittingEmptySubsequences: false)
+        var found: [String] = []
+        for (before, after) in zip(parts, parts.dropFirst()) {
+            // `@` starts a word (not the middle of an address such as mum@example.org).
+            guard before.last.map({ $0.isWhitespace || "([".contains($0) }) ?? true else { continue }
+            var name = after.prefix { $0.isLetter || $0.isNumber || "._-".contains($0) }.lowercased()
+            while name.hasSuffix(".") { name.removeLast() }  // "@dad." ends a sentence
+            if members.contains(name), !found.contains(name) { found.append(name) }
+        }
+        return found
     }
 
     /// A reaction, an edit or a deletion: checked against the message and the sender, stored, and
