@@ -434,6 +434,36 @@ export class Chat {
     document.getElementById('message-actions')?.remove();
   }
 
+  /** Shows a photo full screen; ← and → go through the open chat's photos. */
+  showPhoto(url) {
+    this.photos = [...$('messages').querySelectorAll('[data-action=photo]')].map((link) => ({
+      url: link.getAttribute('href'), name: link.dataset.name,
+    }));
+    this.photoIndex = Math.max(0, this.photos.findIndex((photo) => photo.url === url));
+    $('viewer').hidden = false;
+    this.renderPhoto();
+    $('viewer-close').focus();
+  }
+
+  renderPhoto() {
+    const photo = this.photos[this.photoIndex];
+    if (!photo) return;
+    $('viewer-image').src = photo.url;
+    $('viewer-image').alt = photo.name;
+    $('viewer-download').href = photo.url;
+    $('viewer-download').download = photo.name;
+    $('viewer-position').textContent = `${this.photoIndex + 1} of ${this.photos.length}`;
+    $('viewer-previous').disabled = this.photoIndex === 0;
+    $('viewer-next').disabled = this.photoIndex === this.photos.length - 1;
+  }
+
+  stepPhoto(by) {
+    const next = this.photoIndex + by;
+    if (next < 0 || next >= this.photos.length) return;
+    this.photoIndex = next;
+    this.renderPhoto();
+  }
+
   /** While the word being typed starts with `@`, offers the room's members it could name. */
   suggestMentions() {
     const composer = $('composer');
@@ -770,6 +800,10 @@ export class Chat {
         case 'menu': return this.showMenu(target);
         case 'jump': return this.jumpTo(Number(target.dataset.seq));
         case 'resend': return this.editAndResend(target.closest('[data-id]')?.dataset.id);
+        case 'photo': {
+          event.preventDefault();
+          return this.showPhoto(target.getAttribute('href'));
+        }
         case 'react': {
           const message = this.messageAt(seq);
           if (!message) return undefined;
@@ -788,6 +822,17 @@ export class Chat {
       if (this.replyTo || this.editing) this.cancelCompose();
     });
     $('compose-cancel').addEventListener('click', () => this.cancelCompose());
+    $('viewer-previous').addEventListener('click', () => this.stepPhoto(-1));
+    $('viewer-next').addEventListener('click', () => this.stepPhoto(1));
+    $('viewer-close').addEventListener('click', () => {
+      $('viewer').hidden = true;
+    });
+    document.addEventListener('keydown', (event) => {
+      if ($('viewer').hidden) return;
+      if (event.key === 'ArrowLeft') this.stepPhoto(-1);
+      if (event.key === 'ArrowRight') this.stepPhoto(1);
+      if (event.key === 'Escape') $('viewer').hidden = true;
+    });
     $('open-group').addEventListener('click', () => {
       $('group').hidden = false;
       $('group-result').textContent = '';

@@ -173,6 +173,8 @@ function attachmentView(file) {
     link.href = url;
     link.target = '_blank';
     link.rel = 'noopener';
+    link.dataset.action = 'photo';
+    link.dataset.name = file.name || 'photo';
     const image = el('img');
     image.src = url;
     image.alt = file.name || 'Photo';

@@ -152,6 +152,18 @@ def main(base, password, image, shots, data):
             "return img !== null && img.complete && img.naturalWidth > 0"), timeout=60)
         b.save_screenshot(os.path.join(shots, "chat-desktop-b.png"))
 
+        # A opens it full screen: the viewer shows it, with a way to download it, and closes.
+        a.find_element(By.CSS_SELECTOR, '[data-testid=message] [data-action=photo]').click()
+        viewer = by_testid(a, "photo-viewer")
+        wait(a, lambda d: d.execute_script(
+            "const img = document.getElementById('viewer-image');"
+            "return img.complete && img.naturalWidth > 0"))
+        assert a.find_element(By.ID, "viewer-position").text == "1 of 1"
+        assert a.find_element(By.ID, "viewer-download").get_attribute("download")
+        a.save_screenshot(os.path.join(shots, "photo-viewer-desktop.png"))
+        a.find_element(By.ID, "viewer-close").click()
+        wait(a, lambda d: not viewer.is_displayed())
+
         # Timings for the report: 1,000 more messages in the room (written straight into the
         # database: the server's send limit would take ten minutes), then a fresh load of A's page.
         room = a.execute_script("return window.hearthDebug.chat.current")
