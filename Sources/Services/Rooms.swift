@@ -72,7 +72,8 @@ public final class Rooms: ContextualService {
         if result.1 {
             logger.info("room created", metadata: ["room": "\(result.0.room.id)", "kind": "\(result.0.room.kind)"])
             // Every member's devices learn of the new chat at once, before its first message.
-            live.roomChanged(result.0, to: result.0.members.map(\.userID))
+            let members = result.0.members.map(\.userID)
+            live.roomChanged(result.0, to: members, joined: members)
         }
         return result
     }
@@ -148,7 +149,7 @@ public final class Rooms: ContextualService {
         }
         if let added {
             logger.info("member added", metadata: ["room": "\(roomID)"])
-            try await announce(info, "\(actor.username) added \(added.username)", by: actor)
+            try await announce(info, "\(actor.username) added \(added.username)", by: actor, joined: [added.id])
         }
         return info
     }
@@ -179,7 +180,7 @@ public final class Rooms: ContextualService {
         live.memberLeft(userID: removed.id, roomID: roomID)
         logger.info("member removed", metadata: ["room": "\(roomID)"])
         // The one who went learns the room's new state (without them), then nothing more of it.
-        live.roomChanged(info, to: [removed.id])
+        live.roomChanged(info, to: [removed.id], joined: [])
         let text =
             removed.id == actor.id ? "\(actor.username) left" : "\(actor.username) removed \(removed.username)"
         try await announce(info, text, by: actor)
@@ -211,8 +212,8 @@ public final class Rooms: ContextualService {
     }
 
     /// Tells the room's members its new state, then writes the change's line into its timeline.
-    private func announce(_ info: Info, _ text: String, by actor: User) async throws {
-        live.roomChanged(info, to: info.members.map(\.userID))
+    private func announce(_ info: Info, _ text: String, by actor: User, joined: [Int64] = []) async throws {
+        live.roomChanged(info, to: info.members.map(\.userID), joined: joined)
         try await post(text, in: info, by: actor)
     }
 

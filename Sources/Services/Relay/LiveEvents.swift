@@ -27,8 +27,9 @@ public protocol LiveEvents: Sendable {
     /// A member left or was removed from a room: per-room live state about them goes.
     func memberLeft(userID: Int64, roomID: Int64)
     /// A room was created, renamed, or its members changed: `userIDs` (its members, and whoever
-    /// just left it) get its new state.
-    func roomChanged(_ room: Rooms.Info, to userIDs: [Int64])
+    /// just left it) get its new state; `joined` are its new members, who now share it with the
+    /// others.
+    func roomChanged(_ room: Rooms.Info, to userIDs: [Int64], joined: [Int64])
     /// The devices with a socket open now.
     func connectedDeviceIDs() -> Set<Int64>
     /// How many users and devices have a socket open now.
@@ -50,7 +51,7 @@ public struct NoLiveEvents: LiveEvents {
     public func sessionEnded(deviceID: Int64) {}
     public func sessionsEnded(userID: Int64) {}
     public func memberLeft(userID: Int64, roomID: Int64) {}
-    public func roomChanged(_ room: Rooms.Info, to userIDs: [Int64]) {}
+    public func roomChanged(_ room: Rooms.Info, to userIDs: [Int64], joined: [Int64]) {}
     public func connectedDeviceIDs() -> Set<Int64> { [] }
     public func onlineCounts() -> (users: Int, devices: Int) { (0, 0) }
 }

@@ -35,12 +35,8 @@ final class MessageWriter: ContextualService {
 
     /// A change to a message from a socket: a reaction, an edit or a deletion, waiting for its commit.
     struct Change: Sendable {
-        enum Kind: Sendable {
-            case react(emoji: String, on: Bool)
-            /// The text as the client sent it.
-            case edit(body: String)
-            case delete
-        }
+        /// What it asks for (an edit carries the text as the client sent it).
+        typealias Kind = Relay.Change
 
         let sender: Sender
         /// Whether the sender may delete anyone's message (moderators and admins).

@@ -59,16 +59,10 @@ public final class Relay: ContextualService {
         _ change: Change, from sender: Sender, role: User.Role, origin: any SendOrigin, roomID: Int64, seq: Int64,
         clientID: String
     ) {
-        let kind: MessageWriter.Change.Kind =
-            switch change {
-            case .react(let emoji, let on): .react(emoji: emoji, on: on)
-            case .edit(let body): .edit(body: body)
-            case .delete: .delete
-            }
         writer.submit(
             MessageWriter.Change(
                 sender: sender, moderator: role >= .moderator, origin: origin, roomID: roomID, messageSeq: seq,
-                clientID: clientID, kind: kind))
+                clientID: clientID, kind: change))
     }
 
     /// A message's current state and a stream's events after `seq` in the user's rooms, merged in

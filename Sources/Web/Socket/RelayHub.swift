@@ -268,16 +268,17 @@ public final class RelayHub: LiveEvents {
         broadcast(RelayFrames.encode(frame), to: [userID])
     }
 
-    public func roomChanged(_ room: Rooms.Info, to userIDs: [Int64]) {
+    public func roomChanged(_ room: Rooms.Info, to userIDs: [Int64], joined: [Int64]) {
         broadcast(RelayFrames.encode(RelayFrames.RoomChanged(room: RoomJSON(room))), to: userIDs)
-        // Members who share a room for the first time see each other's presence at once.
-        let members = room.members.map(\.userID)
-        let online = registry.withLock { registry in members.filter { registry.byUser[$0] != nil } }
-        for member in members where userIDs.contains(member) {
-            for other in room.members where other.userID != member && online.contains(other.userID) {
-                broadcast(
-                    RelayFrames.encode(RelayFrames.Presence(user: other.username, online: true)), to: [member])
-            }
+        guard !joined.isEmpty else { return }
+        // New members and the others see each other's presence at once: each online member's
+        // frame is written once, and only pairs with a newcomer in them are told.
+        let newcomers = Set(joined)
+        let online = registry.withLock { registry in room.members.filter { registry.byUser[$0.userID] != nil } }
+        for member in online {
+            let frame = RelayFrames.encode(RelayFrames.Presence(user: member.username, online: true))
+            let told = newcomers.contains(member.userID) ? room.members.map(\.userID) : joined
+            broadcast(frame, to: told.filter { $0 != member.userID })
         }
     }
 
