@@ -6,10 +6,11 @@ import { Store } from './store.js';
 import { $, bubble, dayKey, daySeparator, el, roomItem, roomTitle } from './views.js';
 import { handleLinkRequest } from './link.js';
 import { prepareImage } from './images.js';
+import { QUICK_REACTIONS, emojiPicker } from './emoji.js';
 
 const PAGE = 50;
-/** The reactions offered in a message's menu; any single emoji works over the protocol. */
-const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'];
+/** How long a finger rests on a message before its menu opens. */
+const LONG_PRESS_MS = 500;
 /** Refusals worth retrying later; any other error is final and shown on the bubble. */
 const TRANSIENT = new Set(['storage_full', 'busy', 'internal_error']);
 
@@ -30,6 +31,8 @@ export class Chat {
     this.readSent = new Map();
     /** Reactions, edits and deletions sent and not yet acked, by id. */
     this.changes = new Map();
+    /** Until when a click is the release of the long press that opened a menu, not a choice in it. */
+    this.releaseUntil = 0;
     this.connection = new Connection({
       onFrame: (frame) => this.onFrame(frame),
       onOpen: () => this.onOpen(),
@@ -142,12 +145,22 @@ export class Chat {
   renderHeader() {
     const room = this.rooms.get(this.current);
     if (!room) return;
-    const people = room.members.map((member) => member.username + (this.online.has(member.username) ? ' ●' : ''));
-    $('chat-members').textContent = room.left
-      ? 'You are no longer in this group.'
-      : room.kind === 'group'
-        ? `${room.members.length} members: ${people.join(', ')}`
+    if (room.left || room.kind !== 'group') {
+      $('chat-members').textContent = room.left
+        ? 'You are no longer in this group.'
         : (room.members.some((m) => m.username !== this.me.username && this.online.has(m.username)) ? 'online' : '');
+    } else {
+      // Who is online shows as a green ● after the name (and in words, for screen readers).
+      const people = room.members.flatMap((member, index) => {
+        const name = el('span', null, (index > 0 ? ', ' : '') + member.username);
+        if (!this.online.has(member.username)) return [name];
+        const dot = el('span', 'online-mark', ' ●');
+        dot.title = 'online';
+        dot.setAttribute('aria-label', 'online');
+        return [name, dot];
+      });
+      $('chat-members').replaceChildren(`${room.members.length} members: `, ...people);
+    }
     $('composer').disabled = Boolean(room.left);
     $('send').disabled = Boolean(room.left);
     $('open-group').hidden = room.kind !== 'group' || Boolean(room.left);
@@ -305,11 +318,11 @@ export class Chat {
     return this.histories.get(this.current)?.list.find((message) => message.seq === seq);
   }
 
-  showMenu(button) {
+  /** The menu of a message (its bubble `node`), opened by ⋯, a right click or a long press. */
+  showMenu(node) {
     this.hideMenu();
-    const node = button.closest('[data-seq]');
-    const message = this.messageAt(Number(node.dataset.seq));
-    if (!message) return;
+    const message = this.messageAt(Number(node?.dataset.seq));
+    if (!message || message.held) return;
     const mine = message.from?.id === this.me.id;
     const menu = el('div', 'menu');
     menu.id = 'message-actions';
@@ -325,24 +338,39 @@ export class Chat {
       });
       menu.append(entry);
     };
+    const own = Object.entries(message.reactions || {})
+      .filter(([, users]) => users.includes(this.me.username)).map(([emoji]) => emoji);
+    const react = (emoji) => {
+      this.hideMenu();
+      const on = !own.includes(emoji);
+      if (on) this.store.write('recentEmoji', [emoji, ...this.store.read('recentEmoji', []).filter((e) => e !== emoji)].slice(0, 16));
+      this.change({ type: 'react', room: message.room, seq: message.seq, emoji, on });
+    };
     const reactions = el('div', 'quick-reactions');
     for (const emoji of QUICK_REACTIONS) {
-      const mineAlready = (message.reactions?.[emoji] || []).includes(this.me.username);
-      const chip = el('button', 'reaction' + (mineAlready ? ' own' : ''), emoji);
+      const chip = el('button', 'reaction' + (own.includes(emoji) ? ' own' : ''), emoji);
       chip.type = 'button';
       chip.dataset.testid = 'react-' + emoji;
-      chip.setAttribute('aria-label', (mineAlready ? 'Take back ' : 'React with ') + emoji);
-      chip.addEventListener('click', () => {
-        this.hideMenu();
-        this.change({ type: 'react', room: message.room, seq: message.seq, emoji, on: !mineAlready });
-      });
+      chip.setAttribute('aria-label', (own.includes(emoji) ? 'Take back ' : 'React with ') + emoji);
+      chip.addEventListener('click', () => react(emoji));
       reactions.append(chip);
     }
-    menu.append(reactions);
+    const more = el('button', 'reaction', '+');
+    more.type = 'button';
+    more.dataset.testid = 'react-more';
+    more.setAttribute('aria-label', 'More reactions');
+    more.addEventListener('click', () => {
+      const picker = emojiPicker({ recent: this.store.read('recentEmoji', []), own, pick: react });
+      menu.replaceChildren(picker);
+      this.placeMenu(menu, place);
+      picker.querySelector('input').focus();
+    });
+    reactions.append(more);
+    if (!message.deleted) menu.append(reactions);
     if (!message.deleted) item('Reply', 'action-reply', () => this.startReply(message));
     if (mine && !message.deleted && message.body) item('Edit', 'action-edit', () => this.startEdit(message));
     if (message.body) item('Copy', 'action-copy', () => navigator.clipboard?.writeText(message.body));
-    if (mine && !message.deleted) item('Info', 'action-info', () => this.showInfo(message, button));
+    if (mine && !message.deleted) item('Info', 'action-info', () => this.showInfo(message, node));
     if (!message.deleted && (mine || ['moderator', 'admin'].includes(this.me.role))) {
       item('Delete for everyone', 'action-delete', () => {
         if (confirm('Delete this message for everyone?')) this.change({ type: 'delete', room: message.room, seq: message.seq });
@@ -350,13 +378,18 @@ export class Chat {
     }
     if (!mine && !message.deleted) item('Report…', 'action-report', () => this.report(message));
     // Outside the message list, which re-renders as frames arrive: the menu stays put meanwhile.
-    const place = button.getBoundingClientRect();
+    const place = (node.querySelector('[data-action=menu]') || node).getBoundingClientRect();
     document.body.append(menu);
+    this.placeMenu(menu, place);
+    menu.querySelector('button')?.focus();
+  }
+
+  /** Puts a menu under the rectangle `place`, right-aligned to it, inside the window. */
+  placeMenu(menu, place) {
     const top = Math.min(place.bottom + 4, window.innerHeight - menu.offsetHeight - 8);
     const left = Math.min(Math.max(8, place.right - menu.offsetWidth), window.innerWidth - menu.offsetWidth - 8);
     menu.style.top = `${Math.max(8, top)}px`;
-    menu.style.left = `${left}px`;
-    menu.querySelector('button')?.focus();
+    menu.style.left = `${Math.max(8, left)}px`;
   }
 
   // ---- Group settings ------------------------------------------------------------------------
@@ -411,7 +444,7 @@ export class Chat {
   }
 
   /** Who has read the message, who has it, who has neither: a small panel by the bubble. */
-  async showInfo(message, button) {
+  async showInfo(message, node) {
     try {
       const info = await api('GET', `/rooms/${message.room}/messages/${message.seq}/receipts`);
       const panel = el('div', 'menu info');
@@ -421,10 +454,8 @@ export class Chat {
       line('Read by', info.read);
       line('Delivered to', info.delivered);
       if (info.waiting.length) line('Not yet delivered to', info.waiting);
-      const place = button.getBoundingClientRect();
       document.body.append(panel);
-      panel.style.top = `${Math.max(8, Math.min(place.bottom + 4, window.innerHeight - panel.offsetHeight - 8))}px`;
-      panel.style.left = `${Math.max(8, Math.min(place.right - panel.offsetWidth, window.innerWidth - panel.offsetWidth - 8))}px`;
+      this.placeMenu(panel, (node.querySelector('[data-action=menu]') || node).getBoundingClientRect());
     } catch (error) {
       $('attach-status').textContent = error.message;
     }
@@ -791,13 +822,63 @@ export class Chat {
 
   // ---- The page ------------------------------------------------------------------------------
 
+  /**
+   * A message's menu also opens from a right click, and from a finger held still on the bubble
+   * (phones: iOS sends no contextmenu for a long press, Android does; either opens it once).
+   */
+  wireLongPress() {
+    const open = (node) => {
+      if (document.getElementById('message-actions')?.dataset.seq === node.dataset.seq) return;
+      this.showMenu(node);
+      const menu = document.getElementById('message-actions');
+      if (menu) menu.dataset.seq = node.dataset.seq;
+    };
+    const bubbleAt = (target) => (target.closest('a, button, audio, video, input') ? null : target.closest('.msg[data-seq]'));
+    $('messages').addEventListener('contextmenu', (event) => {
+      const node = bubbleAt(event.target);
+      if (!node || window.getSelection()?.toString()) return;
+      event.preventDefault();
+      open(node);
+    });
+    let press = null;
+    const cancel = () => {
+      if (press) clearTimeout(press.timer);
+      press = null;
+    };
+    $('messages').addEventListener('pointerdown', (event) => {
+      cancel();
+      const node = event.pointerType === 'mouse' ? null : bubbleAt(event.target);
+      if (!node) return;
+      press = { x: event.clientX, y: event.clientY, opened: false };
+      press.timer = setTimeout(() => {
+        press.opened = true;
+        open(node);
+      }, LONG_PRESS_MS);
+    });
+    $('messages').addEventListener('pointermove', (event) => {
+      if (press && !press.opened && Math.hypot(event.clientX - press.x, event.clientY - press.y) > 10) cancel();
+    });
+    // The finger lifting after the menu opened may land on one of its items: that is no choice.
+    document.addEventListener('pointerup', () => {
+      if (press?.opened) this.releaseUntil = Date.now() + 700;
+      cancel();
+    }, true);
+    document.addEventListener('click', (event) => {
+      if (Date.now() >= this.releaseUntil) return;
+      this.releaseUntil = 0;
+      event.preventDefault();
+      event.stopPropagation();
+    }, true);
+    for (const type of ['pointercancel', 'scroll']) $('messages').addEventListener(type, cancel);
+  }
+
   wire() {
     $('messages').addEventListener('click', (event) => {
       const target = event.target.closest('[data-action]');
       if (!target) return;
       const seq = Number(target.closest('[data-seq]')?.dataset.seq);
       switch (target.dataset.action) {
-        case 'menu': return this.showMenu(target);
+        case 'menu': return this.showMenu(target.closest('[data-seq]'));
         case 'jump': return this.jumpTo(Number(target.dataset.seq));
         case 'resend': return this.editAndResend(target.closest('[data-id]')?.dataset.id);
         case 'photo': {
@@ -814,8 +895,11 @@ export class Chat {
       }
     });
     document.addEventListener('click', (event) => {
-      if (!event.target.closest('#message-actions, [data-action=menu]')) this.hideMenu();
+      // The path as dispatched: a click that swapped the menu's contents still counts as inside.
+      const inside = event.composedPath().some((node) => node.id === 'message-actions' || node.dataset?.action === 'menu');
+      if (!inside) this.hideMenu();
     });
+    this.wireLongPress();
     document.addEventListener('keydown', (event) => {
       if (event.key !== 'Escape') return;
       this.hideMenu();

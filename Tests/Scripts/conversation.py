@@ -2,9 +2,12 @@
 
 Usage: conversation.py BASE_URL PASSWORD SCREENSHOT_DIR
 Covers, each seen live on the other browser without a reload: a group created through the API
-appearing in B's list, a reply quoting the message it answers, a reaction under a bubble, an
-edit ("edited"), a deletion ("Message deleted"), a rename and an added member as system lines;
-a report from B's message menu reaching the review queue; presence right after sign-in.
+appearing in B's list, a reply quoting the message it answers, a reaction under a bubble (from
+the menu's quick reactions, the emoji picker after a long press with a finger, and any emoji
+typed after a right click), an edit ("edited"), a deletion ("Message deleted"), a held message
+that, once approved, is one bubble for its sender and appears for the other, a rename and an
+added member as system lines; a report from B's message menu reaching the review queue; presence
+right after sign-in.
 Screenshots at desktop and phone sizes. Prints OK.
 """
 
@@ -16,7 +19,12 @@ import urllib.request
 from chat import connection, send, sign_in, status_of, texts
 from first_run import browser, by_testid
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.actions import interaction
+from selenium.webdriver.common.actions.action_builder import ActionBuilder
+from selenium.webdriver.common.actions.pointer_input import PointerInput
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 
@@ -66,6 +74,17 @@ def menu(driver, text, action):
     by_testid(driver, action).click()
 
 
+def long_press(driver, element):
+    """A finger held on `element` for 0.8 s, as on a phone."""
+    actions = ActionBuilder(driver, mouse=PointerInput(interaction.POINTER_TOUCH, "finger"))
+    actions.pointer_action.move_to(element).pointer_down().pause(0.8).pointer_up()
+    actions.perform()
+
+
+def reactions_of(driver, text):
+    return [chip.text for chip in bubble(driver, text).find_elements(By.CSS_SELECTOR, ".reactions .reaction")]
+
+
 def system_lines(driver):
     return driver.execute_script(
         "return [...document.querySelectorAll('[data-testid=system-line]')].map(n => n.textContent)")
@@ -103,6 +122,28 @@ def main(base, password, shots):
         menu(b, "Dinner at 7?", "react-👍")
         chip = wait(a, lambda d: bubble(d, "Dinner at 7?").find_elements(By.CSS_SELECTOR, ".reaction"))
         assert chip[0].text.startswith("👍 1") and chip[0].get_attribute("title") == "dad", chip[0].text
+
+        # A holds a finger on B's reply: the menu opens; "+" opens the picker; 🎉 reaches B.
+        long_press(a, bubble(a, "Yes please").find_element(By.CSS_SELECTOR, ".body"))
+        by_testid(a, "react-more").click()
+        by_testid(a, "emoji-picker").find_element(By.CSS_SELECTOR, '[data-emoji="🎉"]').click()
+        wait(b, lambda d: "🎉 1" in reactions_of(d, "Yes please"))
+        # B right-clicks it and types an emoji the picker does not list; two letters are refused.
+        ActionChains(b).context_click(bubble(b, "Yes please").find_element(By.CSS_SELECTOR, ".body")).perform()
+        by_testid(b, "react-more").click()
+        typed = by_testid(b, "emoji-input")
+        typed.send_keys("ab")
+        typed.submit()
+        wait(b, lambda d: "single emoji" in by_testid(d, "emoji-picker").text)
+        b.execute_script("arguments[0].value = '🦔'", typed)
+        typed.submit()
+        wait(a, lambda d: "🦔 1" in reactions_of(d, "Yes please"))
+        # The picker remembers it: B's next picker starts with it under "Recently used".
+        menu(b, "Yes please", "react-more")
+        assert "Recently used" in by_testid(b, "emoji-picker").text
+        b.save_screenshot(os.path.join(shots, "emoji-picker-desktop.png"))
+        ActionChains(b).send_keys(Keys.ESCAPE).perform()
+        wait(b, lambda d: not d.find_elements(By.ID, "message-actions"))
 
         # A edits the question; B sees the new text, marked edited, and the quote follows it.
         menu(a, "Dinner at 7?", "action-edit")
@@ -147,6 +188,21 @@ def main(base, password, shots):
         wait(b, lambda d: by_testid(d, "composer").get_attribute("value") == "a forbidden word")
         assert "a forbidden word" not in texts(b), texts(b)
         by_testid(b, "composer").clear()
+
+        # A message a rule holds says so in words; once a moderator approves it, B's bubble is the
+        # one message (not a second copy) and A gets it.
+        api(base, "POST", "/admin/rules", mum_token, {"kind": "word", "pattern": "homework", "action": "hold"})
+        send(b, "homework first")
+        wait(b, lambda d: "Waiting for a moderator" in bubble(d, "homework first").text)
+        gran = login(base, "gran", password)
+        held = [item for item in api(base, "GET", "/admin/queue", gran)["items"]
+                if (item.get("message") or {}).get("body") == "homework first"]
+        assert len(held) == 1 and held[0]["held"], held
+        assert "homework first" not in texts(a), texts(a)
+        api(base, "POST", f"/admin/queue/{held[0]['id']}/approve", gran, {})
+        wait(a, lambda d: "homework first" in texts(d))
+        wait(b, lambda d: "Waiting for a moderator" not in bubble(d, "homework first").text)
+        assert texts(b).count("homework first") == 1, texts(b)
 
         # B reports A's message from the menu: it reaches the review queue.
         b.execute_script("window.prompt = () => 'not nice'")
