@@ -156,7 +156,7 @@ function richText(text, mentions, me) {
     } else {
       const name = match[1].toLowerCase().replace(/\.+$/, '');
       if (!mentions.includes(name)) continue;
-      piece = el('span', 'mention' + (name === me ? ' me' : ''), '@' + match[1].replace(/\.+$/, ''));
+      piece = el('span', 'mention' + (name === me ? ' mine' : ''), '@' + match[1].replace(/\.+$/, ''));
       piece.dataset.testid = 'mention';
     }
     node.append(text.slice(last, match.index), piece);

@@ -178,7 +178,7 @@ def main(base, password, shots):
         assert by_testid(b, "composer").get_attribute("value") == "@mum ", by_testid(b, "composer").get_attribute("value")
         by_testid(b, "composer").send_keys("see you at 8")
         by_testid(b, "send").click()
-        wait(a, lambda d: bubble(d, "@mum see you at 8").find_elements(By.CSS_SELECTOR, ".mention.me"))
+        wait(a, lambda d: bubble(d, "@mum see you at 8").find_elements(By.CSS_SELECTOR, ".mention.mine"))
 
         # A message a rule blocks says why, and goes back into the composer to change and resend.
         api(base, "POST", "/admin/rules", mum_token, {"kind": "word", "pattern": "forbidden", "action": "block"})
@@ -238,6 +238,13 @@ def main(base, password, shots):
         a.save_screenshot(os.path.join(shots, "conversation-desktop.png"))
         b.set_window_size(390, 844)
         b.save_screenshot(os.path.join(shots, "conversation-phone.png"))
+        # On a phone the menu opens from a finger held on the bubble, and fits the screen.
+        long_press(b, bubble(b, "Yes please").find_element(By.CSS_SELECTOR, ".body"))
+        b.save_screenshot(os.path.join(shots, "menu-phone.png"))
+        by_testid(b, "react-more").click()
+        picker = by_testid(b, "emoji-picker")
+        assert picker.rect["x"] >= 0 and picker.rect["x"] + picker.rect["width"] <= 390, picker.rect
+        b.save_screenshot(os.path.join(shots, "emoji-picker-phone.png"))
         queue = api(base, "GET", "/admin/queue", login(base, "gran", password))
         assert any(item["reason"] == "reported" for item in queue["items"]), queue
         print("OK")
