@@ -18,6 +18,9 @@ public final class AppServices: Sendable {
     public let backups: Backups
     public let attachments: Attachments
     public let moderation: Moderation
+    public let push: Push
+    /// Sends the queued pushes; `serve` runs it.
+    public let pushDelivery: PushDelivery
     /// When these services were built: the server's start.
     public let startedAt: Date
     let statusCache = StatusCache()
@@ -50,7 +53,9 @@ public final class AppServices: Sendable {
         invites = Invites(context: context, limits: configuration.limits)
         let screener = try Screener.load(
             database: database, limits: configuration.moderation, clock: clock, logger: logger)
-        let writer = MessageWriter(context: context, screener: screener)
+        let planner = PushPlanner(live: live, settings: configuration.push, logger: logger)
+        try database.readNow { try planner.load($0) }
+        let writer = MessageWriter(context: context, screener: screener, planner: planner)
         moderation = Moderation(
             context: context, screener: screener, writer: writer, limits: configuration.moderation)
         relay = Relay(context: context, writer: writer, limits: configuration.relay)
@@ -58,7 +63,11 @@ public final class AppServices: Sendable {
         let database = database
         let explicitURL = configuration.publicURL
         linking = Linking(
-            context: context, throttle: throttle, configuration: configuration,
+            context: context, throttle: throttle, configuration: configuration, planner: planner,
+            publicURL: { await Self.publicURL(explicit: explicitURL, database: database) })
+        push = Push(context: context, settings: configuration.push, planner: planner)
+        pushDelivery = PushDelivery(
+            context: context, settings: configuration.push, signal: planner.wakeUp,
             publicURL: { await Self.publicURL(explicit: explicitURL, database: database) })
         backups = Backups(context: context, dataDirectory: configuration.dataDirectory)
         attachments = Attachments(context: context, limits: configuration.limits)

@@ -27,6 +27,8 @@ public struct HearthConfiguration: Sendable {
     public var sessions = SessionLimits()
     /// How long a password reset link made in the admin panel works, in seconds (a day).
     public var passwordResetLifetime: TimeInterval = 86_400
+    /// Web Push: what goes, where, and how long it is kept trying.
+    public var push = PushSettings()
 
     /// A configuration with defaults for everything but the data dir.
     public init(dataDirectory: URL) {
@@ -67,6 +69,43 @@ public struct HearthConfiguration: Sendable {
         ]
         /// Seconds an upload may stay unshared before it is removed.
         public var attachmentOrphanGrace: TimeInterval = 24 * 3600
+
+        /// The defaults.
+        public init() {}
+    }
+
+    /// Web Push (docs/PROTOCOL.md, "Push notifications").
+    public struct PushSettings: Sendable {
+        /// How much a notification says, widest first: the sender and the text, the sender only,
+        /// or only "New message". In the last two the text never leaves the server.
+        public enum Preview: String, Sendable, CaseIterable, Comparable {
+            case full, sender, none
+
+            /// Narrower is greater: `max` of the server's and the user's choice is what goes.
+            public static func < (lhs: Self, rhs: Self) -> Bool {
+                allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+            }
+        }
+
+        /// How long a push service keeps a push for an offline device, and how long the queue
+        /// keeps trying one, in seconds (a day).
+        public var timeToLive: TimeInterval = 86_400
+        /// Seconds one request to a push service may take, connecting included.
+        public var timeout: TimeInterval = 10
+        /// Pushes the queue holds at most; past it new ones are dropped (and logged).
+        public var queueLimit = 10_000
+        /// Requests to push services in flight at once.
+        public var concurrency = 8
+        /// Subscriptions one device may have.
+        public var subscriptionsPerDevice = 10
+        /// Whether `http://` endpoints on a loopback address are accepted (tests with a local
+        /// push service); otherwise only `https://`.
+        public var allowLoopbackHTTP = false
+        /// Whom push services may contact about this server (VAPID `sub`): a `mailto:` or
+        /// `https:` URL. Nil: the public URL, if it is https, else `mailto:hearth@localhost`.
+        public var subject: String?
+        /// How much notifications say at most; the panel and each user may narrow it.
+        public var preview: Preview = .full
 
         /// The defaults.
         public init() {}

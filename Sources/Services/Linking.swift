@@ -36,15 +36,18 @@ public final class Linking: ContextualService {
     let policies: HearthConfiguration.ThrottlePolicies
     let rules: AccountRules
     let publicURL: @Sendable () async -> String
+    /// Pushes a link request to the user's devices that have no socket open.
+    let planner: PushPlanner
     private let waiters = Mutex<[Data: [CheckedContinuation<Void, Never>]]>([:])
 
     let context: ServiceContext
 
     init(
-        context: ServiceContext, throttle: Throttle, configuration: HearthConfiguration,
+        context: ServiceContext, throttle: Throttle, configuration: HearthConfiguration, planner: PushPlanner,
         publicURL: @escaping @Sendable () async -> String
     ) {
         self.context = context
+        self.planner = planner
         self.throttle = throttle
         self.limits = configuration.limits
         self.policies = configuration.throttles
@@ -132,7 +135,8 @@ public final class Linking: ContextualService {
         let token = SecretToken.generate()
         let now = now
         let cap = limits.devicesPerUser
-        let (link, user, device): (LinkCode, User, Device) = try await run {
+        let planner = planner
+        let (link, user, device, pushes): (LinkCode, User, Device, Int) = try await run {
             try await database.write { store in
                 guard let link = try store.linkCode(hash: digest), let user = try store.user(id: link.userID),
                     !user.disabled
@@ -150,9 +154,13 @@ public final class Linking: ContextualService {
                         actorID: user.id, actor: user.username, action: "recovery_link_used", target: name,
                         ip: client.ip, now: now)
                 }
-                return (link, user, device)
+                let pushes =
+                    recovery
+                    ? 0 : try planner.planLinkRequest(userID: user.id, newDeviceID: device.id, store: store, now: now)
+                return (link, user, device, pushes)
             }
         }
+        if pushes > 0 { planner.wakeUp.signal() }
         if link.kind == .link {
             live.linkRequested(
                 LinkRequest(

@@ -126,6 +126,40 @@ public final class Rooms: ContextualService {
         return info
     }
 
+    /// How long a member may mute a chat for (`PATCH /api/v1/rooms/{id}/settings {mute}`).
+    public enum Mute: String, Sendable, CaseIterable {
+        case hour = "1h", eightHours = "8h", week = "1w", always, off
+
+        /// The stored end of the mute: nil for off, the last millisecond of year 9999 for always.
+        func until(now: Int64) -> Int64? {
+            switch self {
+            case .hour: now + 3_600_000
+            case .eightHours: now + 8 * 3_600_000
+            case .week: now + 7 * 86_400_000
+            case .always: Rooms.mutedForever
+            case .off: nil
+            }
+        }
+    }
+
+    /// The `mutedUntil` of a chat muted for good.
+    public static let mutedForever: Int64 = 253_402_300_799_999
+
+    /// Mutes (or unmutes) a chat for one of its members: no pushes from it but mentions until
+    /// the returned time (nil: not muted).
+    public func mute(_ roomID: Int64, _ mute: Mute, by user: User) async throws -> Int64? {
+        let until = mute.until(now: now)
+        return try await run {
+            try await database.write { store in
+                guard try store.isMember(roomID: roomID, userID: user.id) else {
+                    throw try store.room(id: roomID) == nil ? ServiceError.roomNotFound : ServiceError.notAMember
+                }
+                try store.setMutedUntil(until, roomID: roomID, userID: user.id)
+                return until
+            }
+        }
+    }
+
     /// Adds `username` to a group; its room admins or a server admin may.
     public func addMember(_ roomID: Int64, username: String, by actor: User) async throws -> Info {
         let now = now

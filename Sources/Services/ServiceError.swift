@@ -42,6 +42,7 @@ public enum ServiceError: Error, Equatable, Sendable {
     case linkDenied
     case linkPending
     case tooManyDevices(limit: Int)
+    case tooManySubscriptions(limit: Int)
     case unsupportedType(String)
     case typeMismatch(String)
     case quotaExceeded(limit: Int64)
@@ -99,6 +100,7 @@ public enum ServiceError: Error, Equatable, Sendable {
         case .linkDenied: "link_denied"
         case .linkPending: "link_pending"
         case .tooManyDevices: "too_many_devices"
+        case .tooManySubscriptions: "too_many_subscriptions"
         case .unsupportedType: "unsupported_type"
         case .typeMismatch: "type_mismatch"
         case .quotaExceeded: "quota_exceeded"
@@ -172,6 +174,8 @@ public enum ServiceError: Error, Equatable, Sendable {
         case .invalidDecision(let reason): reason
         case .tooManyDevices(let limit):
             "You have \(limit) devices signed in, the most allowed; sign one out first (Devices, on another device)."
+        case .tooManySubscriptions(let limit):
+            "This device has \(limit) push subscriptions, the most allowed; remove one first."
         case .internal: "Something went wrong on the server; it has been logged."
         }
     }

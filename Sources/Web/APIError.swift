@@ -36,6 +36,7 @@ public struct APIError: HTTPResponseError, Sendable {
         case .linkDenied: status = .forbidden
         case .linkPending: status = .accepted
         case .tooManyDevices: status = .conflict
+        case .tooManySubscriptions: status = .badRequest
         case .backupFailed, .restoreFailed: status = .internalServerError
         case .unsupportedType, .typeMismatch: status = .unsupportedMediaType
         case .quotaExceeded: status = .contentTooLarge

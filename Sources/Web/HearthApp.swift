@@ -69,6 +69,7 @@ public struct HearthApp: Sendable {
             publicURL: { await services.publicURL() }
         ).addRoutes(to: api)
         AttachmentsController(attachments: services.attachments, authenticator: authenticator).addRoutes(to: api)
+        PushController(push: services.push, authenticator: authenticator).addRoutes(to: api)
         ModerationController(
             moderation: services.moderation, accounts: services.accounts, authenticator: authenticator
         ).addRoutes(to: api)
@@ -139,6 +140,7 @@ public struct HearthApp: Sendable {
                     PeriodicService.checkpoints(try services.checkpointer(), logger: logger),
                     app, BackupService(backups: services.backups),
                     PeriodicService.housekeeping(sessions: services.sessions, attachments: services.attachments),
+                    PushService(delivery: services.pushDelivery),
                 ] + watcher + [RelayService(hub: hub, relay: services.relay)],
                 gracefulShutdownSignals: signals,
                 logger: logger))

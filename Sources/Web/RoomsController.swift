@@ -19,6 +19,7 @@ struct RoomsController: Sendable {
         api.patch("rooms/{id}", use: rename)
         api.post("rooms/{id}/members", use: addMember)
         api.patch("rooms/{id}/members/{username}", use: setAdmin)
+        api.patch("rooms/{id}/settings", use: settings)
         api.delete("rooms/{id}/members/{username}", use: removeMember)
         api.get("rooms/{id}/messages", use: history)
         api.get("rooms/{id}/messages/{seq}/receipts", use: receipts)
@@ -40,6 +41,22 @@ struct RoomsController: Sendable {
 
     struct AdminBody: Decodable {
         let admin: Bool
+    }
+
+    struct SettingsBody: Decodable {
+        let mute: String
+    }
+
+    /// `PATCH /api/v1/rooms/{id}/settings` `{mute: "1h"|"8h"|"1w"|"always"|"off"}` — this
+    /// member's own settings for the chat: `{settings: {mutedUntil}}` (ms, or null).
+    @Sendable func settings(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let session = try context.signedIn()
+        let body = try await request.decodeJSON(SettingsBody.self, limit: Self.bodyLimit)
+        guard let mute = Rooms.Mute(rawValue: body.mute) else {
+            throw ServiceError.invalidField("mute must be 1h, 8h, 1w, always or off.")
+        }
+        let until = try await rooms.mute(try roomID(context), mute, by: session.user)
+        return try .json(["settings": ["mutedUntil": until]])
     }
 
     /// `PATCH /api/v1/rooms/{id}` `{name}` — renames a group (its room admins or a server admin).

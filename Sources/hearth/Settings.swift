@@ -112,6 +112,28 @@ enum Settings {
             duration("HEARTH_HEADER_TIMEOUT", 1, serveOnly: true, \.server.connections.headerTimeout),
             duration("HEARTH_BODY_TIMEOUT", 1, serveOnly: true, \.server.connections.bodyTimeout),
             duration("HEARTH_KEEP_ALIVE_TIMEOUT", 1, serveOnly: true, \.server.connections.keepAliveTimeout),
+
+            // Web Push.
+            duration("HEARTH_PUSH_TTL_HOURS", 3600, \.hearth.push.timeToLive),
+            duration("HEARTH_PUSH_TIMEOUT", 1, \.hearth.push.timeout),
+            count("HEARTH_PUSH_QUEUE_MAX", \.hearth.push.queueLimit),
+            count("HEARTH_PUSH_CONCURRENCY", \.hearth.push.concurrency),
+            count("HEARTH_PUSH_SUBSCRIPTIONS_PER_DEVICE", \.hearth.push.subscriptionsPerDevice),
+            Setting(variable: "HEARTH_PUSH_ALLOW_HTTP", flag: nil, serveOnly: false) { text, name, configuration in
+                configuration.hearth.push.allowLoopbackHTTP = try boolean(text, name)
+            },
+            Setting(variable: "HEARTH_PUSH_SUBJECT", flag: nil, serveOnly: false) { text, name, configuration in
+                guard text.hasPrefix("mailto:") || text.hasPrefix("https://") else {
+                    throw CLIError("\(name) must be a mailto: or https:// URL, not '\(text)'.")
+                }
+                configuration.hearth.push.subject = text
+            },
+            Setting(variable: "HEARTH_PUSH_PREVIEW", flag: nil, serveOnly: false) { text, name, configuration in
+                guard let preview = HearthConfiguration.PushSettings.Preview(rawValue: text.lowercased()) else {
+                    throw CLIError("\(name) must be full, sender or none, not '\(text)'.")
+                }
+                configuration.hearth.push.preview = preview
+            },
         ]
     }
 
@@ -180,6 +202,15 @@ enum Settings {
         }
         guard value >= minimum else { throw CLIError("\(name) must be at least \(minimum).") }
         return value
+    }
+
+    /// `true`/`false` (also `1`/`0`, `yes`/`no`).
+    static func boolean(_ text: String, _ name: String) throws -> Bool {
+        switch text.trimmingCharacters(in: .whitespaces).lowercased() {
+        case "true", "1", "yes": return true
+        case "false", "0", "no": return false
+        default: throw CLIError("\(name) must be true or false, not '\(text)'.")
+        }
     }
 
     /// A comma-separated list, each item trimmed, empty ones dropped.

@@ -32,6 +32,8 @@ public protocol LiveEvents: Sendable {
     func roomChanged(_ room: Rooms.Info, to userIDs: [Int64], joined: [Int64])
     /// The devices with a socket open now.
     func connectedDeviceIDs() -> Set<Int64>
+    /// The devices of `userIDs` with a socket open now.
+    func connectedDeviceIDs(ofUsers userIDs: Set<Int64>) -> Set<Int64>
     /// How many users and devices have a socket open now.
     func onlineCounts() -> (users: Int, devices: Int)
 }
@@ -53,6 +55,7 @@ public struct NoLiveEvents: LiveEvents {
     public func memberLeft(userID: Int64, roomID: Int64) {}
     public func roomChanged(_ room: Rooms.Info, to userIDs: [Int64], joined: [Int64]) {}
     public func connectedDeviceIDs() -> Set<Int64> { [] }
+    public func connectedDeviceIDs(ofUsers userIDs: Set<Int64>) -> Set<Int64> { [] }
     public func onlineCounts() -> (users: Int, devices: Int) { (0, 0) }
 }
 

@@ -88,16 +88,17 @@ final class MessageWriter: ContextualService {
     }
 
     let screener: Screener
+    /// Queues pushes for offline devices in the same transaction as what they announce.
+    let planner: PushPlanner
     /// Unscreened sends and approvals, in arrival order.
     private let queue = Mutex(Queue())
 
     let context: ServiceContext
 
-    init(
-        context: ServiceContext, screener: Screener
-    ) {
+    init(context: ServiceContext, screener: Screener, planner: PushPlanner) {
         self.context = context
         self.screener = screener
+        self.planner = planner
     }
 
     /// Queues a send; its ack or error reaches its socket after the commit.
@@ -189,11 +190,24 @@ final class MessageWriter: ContextualService {
         guard !batch.isEmpty else { return }
         let now = clock().epochMilliseconds
         let screener = screener
+        let planner = planner
         let outcomes: [RelayTransaction.Outcome]
+        let pushes: Int
         do {
-            outcomes = try await database.write { store in
+            (outcomes, pushes) = try await database.write { store in
                 var transaction = try RelayTransaction(store: store, screener: screener, now: now)
-                return try batch.map { try transaction.apply($0.job, screening: $0.screening) }
+                let outcomes = try batch.map { try transaction.apply($0.job, screening: $0.screening) }
+                var pushes = 0
+                for outcome in outcomes {
+                    switch outcome {
+                    case .published(let message, let members):
+                        pushes += try planner.planMessage(message, members: members, store: store, now: now)
+                    case .changed(let event, _):
+                        pushes += try planner.planReaction(event, store: store, now: now)
+                    default: break
+                    }
+                }
+                return (outcomes, pushes)
             }
         } catch {
             let refusal = ServiceError.translating(error)
@@ -209,6 +223,7 @@ final class MessageWriter: ContextualService {
             return
         }
         for ((job, _), outcome) in zip(batch, outcomes) { deliver(outcome, of: job) }
+        if pushes > 0 { planner.wakeUp.signal() }
     }
 
     /// Publishes, acks or answers one committed job.

@@ -145,6 +145,11 @@ public final class RelayHub: LiveEvents {
         registry.withLock { registry in Set(registry.byUser.values.flatMap { $0.map(\.deviceID) }) }
     }
 
+    /// The devices of `userIDs` with a socket open now.
+    public func connectedDeviceIDs(ofUsers userIDs: Set<Int64>) -> Set<Int64> {
+        registry.withLock { registry in Set(userIDs.flatMap { (registry.byUser[$0] ?? []).map(\.deviceID) }) }
+    }
+
     /// How many users and devices have a socket open now.
     public func onlineCounts() -> (users: Int, devices: Int) {
         registry.withLock { registry in (registry.byUser.count, registry.byUser.values.reduce(0) { $0 + $1.count }) }

@@ -1,0 +1,112 @@
+import Foundation
+import Storage
+
+/// What one push says (docs/PROTOCOL.md, "Push notifications"): the JSON the service worker reads,
+/// composed when the push goes, from the message as it is then and the user's choices.
+///
+/// ```json
+/// {"kind":"message","room":12,"seq":1043,"title":"dad in Family","body":"Dinner at 7?",
+///  "tag":"room-12","url":"/#room=12","silent":false,"unread":{"12":3,"15":1},"badge":4}
+/// ```
+struct PushPayload: Encodable {
+    var kind: String
+    var room: Int64?
+    var seq: Int64?
+    var title: String
+    var body: String
+    /// One notification per room: a later one replaces it.
+    var tag: String
+    var url: String
+    /// Quiet hours in `silent` mode: shown without sound or vibration.
+    var silent: Bool
+    /// Unread messages per room: the service worker closes the notifications of rooms read elsewhere.
+    var unread: [String: Int]
+    /// All unread messages, for the app badge.
+    var badge: Int
+
+    typealias Preview = HearthConfiguration.PushSettings.Preview
+
+    /// The payload of `push` for its subscription's user, or nil when it should not go: the
+    /// message is gone or already read, or quiet hours say "off".
+    static func compose(
+        _ push: QueuedPush, userID: Int64, store: Store, serverPreview: Preview, now: Date
+    ) throws -> PushPayload? {
+        let preferences = try store.pushPreferences(userID: userID)
+        let preview = max(serverPreview, preferences.preview.flatMap(Preview.init(rawValue:)) ?? .full)
+        let quiet = Self.isQuiet(preferences, at: now)
+        if quiet, preferences.quietMode == "off" { return nil }
+        let unread = try store.unreadCounts(userID: userID)
+        var payload = PushPayload(
+            kind: push.kind.rawValue, room: push.roomID, seq: push.seq, title: "Hearth", body: "New message",
+            tag: push.topic, url: push.roomID.map { "/#room=\($0)" } ?? "/", silent: quiet,
+            unread: Dictionary(uniqueKeysWithValues: unread.map { (String($0.key), $0.value) }),
+            badge: unread.values.reduce(0, +))
+        if push.kind == .link {
+            payload.title = "A new device wants to sign in"
+            payload.body = "Open Hearth on this device to approve or deny it."
+            return payload
+        }
+        guard let roomID = push.roomID, let seq = push.seq, let room = try store.room(id: roomID),
+            let message = try store.message(roomID: roomID, seq: seq), message.deletedAt == nil
+        else { return nil }
+        let roomName = room.kind == .group ? (room.name ?? "Group") : nil
+        if push.kind != .reaction {
+            // Read on another device since it was queued: nothing to say.
+            guard unread[roomID] != nil else { return nil }
+        }
+        guard preview != .none else { return payload }
+        let actor = try push.actorID.flatMap { try store.user(id: $0) }?.username ?? message.senderName ?? "Someone"
+        let excerpt = message.body.isEmpty ? Self.fileWords(message) : message.body
+        switch push.kind {
+        case .reaction:
+            payload.title = "\(actor) reacted \(push.emoji ?? "")" + (roomName.map { " in \($0)" } ?? "")
+            payload.body = preview == .full ? "to “\(Self.clipped(excerpt, 120))”" : "to your message"
+        default:
+            payload.title = roomName.map { "\(actor) in \($0)" } ?? actor
+            payload.body =
+                preview == .full
+                ? Self.clipped(excerpt, 1000) : (push.kind == .mention ? "Mentioned you" : "New message")
+        }
+        return payload
+    }
+
+    /// Whether `now` falls in the user's quiet hours (in their time zone, else the server's).
+    static func isQuiet(_ preferences: PushPreferences, at now: Date) -> Bool {
+        guard let from = preferences.quietFrom, let to = preferences.quietTo, from != to else { return false }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = preferences.timeZone.flatMap(TimeZone.init(identifier:)) ?? .current
+        let parts = calendar.dateComponents([.hour, .minute], from: now)
+        let minute = (parts.hour ?? 0) * 60 + (parts.minute ?? 0)
+        // 22:00–07:00 wraps past midnight.
+        return from < to ? (from <= minute && minute < to) : (minute >= from || minute < to)
+    }
+
+    static func fileWords(_ message: Message) -> String {
+        let types = message.attachments.map(\.contentType)
+        if types.contains(where: { $0.hasPrefix("image/") }) { return "📷 Photo" }
+        if types.contains(where: { $0.hasPrefix("audio/") }) { return "🎤 Voice message" }
+        if types.contains(where: { $0.hasPrefix("video/") }) { return "🎬 Video" }
+        return types.isEmpty ? "Message" : "📎 File"
+    }
+
+    static func clipped(_ text: String, _ characters: Int) -> String {
+        text.count <= characters ? text : String(text.prefix(characters - 1)) + "…"
+    }
+
+    /// The JSON, shortened to what one push carries (the text is cut, never the JSON).
+    func encoded(limit: Int) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var payload = self
+        var data = try encoder.encode(payload)
+        while data.count > limit, payload.body.count > 1 {
+            payload.body = Self.clipped(payload.body, max(1, payload.body.count - (data.count - limit) - 1))
+            data = try encoder.encode(payload)
+        }
+        if data.count > limit {
+            payload.unread = [:]
+            data = try encoder.encode(payload)
+        }
+        return data
+    }
+}

@@ -1,0 +1,172 @@
+import Foundation
+import Logging
+import Storage
+import Synchronization
+
+/// Decides which devices get a push for what was just committed, inside the same transaction —
+/// so a push is queued exactly when its message is stored, and a crash loses neither.
+///
+/// A device gets one only when it has a subscription and no socket open (one with a socket sees
+/// the message live). Muted rooms push only mentions. The check that costs nothing when nobody
+/// subscribed comes first: the set of users with a subscription is kept in memory (it may name
+/// someone whose subscriptions have since gone; that costs one query, never a wrong push).
+final class PushPlanner: Sendable {
+    private let subscribers = Mutex<Set<Int64>>([])
+    private let live: any LiveEvents
+    private let settings: HearthConfiguration.PushSettings
+    private let logger: Logging.Logger
+    /// Called after a commit that queued pushes: the delivery wakes up.
+    let wakeUp = PushSignal()
+
+    init(live: any LiveEvents, settings: HearthConfiguration.PushSettings, logger: Logging.Logger) {
+        self.live = live
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// Reads who has subscriptions; once, at start.
+    func load(_ store: Store) throws {
+        let ids = try store.pushSubscriberIDs()
+        subscribers.withLock { $0 = ids }
+    }
+
+    func subscribed(userID: Int64) {
+        subscribers.withLock { _ = $0.insert(userID) }
+    }
+
+    func forgetAll() {
+        subscribers.withLock { $0.removeAll() }
+    }
+
+    /// What a message published to `members` queues: a push to each offline, subscribed device of
+    /// the others (high urgency in a direct chat or for a mention). Returns how many were queued.
+    func planMessage(_ message: Message, members: [Int64], store: Store, now: Int64) throws -> Int {
+        guard !message.system, let senderID = message.senderID else { return 0 }
+        let known = subscribers.withLock { $0 }
+        guard members.contains(where: { $0 != senderID && known.contains($0) }) else { return 0 }
+        let recipients = try offline(store.pushRecipients(roomID: message.roomID, exceptUserID: senderID))
+        guard !recipients.isEmpty else { return 0 }
+        let direct = try store.room(id: message.roomID)?.kind == .direct
+        var queued = 0
+        for recipient in recipients {
+            let mention = message.mentions.contains(recipient.username.lowercased())
+            if let muted = recipient.mutedUntil, muted > now, !mention { continue }
+            queued += try enqueue(
+                QueuedPush(
+                    subscriptionID: recipient.subscriptionID, topic: Self.topic(room: message.roomID),
+                    kind: mention ? .mention : .message, roomID: message.roomID, seq: message.seq, actorID: senderID,
+                    emoji: nil, urgency: direct || mention ? "high" : "normal", createdAt: now,
+                    expiresAt: now + Int64(settings.timeToLive * 1000)), store: store)
+        }
+        return queued
+    }
+
+    /// A reaction added to someone's message: a push to the message's sender's offline devices.
+    func planReaction(_ event: MessageEvent, store: Store, now: Int64) throws -> Int {
+        guard event.kind == .reaction, event.added == true, let reactor = event.username,
+            let target = try store.changeTarget(roomID: event.roomID, seq: event.messageSeq),
+            let authorID = target.senderID, target.senderName != reactor,
+            subscribers.withLock({ $0.contains(authorID) })
+        else { return 0 }
+        let recipients = try offline(store.pushRecipients(userID: authorID, roomID: event.roomID)).filter {
+            ($0.mutedUntil ?? 0) <= now
+        }
+        guard !recipients.isEmpty, let actor = try store.user(named: reactor) else { return 0 }
+        var queued = 0
+        for recipient in recipients {
+            queued += try enqueue(
+                QueuedPush(
+                    subscriptionID: recipient.subscriptionID, topic: Self.topic(room: event.roomID), kind: .reaction,
+                    roomID: event.roomID, seq: event.messageSeq, actorID: actor.id, emoji: event.emoji,
+                    urgency: "normal", createdAt: now, expiresAt: now + Int64(settings.timeToLive * 1000)),
+                store: store)
+        }
+        return queued
+    }
+
+    /// A new device asks to be linked: a push to the user's offline devices that can approve it.
+    func planLinkRequest(userID: Int64, newDeviceID: Int64, store: Store, now: Int64) throws -> Int {
+        guard subscribers.withLock({ $0.contains(userID) }) else { return 0 }
+        var queued = 0
+        for recipient in try offline(store.pushRecipients(userID: userID)) where recipient.deviceID != newDeviceID {
+            queued += try enqueue(
+                QueuedPush(
+                    subscriptionID: recipient.subscriptionID, topic: "link", kind: .link, roomID: nil, seq: nil,
+                    actorID: nil, emoji: nil, urgency: "high", createdAt: now,
+                    expiresAt: now + Int64(min(settings.timeToLive, 600) * 1000)), store: store)
+        }
+        return queued
+    }
+
+    /// One push a room's notifications replace one another by (RFC 8030 §5.4).
+    static func topic(room: Int64) -> String { "room-\(room)" }
+
+    private func offline(_ recipients: [PushRecipient]) -> [PushRecipient] {
+        guard !recipients.isEmpty else { return [] }
+        let connected = live.connectedDeviceIDs(ofUsers: Set(recipients.map(\.userID)))
+        return recipients.filter { !connected.contains($0.deviceID) }
+    }
+
+    private func enqueue(_ push: QueuedPush, store: Store) throws -> Int {
+        guard try store.enqueuePush(push, limit: settings.queueLimit) else {
+            logger.warning("push queue full; a push was dropped", metadata: ["limit": "\(settings.queueLimit)"])
+            return 0
+        }
+        return 1
+    }
+}
+
+/// A wake-up call that is never lost: a signal sent while nobody waits is kept for the next wait.
+final class PushSignal: Sendable {
+    private struct State {
+        var pending = false
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+
+    private let state = Mutex(State())
+
+    func signal() {
+        let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
+            guard let waiter = state.waiter else {
+                state.pending = true
+                return nil
+            }
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Waits for a signal, `timeout`, or the task's cancellation, whichever comes first.
+    func wait(timeout: Duration) async {
+        let timer = Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            self?.release()
+        }
+        defer { timer.cancel() }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let ready = state.withLock { state in
+                    if state.pending || Task.isCancelled {
+                        state.pending = false
+                        return true
+                    }
+                    state.waiter = continuation
+                    return false
+                }
+                if ready { continuation.resume() }
+            }
+        } onCancel: {
+            release()
+        }
+    }
+
+    /// Lets a waiter go without leaving a signal behind.
+    private func release() {
+        let waiter = state.withLock { state in
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+}

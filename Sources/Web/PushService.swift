@@ -1,0 +1,13 @@
+import ServiceLifecycle
+import Services
+
+/// Sends the queued Web Push messages for as long as the server runs.
+struct PushService: Service {
+    let delivery: PushDelivery
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await delivery.run()
+        }
+    }
+}
