@@ -49,11 +49,18 @@ extension Store {
             event.added, event.body, event.createdAt,
         ])
         if changes > 0 { return nil }
-        let row = try Row.fetchOne(
+        guard let earlier = try self.event(deviceID: deviceID, clientID: clientID) else {
+            throw StorageError.constraint("event insert ignored without a matching row")
+        }
+        return earlier
+    }
+
+    /// The `(seq, createdAt)` of the event this device made with this client id, if any.
+    public func event(deviceID: Int64?, clientID: String?) throws -> (seq: Int64, createdAt: Int64)? {
+        try Row.fetchOne(
             db, sql: "SELECT seq, created_at FROM message_events WHERE device_id = ? AND client_id = ?",
-            arguments: [deviceID, clientID])
-        guard let row else { throw StorageError.constraint("event insert ignored without a matching row") }
-        return (row["seq"], row["created_at"])
+            arguments: [deviceID, clientID]
+        ).map { ($0["seq"], $0["created_at"]) }
     }
 
     /// Adds (`on`) or takes back a user's reaction; false when that changes nothing.

@@ -54,8 +54,9 @@ import Testing
             for (frame, seq) in [
                 (["type": "react", "id": "r1", "room": room, "seq": first, "emoji": "👍", "on": true], reactionSeq),
                 (["type": "edit", "id": "e1", "room": room, "seq": first, "body": "Dinner at 8?"], editSeq),
+                (["type": "delete", "id": "x1", "room": room, "seq": reply["seq"] as? Int ?? 0], deleteSeq),
             ] as [([String: Any], Int)] {
-                let socket = frame["type"] as? String == "react" ? dad : mum
+                let socket = frame["type"] as? String == "edit" ? mum : dad
                 try await socket.send(frame)
                 #expect(try await socket.next("ack")["seq"] as? Int == seq)
             }

@@ -147,6 +147,18 @@ struct RelayTransaction {
     /// A reaction, an edit or a deletion: checked against the message and the sender, stored, and
     /// given the next seq as an event of the room.
     private mutating func change(_ change: MessageWriter.Change, screening: Screening?) throws -> Outcome {
+        let outcome = try changeOnce(change, screening: screening)
+        // A retry of a change already stored is acked as before, even if the message has been
+        // deleted since (a retried deletion finds its own work done).
+        if case .refused = outcome,
+            let earlier = try store.event(deviceID: change.sender.deviceID, clientID: change.clientID)
+        {
+            return .changeRetry(seq: earlier.seq, createdAt: earlier.createdAt)
+        }
+        return outcome
+    }
+
+    private mutating func changeOnce(_ change: MessageWriter.Change, screening: Screening?) throws -> Outcome {
         let sender = change.sender
         let roomMembers = try memberIDs(change.roomID)
         guard roomMembers.contains(sender.userID) else {
