@@ -2,6 +2,7 @@
 import { api, deviceName, showError } from './api.js';
 import { Chat } from './chat.js';
 import { initLinking, showLinkPage } from './link.js';
+import { describePush, registerServiceWorker } from './pwa.js';
 
 const $ = (id) => document.getElementById(id);
 const loginForm = $('login-form');
@@ -23,9 +24,14 @@ async function showSignedIn(me) {
   $('me-username').textContent = me.user.username;
   $('me-username-2').textContent = me.user.username;
   $('me-device').textContent = me.device.name;
+  // Kept for a start without a network (the service worker has the page; this says who).
+  localStorage.setItem(SIGNED_IN, JSON.stringify(me));
   chat = new Chat(me, { onSignedOut: () => signOut(false) });
   await chat.start();
 }
+
+/** localStorage's copy of `GET /me`, for opening the app offline. */
+const SIGNED_IN = 'hearth:me';
 
 async function loadDevices() {
   const list = $('device-list');
@@ -71,6 +77,7 @@ function showSignedOut() {
 async function signOut(callServer) {
   if (chat) chat.stop();
   chat = null;
+  localStorage.removeItem(SIGNED_IN);
   $('settings').hidden = true;
   if (callServer) {
     try {
@@ -92,9 +99,14 @@ async function start() {
   let me;
   try {
     me = await api('GET', '/me');
-  } catch {
-    showSignedOut();
-    return;
+  } catch (error) {
+    // No network: the app opens as it was, with its outbox, and reconnects by itself.
+    const known = error.code === 'offline' ? JSON.parse(localStorage.getItem(SIGNED_IN) || 'null') : null;
+    if (!known) {
+      showSignedOut();
+      return;
+    }
+    me = known;
   }
   await showSignedIn(me);
 }
@@ -136,8 +148,50 @@ $('logout').addEventListener('click', () => signOut(true));
 $('open-settings').addEventListener('click', () => {
   $('settings').hidden = false;
   loadDevices();
+  loadPushSettings();
   $('link-device').focus();
 });
+
+/** The notification choices in the settings: what a notification shows, quiet hours. */
+async function loadPushSettings() {
+  try {
+    const prefs = await api('GET', '/me/push');
+    const widest = ['full', 'sender', 'none'].indexOf(prefs.serverPreview);
+    for (const option of $('push-preview').options) option.disabled = ['full', 'sender', 'none'].indexOf(option.value) < widest;
+    $('push-preview').value = prefs.preview || prefs.serverPreview;
+    $('quiet-on').checked = Boolean(prefs.quietHours);
+    $('quiet-times').hidden = !prefs.quietHours;
+    if (prefs.quietHours) {
+      $('quiet-from').value = prefs.quietHours.from;
+      $('quiet-to').value = prefs.quietHours.to;
+      $('quiet-mode').value = prefs.quietHours.mode;
+    }
+    $('push-result').textContent = widest > 0 ? 'This server shows less in notifications; some choices are off.' : '';
+  } catch (error) {
+    $('push-result').textContent = error.message;
+  }
+  $('push-state').textContent = describePush(chat?.pushState);
+}
+
+async function savePushSettings() {
+  $('quiet-times').hidden = !$('quiet-on').checked;
+  try {
+    await api('PATCH', '/me/push', {
+      preview: $('push-preview').value,
+      quietHours: $('quiet-on').checked
+        ? { from: $('quiet-from').value, to: $('quiet-to').value, mode: $('quiet-mode').value } : null,
+      timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+    });
+    $('push-result').textContent = 'Saved.';
+  } catch (error) {
+    $('push-result').textContent = error.message;
+  }
+}
+
+for (const id of ['push-preview', 'quiet-on', 'quiet-from', 'quiet-to', 'quiet-mode']) {
+  $(id).addEventListener('change', savePushSettings);
+}
+
 $('close-settings').addEventListener('click', () => {
   $('settings').hidden = true;
   $('open-settings').focus();
@@ -164,4 +218,9 @@ $('new-chat-form').addEventListener('submit', async (event) => {
 });
 
 initLinking(() => loadDevices());
+registerServiceWorker();
+navigator.serviceWorker?.addEventListener('message', (event) => {
+  // A notification was clicked while this tab was open: its room.
+  if (event.data?.type === 'open-room' && event.data.room && chat) chat.open(event.data.room);
+});
 start();

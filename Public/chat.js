@@ -7,6 +7,7 @@ import { $, bubble, dayKey, daySeparator, el, roomItem, roomTitle } from './view
 import { handleLinkRequest } from './link.js';
 import { prepareImage } from './images.js';
 import { QUICK_REACTIONS, emojiPicker } from './emoji.js';
+import { describePush, showUnread, subscribePush } from './pwa.js';
 
 const PAGE = 50;
 /** How long a finger rests on a message before its menu opens. */
@@ -63,7 +64,17 @@ export class Chat {
   // ---- Rooms ---------------------------------------------------------------------------------
 
   async loadRooms() {
-    const { rooms } = await api('GET', '/rooms');
+    let rooms;
+    try {
+      ({ rooms } = await api('GET', '/rooms'));
+      this.store.write('rooms', rooms);
+      this.offline = false;
+    } catch (error) {
+      // Opened without a network: the list as it was last seen, until the connection is back.
+      if (error.code !== 'offline') throw error;
+      rooms = this.store.read('rooms', []);
+      this.offline = true;
+    }
     for (const room of rooms) this.addRoom(room);
     this.renderRooms();
   }
@@ -97,6 +108,20 @@ export class Chat {
     }
     const unread = [...this.rooms.values()].reduce((sum, room) => sum + (room.unread || 0), 0);
     document.title = unread > 0 ? `(${unread}) Hearth` : 'Hearth';
+    this.keepRooms();
+    if (unread !== this.shownUnread) {
+      this.shownUnread = unread;
+      showUnread([...this.rooms.values()]).catch(() => {});
+    }
+  }
+
+  /** Keeps the room list for a start without a network (at most once a second). */
+  keepRooms() {
+    if (this.keepTimer) return;
+    this.keepTimer = setTimeout(() => {
+      this.keepTimer = null;
+      this.store.write('rooms', [...this.rooms.values()]);
+    }, 1000);
   }
 
   async startChat(text, groupName) {
@@ -174,10 +199,17 @@ export class Chat {
     try {
       const oldest = history.list.find((message) => message.seq)?.seq;
       const query = oldest ? `?before=${oldest}&limit=${PAGE}` : `?limit=${PAGE}`;
-      const { messages } = await api('GET', `/rooms/${roomId}/messages${query}`);
+      let messages = [];
+      try {
+        ({ messages } = await api('GET', `/rooms/${roomId}/messages${query}`));
+      } catch (error) {
+        // Offline: the outbox still shows; the history comes once the connection is back.
+        if (error.code !== 'offline') throw error;
+        history.offline = true;
+      }
       const older = messages.reverse().filter((message) => !history.list.some((m) => m.seq === message.seq));
       history.list = [...older, ...history.list];
-      if (messages.length < PAGE) history.loadedAll = true;
+      if (messages.length < PAGE && !history.offline) history.loadedAll = true;
       if (!oldest) {
         // The outbox's messages for this room go below the history, still pending.
         for (const entry of this.store.outbox.filter((e) => e.room === roomId)) this.insert(roomId, this.pending(entry));
@@ -605,9 +637,20 @@ export class Chat {
   // ---- The connection ------------------------------------------------------------------------
 
   onOpen() {
+    if (this.offline) this.catchUpAfterOfflineStart();
     this.connection.send({ type: 'sync', after: this.store.cursor });
     for (const entry of this.store.outbox) this.transmit(entry);
     this.markRead();
+  }
+
+  /** The app opened without a network and the server is back: the real room list and history. */
+  async catchUpAfterOfflineStart() {
+    await this.loadRooms().catch(() => {});
+    for (const [roomId, history] of this.histories) {
+      if (!history.offline) continue;
+      this.histories.delete(roomId);
+      if (roomId === this.current) this.open(roomId);
+    }
   }
 
   setStatus(status) {
@@ -813,7 +856,17 @@ export class Chat {
   notify(room, message) {
     if (!('Notification' in window) || Notification.permission !== 'granted') return;
     const title = room.kind === 'group' ? `${message.from.username} in ${roomTitle(room, this.me.username)}` : message.from.username;
-    const notification = new Notification(title, { body: message.body || 'Sent a file', tag: `room-${room.id}` });
+    const options = {
+      body: message.body || 'Sent a file', tag: `room-${room.id}`, renotify: true, icon: '/icon-192.png',
+      data: { room: room.id, url: `/#room=${room.id}` },
+    };
+    // Through the service worker where there is one (phones allow no other way); its click
+    // handler opens the room here.
+    if (navigator.serviceWorker?.controller) {
+      navigator.serviceWorker.ready.then((registration) => registration.showNotification(title, options)).catch(() => {});
+      return;
+    }
+    const notification = new Notification(title, options);
     notification.addEventListener('click', () => {
       window.focus();
       this.open(room.id);
@@ -1004,14 +1057,32 @@ export class Chat {
       this.renderMessages({ keepOffset: offset });
     });
     document.addEventListener('visibilitychange', () => this.markRead());
+    window.addEventListener('pagehide', () => this.store.write('rooms', [...this.rooms.values()]));
     window.addEventListener('focus', () => this.markRead());
+    this.wireNotifications();
+  }
+
+  /**
+   * "Turn on notifications" subscribes this device to pushes (they arrive with Hearth closed);
+   * a device that already allowed them renews its subscription at every start. When the
+   * browser says no, the button stays and says what to do instead of vanishing.
+   */
+  wireNotifications() {
     const button = $('enable-notifications');
-    if ('Notification' in window && Notification.permission === 'default') {
-      button.hidden = false;
-      button.addEventListener('click', async () => {
-        await Notification.requestPermission();
-        button.hidden = true;
-      });
-    }
+    const show = (state) => {
+      this.pushState = state;
+      button.hidden = state === 'on' || state === 'unsupported';
+      button.textContent = state === 'denied' ? 'Notifications are blocked: how to allow them' : 'Turn on notifications';
+      $('push-state').textContent = describePush(state);
+    };
+    const subscribe = (ask) => subscribePush({ ask }).then(show, () => show('failed'));
+    button.addEventListener('click', () => {
+      if (this.pushState === 'denied') {
+        $('open-settings').click();
+        return;
+      }
+      subscribe(true);
+    });
+    subscribe(false);
   }
 }

@@ -11,16 +11,52 @@ struct Assets: Sendable {
 
     let files: [String: File]
 
+    /// The service worker, which gets the build's version and the app shell's files.
+    static let serviceWorker = "sw.js"
+
     /// Decodes the embedded files once, at start-up.
     init(embedded: [String: String] = EmbeddedAssets.files) {
-        var files: [String: File] = [:]
+        var decoded: [String: Data] = [:]
         for (path, base64) in embedded {
             guard let data = Data(base64Encoded: base64) else { continue }
+            decoded[path] = data
+        }
+        if let worker = decoded[Self.serviceWorker] {
+            decoded[Self.serviceWorker] = Self.filledIn(worker, files: decoded)
+        }
+        var files: [String: File] = [:]
+        for (path, data) in decoded {
             files[path] = File(
                 bytes: ByteBuffer(bytes: data), contentType: Self.contentType(for: path),
                 etag: "\"\(Self.fingerprint(data))\"")
         }
         self.files = files
+    }
+
+    /// What the chat page needs to start without a network: the page itself, its scripts and
+    /// styles, icons and manifest (not the setup page's or the admin panel's).
+    static func shell(_ paths: some Sequence<String>) -> [String] {
+        let kinds: Set<String> = ["js", "css", "png", "svg", "webmanifest"]
+        let others: Set<String> = [serviceWorker, "setup.js", "admin.css", "icon-maskable.svg"]
+        return ["/"]
+            + paths.filter {
+                kinds.contains($0.split(separator: ".").last.map(String.init) ?? "") && !others.contains($0)
+            }
+            .sorted().map { "/" + $0 }
+    }
+
+    /// The service worker with its version (a fingerprint of every other file) and its shell list.
+    static func filledIn(_ worker: Data, files: [String: Data]) -> Data {
+        let version = fingerprint(
+            Data(
+                files.filter { $0.key != serviceWorker }.sorted { $0.key < $1.key }.flatMap {
+                    [UInt8]($0.key.utf8) + [UInt8]($0.value)
+                }))
+        let list = shell(files.keys).map { "'\($0)'" }.joined(separator: ", ")
+        let text = String(decoding: worker, as: UTF8.self)
+            .replacingOccurrences(of: "'__VERSION__'", with: "'\(version)'")
+            .replacingOccurrences(of: "['__SHELL__']", with: "[\(list)]")
+        return Data(text.utf8)
     }
 
     /// The response for the file at `path` (relative to `Public/`), 304 when the client has it, nil when missing.

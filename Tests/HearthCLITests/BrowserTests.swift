@@ -67,6 +67,21 @@ import Testing
         #expect(text.hasSuffix("OK\n"), "\(text)")
     }
 
+    @Test func theInstallableAppWorksOfflineAndShowsPushes() async throws {
+        let temp = try TempDirectory()
+        defer { temp.remove() }
+        let password = try temp.file("pw", "a long family password")
+        for name in ["mum", "dad"] {
+            #expect(try hearth(["user", "add", name, "--password-file", password, "--data", temp.data]).status == 0)
+        }
+        let shots =
+            ProcessInfo.processInfo.environment["HEARTH_SCREENSHOTS"] ?? temp.url.appending(path: "screens").path
+        let text = try TestScript.run(
+            "pwa.py", [try HearthBinary.url.path, temp.data, "a long family password", shots])
+        #expect(text.hasSuffix("OK\n"), "\(text)")
+        print(text)
+    }
+
     @Test func runningTheServerFromTheAdminPanel() async throws {
         let temp = try TempDirectory()
         defer { temp.remove() }
