@@ -314,6 +314,17 @@ def main(binary, data, password):
         assert payload["body"] == "sent while the push service was down", payload
         print(f"restart with {waiting} queued: delivered after it")
 
+        # A new device asks to be linked to dad's account: his devices without a socket hear of
+        # it at once (high urgency, its own topic), without the new device's details.
+        status, link = call(url, "POST", "/devices/link", {}, dad)
+        assert status == 201, (status, link)
+        status, _ = call(url, "POST", f"/devices/link/{link['code']}/claim", {"deviceName": "New phone"})
+        assert status == 202, status
+        _, headers, payload, _ = service.wait("dad-tablet", 2)[1]
+        assert headers["Urgency"] == "high" and headers["Topic"] == "link", headers
+        assert payload["kind"] == "link" and payload["title"] == "A new device wants to sign in", payload
+        print("link request: pushed, high urgency, topic 'link'")
+
         assert not service.problems, service.problems
         print("OK")
     finally:
