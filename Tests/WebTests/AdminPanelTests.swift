@@ -294,6 +294,23 @@ import Testing
             #expect(settings.text.contains("Settings saved."))
             #expect(try await env.registration.mode() == .closed)
             #expect(await env.services.publicURL() == "http://hearth.lan:8080")
+            // Notifications: the most they may show, and the queue's health.
+            let push = try await browser.follow(try await browser.post("/admin/settings/push", ["preview": "sender"]))
+            #expect(push.text.contains("Notification settings saved.") && push.text.contains("Waiting to go: 0"))
+            #expect(try await env.services.push.serverPreview() == .sender)
+            let badPush = try await browser.follow(try await browser.post("/admin/settings/push", ["preview": "all"]))
+            #expect(badPush.text.contains("Choose what a notification may show."))
+            #expect(try await env.services.push.serverPreview() == .sender)
+            // A person's page shows each device's subscription, with its last delivery.
+            let kid = try await env.sessions.login(
+                username: "kid", password: TestServices.password, deviceName: "Kid's phone", client: TestServices.home)
+            _ = try await env.services.push.subscribe(
+                Session(user: kid.user, device: kid.device), endpoint: "https://push.example.net/wpush/abc",
+                p256dh: "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4",
+                auth: "BTBZMqHH6r4Tts7J_aSIgg")
+            let kidPage = try await browser.get("/admin/users/kid").text
+            #expect(kidPage.contains("Kid&#39;s phone") || kidPage.contains("Kid's phone"))
+            #expect(kidPage.contains("push.example.net") && kidPage.contains("never"))
 
             let audit = try await browser.get("/admin/audit?actor=mum").text
             for action in [
@@ -302,6 +319,7 @@ import Testing
             ] {
                 #expect(audit.contains(action), "\(action)")
             }
+            #expect(audit.contains("notification previews"))
             #expect(try await browser.get("/admin/audit").text.contains("password_reset_link_used"))
         }
     }

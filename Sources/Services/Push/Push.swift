@@ -163,6 +163,12 @@ public final class Push: ContextualService {
         }
     }
 
+    /// The most a notification may show, as the admin set it (else `HEARTH_PUSH_PREVIEW`).
+    public func serverPreview() async throws -> HearthConfiguration.PushSettings.Preview {
+        let preview = settings.preview
+        return try await run { try await database.read { try Self.serverPreview($0, default: preview) } }
+    }
+
     static func serverPreview(
         _ store: Store, default preview: HearthConfiguration.PushSettings.Preview
     ) throws

@@ -77,6 +77,19 @@ extension AdminController {
                     "lastSeen": AdminFormat.date(device.lastSeenAt), "ip": device.ip ?? "", "canRevoke": admin.isAdmin,
                 ] as [String: Any]
             }
+            // Push: each subscription's device, its last delivery and its last error.
+            let names = Dictionary(devices.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
+            details["pushes"] = try await services.push.subscriptions(of: person.id).map { subscription in
+                [
+                    "device": names[subscription.deviceID] ?? "a signed-out device",
+                    "service": URL(string: subscription.endpoint)?.host ?? subscription.endpoint,
+                    "since": AdminFormat.date(subscription.createdAt),
+                    "lastSuccess": subscription.lastSuccessAt.map(AdminFormat.date) ?? "never",
+                    "lastError": subscription.lastError.map { error in
+                        "\(error) (\(subscription.lastErrorAt.map(AdminFormat.date) ?? ""))"
+                    } ?? "",
+                ] as [String: Any]
+            }
             var page = base(admin, person.username, request: request)
             page["person"] = details
             return templates.page("user", page)

@@ -36,6 +36,7 @@ struct AdminController: Sendable {
         }
         router.get("admin/settings", use: settings)
         router.post("admin/settings", use: saveSettings)
+        router.post("admin/settings/push", use: savePushSettings)
         router.get("reset/{code}", use: resetPage)
         router.post("reset/{code}", use: reset)
         addPeopleRoutes(to: router)
@@ -266,6 +267,15 @@ struct AdminController: Sendable {
             page["publicURL"] = await services.publicURL()
             page["fixedURL"] = configuration.publicURL != nil
             page["limits"] = limits.map { ["name": $0.0, "value": $0.1] }
+            let preview = try await services.push.serverPreview()
+            let previews: [(HearthConfiguration.PushSettings.Preview, String)] = [
+                (.full, "Who wrote, and the message"), (.sender, "Only who wrote"), (.none, "Only “New message”"),
+            ]
+            page["previews"] = previews.map { ["value": $0.0.rawValue, "label": $0.1, "selected": $0.0 == preview] }
+            let queue = try await services.push.queueHealth()
+            page["pushWaiting"] = queue.waiting
+            page["pushRetrying"] = queue.retrying > 0 ? queue.retrying : nil
+            page["pushDevices"] = Set(try await services.push.subscriptions(of: nil).map(\.deviceID)).count
             return templates.page("settings", page)
         }
     }
@@ -287,6 +297,16 @@ struct AdminController: Sendable {
                 try await services.recordPublicURL(url, by: user.actor)
             }
             return redirect("/admin/settings", notice: "Settings saved.", for: user)
+        }
+    }
+
+    /// `POST /admin/settings/push` (`preview`): the most a notification may show.
+    @Sendable func savePushSettings(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await act(request, context, role: .admin, back: "/admin/settings") { user, form in
+            guard let preview = form.text("preview").flatMap(HearthConfiguration.PushSettings.Preview.init(rawValue:))
+            else { throw AdminProblem("Choose what a notification may show.") }
+            try await services.push.setServerPreview(preview, by: user.actor)
+            return redirect("/admin/settings", notice: "Notification settings saved.", for: user)
         }
     }
 
