@@ -12,7 +12,7 @@ struct PushCommand: AsyncParsableCommand {
 /// `hearth push key`: print the public key browsers subscribe with.
 struct PushKeyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "key", abstract: "Print the VAPID public key browsers subscribe with (made at first use).")
+        commandName: "key", abstract: "Print the VAPID public key browsers subscribe with (made at the first start).")
 
     @OptionGroup var options: GlobalOptions
 

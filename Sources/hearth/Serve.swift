@@ -93,6 +93,8 @@ struct Serve: AsyncParsableCommand {
         ServerPIDFile.write(services.configuration.dataDirectory)
         do {
             try await services.recordPublicURL(url)
+            // The Web Push key pair is made at the first start, not by the first browser to ask.
+            _ = try await services.push.publicKey()
             var lines = ["Hearth is running at \(url) (data: \(services.database.url.path))"]
             if let token = try await services.registration.prepareSetup() {
                 let setupURL = "\(url)/setup?token=\(token)"

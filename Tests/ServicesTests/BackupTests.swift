@@ -68,6 +68,8 @@ import Testing
         }
         let family = try await env.services.rooms.create(by: mum, name: "Family", usernames: ["kid"], direct: false)
         _ = try await env.services.rooms.rename(family.0.room.id, to: "Home", by: mum)
+        // And the Web Push key, so the phones' subscriptions still work after a restore.
+        let pushKey = try await env.services.push.publicKey()
         let target = folder.appending(path: "hearth-2026-11-29.age")
         let record = try await env.services.backups.create(to: target, recipients: [.x25519(identity.recipient)])
         #expect(record.error == nil && (record.size ?? 0) > 0)
@@ -103,6 +105,7 @@ import Testing
         try await services.attachments.read(restoredPhoto) { bytes += $0 }
         #expect(bytes == photo)
         #expect(try await services.moderation.rules().map(\.pattern) == ["darn"])
+        #expect(try await services.push.publicKey() == pushKey)
         #expect(services.moderation.test(body: "darn", roomID: 1, contentTypes: []).body == "***")
         // The restore itself is in the restored database's audit log.
         let audit = try await services.moderation.auditLog(AuditFilter(action: "backup_restored"))

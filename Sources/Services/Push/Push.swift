@@ -23,7 +23,7 @@ public final class Push: ContextualService {
     }
 
     /// The public key browsers subscribe with (`applicationServerKey`): the uncompressed P-256
-    /// point, base64url. Made at first use and kept in the database (so backups carry it).
+    /// point, base64url. Made at the first start (or first use) and kept in the database, so backups carry it.
     public func publicKey() async throws -> String {
         try await vapidKey().publicKey
     }
