@@ -235,17 +235,18 @@ extension Store {
         ).map(PushRecipient.init(row:))
     }
 
-    /// Queues a push, replacing one waiting for the same subscription and topic. False when the
-    /// queue holds `limit` pushes already (the push is dropped).
-    public func enqueuePush(_ push: QueuedPush, limit: Int) throws -> Bool {
-        let waiting = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM push_queue")) ?? 0
-        if waiting >= limit {
-            let replaces =
-                try Int.fetchOne(
-                    db, sql: "SELECT count(*) FROM push_queue WHERE subscription_id = ? AND topic = ?",
-                    arguments: [push.subscriptionID, push.topic]) ?? 0
-            guard replaces > 0 else { return false }
-        }
+    /// How many pushes wait.
+    public func pushQueueLength() throws -> Int {
+        try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM push_queue")) ?? 0
+    }
+
+    /// Queues a push, replacing one waiting for the same subscription and topic; returns whether
+    /// it added a row (false: it replaced one).
+    public func enqueuePush(_ push: QueuedPush) throws -> Bool {
+        let replaced =
+            try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT count(*) FROM push_queue WHERE subscription_id = ? AND topic = ?"),
+                arguments: [push.subscriptionID, push.topic]) ?? 0
         try db.cachedStatement(
             sql: """
                 INSERT INTO push_queue (subscription_id, topic, kind, room_id, seq, actor_id, emoji, urgency, created_at,
@@ -263,16 +264,24 @@ extension Store {
             push.subscriptionID, push.topic, push.kind.rawValue, push.roomID, push.seq, push.actorID, push.emoji,
             push.urgency, push.createdAt, push.expiresAt, push.createdAt,
         ])
-        return true
+        return replaced == 0
     }
 
-    /// Pushes due by `now` that have not expired, soonest first; expired ones are removed.
+    /// Pushes due by `now` that have not expired, soonest first.
     public func duePushes(now: Int64, limit: Int) throws -> [QueuedPush] {
-        try db.execute(sql: "DELETE FROM push_queue WHERE expires_at <= ?", arguments: [now])
-        return try Row.fetchAll(
-            db, sql: "SELECT * FROM push_queue WHERE next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
+        try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT * FROM push_queue WHERE next_attempt_at <= ?1 AND expires_at > ?1
+                    ORDER BY next_attempt_at, id LIMIT ?2
+                    """),
             arguments: [now, limit]
         ).map(QueuedPush.init(row:))
+    }
+
+    /// Removes the pushes whose time to live is over.
+    public func deleteExpiredPushes(now: Int64) throws {
+        try db.execute(sql: "DELETE FROM push_queue WHERE expires_at <= ?", arguments: [now])
     }
 
     /// When the next queued push is due, if any is queued.
@@ -330,19 +339,24 @@ extension Store {
             ])
     }
 
-    /// Each room's unread messages for a user (from others, published, not deleted), by room.
-    public func unreadCounts(userID: Int64) throws -> [Int64: Int] {
+    /// Each room's unread messages for a user (from others, published, not deleted), by room;
+    /// each count stops at `cap` (a notification says "100+", never counts thousands).
+    public func unreadCounts(userID: Int64, cap: Int = 100) throws -> [Int64: Int] {
         var counts: [Int64: Int] = [:]
         for row in try Row.fetchAll(
-            db,
-            sql: """
-                SELECT rm.room_id, count(m.id) AS unread FROM room_members rm
-                JOIN messages m ON m.room_id = rm.room_id AND m.seq > rm.last_read_seq
-                WHERE rm.user_id = ?1 AND m.sender_id IS NOT ?1 AND m.held = 0 AND m.deleted_at IS NULL
-                    AND m.system = 0
-                GROUP BY rm.room_id
-                """, arguments: [userID])
-        {
+            db.cachedStatement(
+                sql: """
+                    SELECT rm.room_id, (
+                        SELECT count(*) FROM (
+                            SELECT 1 FROM messages m
+                            WHERE m.room_id = rm.room_id AND m.seq > rm.last_read_seq AND m.sender_id IS NOT ?1
+                                AND m.held = 0 AND m.deleted_at IS NULL AND m.system = 0
+                            LIMIT ?2)
+                    ) AS unread
+                    FROM room_members rm WHERE rm.user_id = ?1
+                    """),
+            arguments: [userID, cap])
+        where row["unread"] as Int > 0 {
             counts[row["room_id"]] = row["unread"]
         }
         return counts

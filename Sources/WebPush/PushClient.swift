@@ -54,14 +54,12 @@ public final class PushClient: Sendable {
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
-    /// Sends `message`, signed with `vapid` for `subject`.
-    public func send(_ message: PushMessage, vapid: VAPIDKey, subject: String, now: Date) async throws -> PushResponse {
+    /// Sends `message` with `authorization`, a VAPID header (``VAPIDKey/authorization(for:subject:expiresAt:)``),
+    /// which may serve many pushes to the same push service until it expires.
+    public func send(_ message: PushMessage, authorization: String, now: Date) async throws -> PushResponse {
         var request = HTTPClientRequest(url: message.endpoint.absoluteString)
         request.method = .POST
-        request.headers.add(
-            name: "Authorization",
-            value: try vapid.authorization(
-                for: message.endpoint, subject: subject, expiresAt: now.addingTimeInterval(12 * 3600)))
+        request.headers.add(name: "Authorization", value: authorization)
         request.headers.add(name: "TTL", value: String(message.timeToLive))
         request.headers.add(name: "Urgency", value: message.urgency.rawValue)
         if let topic = message.topic { request.headers.add(name: "Topic", value: topic) }

@@ -48,7 +48,7 @@ public struct VAPIDKey: Sendable {
     }
 
     /// `scheme://host[:port]` of a URL, the JWT's audience.
-    static func origin(of url: URL) -> String? {
+    public static func origin(of url: URL) -> String? {
         guard let components = URLComponents(url: url, resolvingAgainstBaseURL: false),
             let scheme = components.scheme?.lowercased(), let host = components.host, !host.isEmpty
         else { return nil }

@@ -71,6 +71,11 @@ class PushService:
                 name = self.path.rsplit("/", 1)[-1]
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 mode = service.behaviour.get(name, "ok")
+                if mode == "garbage":
+                    service.note(name, dict(self.headers), {"status": "garbage"}, time.time())
+                    self.wfile.write(b"this is not HTTP\r\n\r\n")
+                    self.close_connection = True
+                    return
                 if mode == "hang":
                     time.sleep(20)
                     return
@@ -147,9 +152,10 @@ class PushService:
 
 def start(binary, data):
     environment = dict(os.environ, HEARTH_PUSH_ALLOW_HTTP="true", HEARTH_PUSH_TIMEOUT="2")
+    log = open(os.path.join(data, "serve.log"), "a")
     process = subprocess.Popen(
-        [binary, "serve", "--data", data, "--host", "127.0.0.1", "--port", "0", "--log-level", "error"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=environment)
+        [binary, "serve", "--data", data, "--host", "127.0.0.1", "--port", "0", "--log-level", "warning"],
+        stdout=subprocess.PIPE, stderr=log, text=True, env=environment)
     for line in process.stdout:
         if line.startswith("Hearth is running at "):
             url = line.split()[4]
@@ -196,6 +202,21 @@ def send(url, token, room, text, acks=1):
         ws.close()
 
 
+def change(url, token, frame):
+    """Sends one change frame from a socket of its own and waits for its ack."""
+    ws = websocket.create_connection(
+        url.replace("http", "ws", 1) + "/api/v1/ws", header=[f"Authorization: Bearer {token}"], timeout=10)
+    try:
+        ws.send(json.dumps({**frame, "id": f"x-{time.time_ns()}"}))
+        while True:
+            answer = json.loads(ws.recv())
+            if answer["type"] == "ack":
+                return answer
+            assert answer["type"] != "error", answer
+    finally:
+        ws.close()
+
+
 def main(binary, data, password):
     service = PushService()
     server, url = start(binary, data)
@@ -219,6 +240,28 @@ def main(binary, data, password):
             assert status == 400 and body["error"]["code"] == code, (endpoint, status, body)
             assert "push subscription is not valid" in body["error"]["message"], body
         print("bad subscriptions: 400 invalid_field with the reason")
+
+        # At most 10 per device; the 11th is refused. A device removes its own.
+        tablet = call(url, "POST", "/login", {"username": "dad", "password": password})[1]["token"]
+        for n in range(10):
+            subscribe(url, tablet, service, f"extra-{n}")
+        browser = Browser()
+        status, body = call(url, "POST", "/push/subscriptions", {
+            "endpoint": service.endpoint("extra-10"), "keys": {"p256dh": b64(browser.public), "auth": b64(browser.auth)}},
+            tablet)
+        assert status == 400 and body["error"]["code"] == "too_many_subscriptions", (status, body)
+        for n in range(10):
+            status, _ = call(url, "DELETE", "/push/subscriptions", {"endpoint": service.endpoint(f"extra-{n}")}, tablet)
+            assert status == 204, status
+        status, body = call(url, "DELETE", "/push/subscriptions", {"endpoint": service.endpoint("extra-0")}, tablet)
+        assert status == 404, (status, body)
+        print("11th subscription of a device: 400 too_many_subscriptions; DELETE removes one (404 when none)")
+
+        # A push service that answers garbage: tried again later, logged once, never fatal.
+        subscribe(url, tablet, service, "dad-garbage")
+        service.behaviour["dad-garbage"] = "garbage"
+        garbage = sqlite3.connect(os.path.join(data, "hearth.sqlite")).execute(
+            "SELECT id FROM push_subscriptions WHERE endpoint LIKE '%dad-garbage'").fetchone()[0]
 
         subscribe(url, dad, service, "dad-phone")
         direct = call(url, "POST", "/rooms", {"members": ["dad"], "direct": True}, mum)[1]["room"]["id"]
@@ -281,6 +324,15 @@ def main(binary, data, password):
         service.wait("dad-phone", 8)
         print("a hanging push service does not hold up the others")
 
+        # Mum reacts to dad's message: his phone hears of it.
+        dad_seq = send(url, dad, direct, "I am at the shop")
+        time.sleep(1)  # dad's socket is closed by now: his phone counts as offline again
+        change(url, mum, {"type": "react", "room": direct, "seq": dad_seq, "emoji": "👍", "on": True})
+        _, headers, payload, _ = service.wait("dad-phone", 9)[8]
+        assert payload["kind"] == "reaction" and payload["title"] == "mum reacted 👍", payload
+        assert payload["body"] == "to “I am at the shop”" and headers["Urgency"] == "normal", (headers, payload)
+        print("reaction to dad's message: pushed to him")
+
         # 410: the subscription is gone from the database.
         service.behaviour["dad-phone"] = "gone"
         send(url, mum, direct, "hello?")
@@ -324,6 +376,21 @@ def main(binary, data, password):
         assert headers["Urgency"] == "high" and headers["Topic"] == "link", headers
         assert payload["kind"] == "link" and payload["title"] == "A new device wants to sign in", payload
         print("link request: pushed, high urgency, topic 'link'")
+
+        # Signing out ends the device's subscriptions.
+        status, _ = call(url, "POST", "/logout", {}, dad)
+        assert status in (200, 204), status
+        rows = sqlite3.connect(os.path.join(data, "hearth.sqlite")).execute(
+            "SELECT count(*) FROM push_subscriptions WHERE endpoint LIKE '%dad-tablet'").fetchone()[0]
+        assert rows == 0, "the signed-out device's subscription is still there"
+        print("sign-out: the device's subscription ended")
+
+        # The garbage answers: several attempts, one log line per server run.
+        attempts = len([entry for entry in service.received if entry[0] == "dad-garbage"])
+        with open(os.path.join(data, "serve.log")) as log:
+            refused = [line for line in log if "push refused" in line and f"subscription={garbage}" in line]
+        assert attempts >= 2 and 1 <= len(refused) <= 2, (attempts, refused)
+        print(f"garbage answers: {attempts} attempts, {len(refused)} log lines over two server runs")
 
         assert not service.problems, service.problems
         print("OK")

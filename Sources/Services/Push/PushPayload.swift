@@ -26,16 +26,28 @@ struct PushPayload: Encodable {
 
     typealias Preview = HearthConfiguration.PushSettings.Preview
 
+    /// What the payloads of one user's pushes share: their choices and their unread counts, read
+    /// once per batch of pushes.
+    struct Reader {
+        let preferences: PushPreferences
+        let unread: [Int64: Int]
+
+        init(userID: Int64, store: Store) throws {
+            preferences = try store.pushPreferences(userID: userID)
+            unread = try store.unreadCounts(userID: userID)
+        }
+    }
+
     /// The payload of `push` for its subscription's user, or nil when it should not go: the
     /// message is gone or already read, or quiet hours say "off".
     static func compose(
-        _ push: QueuedPush, userID: Int64, store: Store, serverPreview: Preview, now: Date
+        _ push: QueuedPush, for reader: Reader, store: Store, serverPreview: Preview, now: Date
     ) throws -> PushPayload? {
-        let preferences = try store.pushPreferences(userID: userID)
+        let preferences = reader.preferences
+        let unread = reader.unread
         let preview = max(serverPreview, preferences.preview.flatMap(Preview.init(rawValue:)) ?? .full)
         let quiet = Self.isQuiet(preferences, at: now)
         if quiet, preferences.quietMode == "off" { return nil }
-        let unread = try store.unreadCounts(userID: userID)
         var payload = PushPayload(
             kind: push.kind.rawValue, room: push.roomID, seq: push.seq, title: "Hearth", body: "New message",
             tag: push.topic, url: push.roomID.map { "/#room=\($0)" } ?? "/", silent: quiet,

@@ -38,64 +38,66 @@ final class PushPlanner: Sendable {
         subscribers.withLock { $0.removeAll() }
     }
 
-    /// What a message published to `members` queues: a push to each offline, subscribed device of
-    /// the others (high urgency in a direct chat or for a mention). Returns how many were queued.
-    func planMessage(_ message: Message, members: [Int64], store: Store, now: Int64) throws -> Int {
-        guard !message.system, let senderID = message.senderID else { return 0 }
-        let known = subscribers.withLock { $0 }
-        guard members.contains(where: { $0 != senderID && known.contains($0) }) else { return 0 }
-        let recipients = try offline(store.pushRecipients(roomID: message.roomID, exceptUserID: senderID))
-        guard !recipients.isEmpty else { return 0 }
-        let direct = try store.room(id: message.roomID)?.kind == .direct
+    /// What one transaction queued, and how long the queue is (read once, at its first push).
+    struct Batch {
         var queued = 0
+        var waiting: Int?
+    }
+
+    /// What a message published to `members` queues: a push to each offline, subscribed device of
+    /// the others (high urgency in a direct chat or for a mention).
+    func planMessage(_ message: Message, members: [Int64], store: Store, now: Int64, batch: inout Batch) throws {
+        guard !message.system, let senderID = message.senderID else { return }
+        let known = subscribers.withLock { $0 }
+        guard members.contains(where: { $0 != senderID && known.contains($0) }) else { return }
+        let recipients = try offline(store.pushRecipients(roomID: message.roomID, exceptUserID: senderID))
+        guard !recipients.isEmpty else { return }
+        let direct = try store.room(id: message.roomID)?.kind == .direct
         for recipient in recipients {
             let mention = message.mentions.contains(recipient.username.lowercased())
             if let muted = recipient.mutedUntil, muted > now, !mention { continue }
-            queued += try enqueue(
+            try enqueue(
                 QueuedPush(
                     subscriptionID: recipient.subscriptionID, topic: Self.topic(room: message.roomID),
                     kind: mention ? .mention : .message, roomID: message.roomID, seq: message.seq, actorID: senderID,
                     emoji: nil, urgency: direct || mention ? "high" : "normal", createdAt: now,
-                    expiresAt: now + Int64(settings.timeToLive * 1000)), store: store)
+                    expiresAt: now + Int64(settings.timeToLive * 1000)), store: store, batch: &batch)
         }
-        return queued
     }
 
     /// A reaction added to someone's message: a push to the message's sender's offline devices.
-    func planReaction(_ event: MessageEvent, store: Store, now: Int64) throws -> Int {
+    func planReaction(_ event: MessageEvent, store: Store, now: Int64, batch: inout Batch) throws {
         guard event.kind == .reaction, event.added == true, let reactor = event.username,
             let target = try store.changeTarget(roomID: event.roomID, seq: event.messageSeq),
             let authorID = target.senderID, target.senderName != reactor,
             subscribers.withLock({ $0.contains(authorID) })
-        else { return 0 }
+        else { return }
         let recipients = try offline(store.pushRecipients(userID: authorID, roomID: event.roomID)).filter {
             ($0.mutedUntil ?? 0) <= now
         }
-        guard !recipients.isEmpty, let actor = try store.user(named: reactor) else { return 0 }
-        var queued = 0
+        guard !recipients.isEmpty, let actor = try store.user(named: reactor) else { return }
         for recipient in recipients {
-            queued += try enqueue(
+            try enqueue(
                 QueuedPush(
                     subscriptionID: recipient.subscriptionID, topic: Self.topic(room: event.roomID), kind: .reaction,
                     roomID: event.roomID, seq: event.messageSeq, actorID: actor.id, emoji: event.emoji,
                     urgency: "normal", createdAt: now, expiresAt: now + Int64(settings.timeToLive * 1000)),
-                store: store)
+                store: store, batch: &batch)
         }
-        return queued
     }
 
     /// A new device asks to be linked: a push to the user's offline devices that can approve it.
     func planLinkRequest(userID: Int64, newDeviceID: Int64, store: Store, now: Int64) throws -> Int {
         guard subscribers.withLock({ $0.contains(userID) }) else { return 0 }
-        var queued = 0
+        var batch = Batch()
         for recipient in try offline(store.pushRecipients(userID: userID)) where recipient.deviceID != newDeviceID {
-            queued += try enqueue(
+            try enqueue(
                 QueuedPush(
                     subscriptionID: recipient.subscriptionID, topic: "link", kind: .link, roomID: nil, seq: nil,
                     actorID: nil, emoji: nil, urgency: "high", createdAt: now,
-                    expiresAt: now + Int64(min(settings.timeToLive, 600) * 1000)), store: store)
+                    expiresAt: now + Int64(min(settings.timeToLive, 600) * 1000)), store: store, batch: &batch)
         }
-        return queued
+        return batch.queued
     }
 
     /// One push a room's notifications replace one another by (RFC 8030 §5.4).
@@ -107,12 +109,16 @@ final class PushPlanner: Sendable {
         return recipients.filter { !connected.contains($0.deviceID) }
     }
 
-    private func enqueue(_ push: QueuedPush, store: Store) throws -> Int {
-        guard try store.enqueuePush(push, limit: settings.queueLimit) else {
+    /// Queues `push` unless the queue is full (then it is dropped, and logged).
+    private func enqueue(_ push: QueuedPush, store: Store, batch: inout Batch) throws {
+        let waiting = try batch.waiting ?? store.pushQueueLength()
+        guard waiting < settings.queueLimit else {
+            batch.waiting = waiting
             logger.warning("push queue full; a push was dropped", metadata: ["limit": "\(settings.queueLimit)"])
-            return 0
+            return
         }
-        return 1
+        batch.waiting = waiting + (try store.enqueuePush(push) ? 1 : 0)
+        batch.queued += 1
     }
 }
 

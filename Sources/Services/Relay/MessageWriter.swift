@@ -197,17 +197,17 @@ final class MessageWriter: ContextualService {
             (outcomes, pushes) = try await database.write { store in
                 var transaction = try RelayTransaction(store: store, screener: screener, now: now)
                 let outcomes = try batch.map { try transaction.apply($0.job, screening: $0.screening) }
-                var pushes = 0
+                var pushes = PushPlanner.Batch()
                 for outcome in outcomes {
                     switch outcome {
                     case .published(let message, let members):
-                        pushes += try planner.planMessage(message, members: members, store: store, now: now)
+                        try planner.planMessage(message, members: members, store: store, now: now, batch: &pushes)
                     case .changed(let event, _):
-                        pushes += try planner.planReaction(event, store: store, now: now)
+                        try planner.planReaction(event, store: store, now: now, batch: &pushes)
                     default: break
                     }
                 }
-                return (outcomes, pushes)
+                return (outcomes, pushes.queued)
             }
         } catch {
             let refusal = ServiceError.translating(error)
