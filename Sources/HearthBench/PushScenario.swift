@@ -6,6 +6,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import Synchronization
+import WebPush
 
 /// `HearthBench push`: Web Push beside the relay. Half the users are online (a socket each), the
 /// other half offline with push subscriptions to a push service on loopback that this command
@@ -26,8 +27,11 @@ struct PushScenario: AsyncParsableCommand {
     var subscriptions = 1
     @Option(help: "Messages per second, all online users together.") var rate = 1000
     @Option(help: "Seconds each phase sends for.") var seconds = 10.0
+    @Flag(help: "Only time what one push costs in this process: encryption (RFC 8291) and a VAPID signature.")
+    var cryptoOnly = false
 
     func run() async throws {
+        if cryptoOnly { return try Self.timeCrypto() }
         guard users >= 4, users % 2 == 0 else { throw ValidationError("give an even number of users, at least 4") }
         let service = try LocalPushService()
         defer { service.stop() }
@@ -140,6 +144,28 @@ struct PushScenario: AsyncParsableCommand {
             "rss_mib_before": rssBefore, "rss_mib_subscribed": rssSubscribed,
         ])
         for socket in sockets { await socket.close() }
+    }
+
+    /// Microseconds per encryption of a typical payload, and per VAPID signature, on one core.
+    static func timeCrypto() throws {
+        let browser = P256.KeyAgreement.PrivateKey()
+        let keys = try PushSubscriberKeys(
+            p256dh: base64URL(browser.publicKey.x963Representation), auth: base64URL(Data(count: 16)))
+        let payload = Data(
+            #"{"badge":1,"body":"Dinner at 7?","kind":"message","room":12,"seq":1043,"silent":false,"tag":"room-12","title":"mum","unread":{"12":1},"url":"/#room=12"}"#
+                .utf8)
+        let vapid = VAPIDKey()
+        let endpoint = URL(string: "https://push.example.net/wpush/v2/abc")!
+        func time(_ count: Int, _ body: () throws -> Void) rethrows -> Double {
+            let start = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<count { try body() }
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1000 / Double(count)
+        }
+        let encrypt = try time(5000) { _ = try PushEncryption.encrypt(payload, to: keys) }
+        let sign = try time(5000) {
+            _ = try vapid.authorization(for: endpoint, subject: "mailto:a@b", expiresAt: Date())
+        }
+        print(String(format: "encrypt one push: %.1f µs; sign one VAPID header: %.1f µs", encrypt, sign))
     }
 
     static func roomID(_ answer: [String: Any]) -> Int64 {

@@ -331,6 +331,7 @@ def main(binary, data, password):
         _, headers, payload, _ = service.wait("dad-phone", 9)[8]
         assert payload["kind"] == "reaction" and payload["title"] == "mum reacted 👍", payload
         assert payload["body"] == "to “I am at the shop”" and headers["Urgency"] == "normal", (headers, payload)
+        assert headers["Topic"] == f"reaction-{direct}", headers
         print("reaction to dad's message: pushed to him")
 
         # 410: the subscription is gone from the database.

@@ -44,12 +44,18 @@ public final class PushDelivery: ContextualService {
         self.publicURL = publicURL
     }
 
+    /// How long a wake-up waits for more pushes before it sends: pushes that arrive together go
+    /// in one batch (one read and one write of the database for them all), at the cost of this
+    /// much delay.
+    static let linger: Duration = .milliseconds(50)
+
     /// Delivers until cancelled.
     public func run() async {
         let client = PushClient(timeout: .milliseconds(Int64(settings.timeout * 1000)))
         while !Task.isCancelled {
             let next = await deliverDue(client)
             await signal.wait(timeout: next)
+            try? await Task.sleep(for: Self.linger)
         }
         try? await client.shutdown()
     }

@@ -79,7 +79,7 @@ final class PushPlanner: Sendable {
         for recipient in recipients {
             try enqueue(
                 QueuedPush(
-                    subscriptionID: recipient.subscriptionID, topic: Self.topic(room: event.roomID), kind: .reaction,
+                    subscriptionID: recipient.subscriptionID, topic: "reaction-\(event.roomID)", kind: .reaction,
                     roomID: event.roomID, seq: event.messageSeq, actorID: actor.id, emoji: event.emoji,
                     urgency: "normal", createdAt: now, expiresAt: now + Int64(settings.timeToLive * 1000)),
                 store: store, batch: &batch)
@@ -100,7 +100,8 @@ final class PushPlanner: Sendable {
         return batch.queued
     }
 
-    /// One push a room's notifications replace one another by (RFC 8030 §5.4).
+    /// What a room's message notifications replace one another by (RFC 8030 §5.4); reactions
+    /// have their own (`reaction-ID`), so one never hides a message not seen yet.
     static func topic(room: Int64) -> String { "room-\(room)" }
 
     private func offline(_ recipients: [PushRecipient]) -> [PushRecipient] {
