@@ -98,6 +98,17 @@ public struct PushRecipient: Sendable {
     }
 }
 
+/// What a push says of a message.
+public struct PushPreview: Sendable {
+    public var body: String
+    public var deleted: Bool
+    public var group: Bool
+    public var roomName: String?
+    /// Who sent it (or, for a reaction, who reacted).
+    public var actor: String?
+    public var contentTypes: [String]
+}
+
 /// What a user chose about their notifications; nil fields are the server's choice.
 public struct PushPreferences: Sendable, Equatable {
     public var preview: String?
@@ -157,11 +168,11 @@ extension Store {
 
     public func pushSubscription(id: Int64) throws -> PushSubscription? {
         try Row.fetchOne(
-            db,
-            sql: """
-                SELECT \(Self.subscriptionColumns) FROM push_subscriptions s JOIN devices d ON d.id = s.device_id
-                WHERE s.id = ?
-                """, arguments: [id]
+            db.cachedStatement(
+                sql: """
+                    SELECT \(Self.subscriptionColumns) FROM push_subscriptions s JOIN devices d ON d.id = s.device_id
+                    WHERE s.id = ?
+                    """), arguments: [id]
         ).map(PushSubscription.init(row:))
     }
 
@@ -321,11 +332,38 @@ extension Store {
 
     public func pushPreferences(userID: Int64) throws -> PushPreferences {
         let row = try Row.fetchOne(
-            db, sql: "SELECT push_preview, quiet_from, quiet_to, quiet_mode, time_zone FROM users WHERE id = ?",
+            db.cachedStatement(
+                sql: "SELECT push_preview, quiet_from, quiet_to, quiet_mode, time_zone FROM users WHERE id = ?"),
             arguments: [userID])
         return PushPreferences(
             preview: row?["push_preview"], quietFrom: row?["quiet_from"], quietTo: row?["quiet_to"],
             quietMode: row?["quiet_mode"], timeZone: row?["time_zone"])
+    }
+
+    /// What a push says of a published message, in one cached query: its text, sender, room and
+    /// the types of its files. Nil when there is no such published message.
+    public func pushPreview(roomID: Int64, seq: Int64, actorID: Int64?) throws -> PushPreview? {
+        try Row.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT m.body, m.deleted_at IS NOT NULL AS deleted, r.kind, r.name,
+                        coalesce((SELECT username FROM users WHERE id = ?3), u.username) AS actor,
+                        (SELECT group_concat(content_type, ' ') FROM attachments WHERE message_id = m.id) AS types
+                    FROM messages m JOIN rooms r ON r.id = m.room_id LEFT JOIN users u ON u.id = m.sender_id
+                    WHERE m.room_id = ?1 AND m.seq = ?2 AND m.held = 0
+                    """),
+            arguments: [roomID, seq, actorID]
+        ).map {
+            PushPreview(
+                body: $0["body"], deleted: $0["deleted"], group: $0["kind"] == "group", roomName: $0["name"],
+                actor: $0["actor"],
+                contentTypes: ($0["types"] as String?)?.split(separator: " ").map(String.init) ?? [])
+        }
+    }
+
+    /// The kind of a room ("direct" or "group"), if it exists; a cached query.
+    public func roomKind(id: Int64) throws -> String? {
+        try String.fetchOne(db.cachedStatement(sql: "SELECT kind FROM rooms WHERE id = ?"), arguments: [id])
     }
 
     public func setPushPreferences(_ preferences: PushPreferences, userID: Int64) throws {

@@ -58,17 +58,17 @@ struct PushPayload: Encodable {
             payload.body = "Open Hearth on this device to approve or deny it."
             return payload
         }
-        guard let roomID = push.roomID, let seq = push.seq, let room = try store.room(id: roomID),
-            let message = try store.message(roomID: roomID, seq: seq), message.deletedAt == nil
+        guard let roomID = push.roomID, let seq = push.seq,
+            let message = try store.pushPreview(roomID: roomID, seq: seq, actorID: push.actorID), !message.deleted
         else { return nil }
-        let roomName = room.kind == .group ? (room.name ?? "Group") : nil
+        let roomName = message.group ? (message.roomName ?? "Group") : nil
         if push.kind != .reaction {
             // Read on another device since it was queued: nothing to say.
             guard unread[roomID] != nil else { return nil }
         }
         guard preview != .none else { return payload }
-        let actor = try push.actorID.flatMap { try store.user(id: $0) }?.username ?? message.senderName ?? "Someone"
-        let excerpt = message.body.isEmpty ? Self.fileWords(message) : message.body
+        let actor = message.actor ?? "Someone"
+        let excerpt = message.body.isEmpty ? Self.fileWords(message.contentTypes) : message.body
         switch push.kind {
         case .reaction:
             payload.title = "\(actor) reacted \(push.emoji ?? "")" + (roomName.map { " in \($0)" } ?? "")
@@ -93,8 +93,7 @@ struct PushPayload: Encodable {
         return from < to ? (from <= minute && minute < to) : (minute >= from || minute < to)
     }
 
-    static func fileWords(_ message: Message) -> String {
-        let types = message.attachments.map(\.contentType)
+    static func fileWords(_ types: [String]) -> String {
         if types.contains(where: { $0.hasPrefix("image/") }) { return "📷 Photo" }
         if types.contains(where: { $0.hasPrefix("audio/") }) { return "🎤 Voice message" }
         if types.contains(where: { $0.hasPrefix("video/") }) { return "🎬 Video" }

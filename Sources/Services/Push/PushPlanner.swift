@@ -52,7 +52,7 @@ final class PushPlanner: Sendable {
         guard members.contains(where: { $0 != senderID && known.contains($0) }) else { return }
         let recipients = try offline(store.pushRecipients(roomID: message.roomID, exceptUserID: senderID))
         guard !recipients.isEmpty else { return }
-        let direct = try store.room(id: message.roomID)?.kind == .direct
+        let direct = try store.roomKind(id: message.roomID) == "direct"
         for recipient in recipients {
             let mention = message.mentions.contains(recipient.username.lowercased())
             if let muted = recipient.mutedUntil, muted > now, !mention { continue }
@@ -68,6 +68,7 @@ final class PushPlanner: Sendable {
     /// A reaction added to someone's message: a push to the message's sender's offline devices.
     func planReaction(_ event: MessageEvent, store: Store, now: Int64, batch: inout Batch) throws {
         guard event.kind == .reaction, event.added == true, let reactor = event.username,
+            subscribers.withLock({ !$0.isEmpty }),
             let target = try store.changeTarget(roomID: event.roomID, seq: event.messageSeq),
             let authorID = target.senderID, target.senderName != reactor,
             subscribers.withLock({ $0.contains(authorID) })
