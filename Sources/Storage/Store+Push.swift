@@ -292,12 +292,12 @@ extension Store {
 
     /// Removes the pushes whose time to live is over.
     public func deleteExpiredPushes(now: Int64) throws {
-        try db.execute(sql: "DELETE FROM push_queue WHERE expires_at <= ?", arguments: [now])
+        try db.cachedStatement(sql: "DELETE FROM push_queue WHERE expires_at <= ?").execute(arguments: [now])
     }
 
     /// When the next queued push is due, if any is queued.
     public func nextPushDue() throws -> Int64? {
-        try Int64.fetchOne(db, sql: "SELECT min(next_attempt_at) FROM push_queue")
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT min(next_attempt_at) FROM push_queue"))
     }
 
     /// How many pushes wait, and how many of them have failed at least once.
@@ -309,19 +309,21 @@ extension Store {
 
     /// Removes a push that went (or never will), unless it was replaced meanwhile.
     public func finishPush(id: Int64, version: Int64) throws {
-        try db.execute(sql: "DELETE FROM push_queue WHERE id = ? AND version = ?", arguments: [id, version])
+        try db.cachedStatement(sql: "DELETE FROM push_queue WHERE id = ? AND version = ?").execute(arguments: [
+            id, version,
+        ])
     }
 
     /// Tries a push again at `at`, unless it was replaced meanwhile (the newer one goes as queued).
     public func retryPush(id: Int64, version: Int64, at: Int64) throws {
-        try db.execute(
-            sql: "UPDATE push_queue SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ? AND version = ?",
-            arguments: [at, id, version])
+        try db.cachedStatement(
+            sql: "UPDATE push_queue SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ? AND version = ?"
+        ).execute(arguments: [at, id, version])
     }
 
     public func recordPushSuccess(subscriptionID: Int64, now: Int64) throws {
-        try db.execute(
-            sql: "UPDATE push_subscriptions SET last_success_at = ? WHERE id = ?", arguments: [now, subscriptionID])
+        try db.cachedStatement(sql: "UPDATE push_subscriptions SET last_success_at = ? WHERE id = ?")
+            .execute(arguments: [now, subscriptionID])
     }
 
     public func recordPushError(subscriptionID: Int64, error: String, now: Int64) throws {
