@@ -3,7 +3,7 @@
 import { api, upload } from './api.js';
 import { Connection } from './socket.js';
 import { Store } from './store.js';
-import { $, bubble, dayKey, daySeparator, el, roomItem, roomTitle } from './views.js';
+import { $, bubble, dayKey, daySeparator, el, roomItem, roomTitle, when } from './views.js';
 import { handleLinkRequest } from './link.js';
 import { prepareImage } from './images.js';
 import { QUICK_REACTIONS, emojiPicker } from './emoji.js';
@@ -753,7 +753,9 @@ export class Chat {
       return;
     }
     this.store.settle(frame.id);
-    this.insert(entry.room, { ...this.pending(entry), status: 'failed', error: frame.message });
+    const error = frame.code === 'muted' && frame.until
+      ? `A moderator muted you until ${when(frame.until)}; this message was not sent.` : frame.message;
+    this.insert(entry.room, { ...this.pending(entry), status: 'failed', error });
     if (this.current === entry.room) this.renderMessages();
   }
 

@@ -15,6 +15,15 @@ const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'nu
 export const time = (ms) => timeFormat.format(new Date(ms));
 export const dayKey = (ms) => new Date(ms).toDateString();
 
+/** A moment in the reader's own words and time zone: "23:49 today", "09:00 tomorrow", "Mon 8 Dec, 09:00". */
+export function when(ms) {
+  const date = new Date(ms);
+  const days = Math.round((new Date(dayKey(ms)) - new Date(new Date().toDateString())) / 86400000);
+  if (days === 0) return `${time(ms)} today`;
+  if (days === 1) return `${time(ms)} tomorrow`;
+  return new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }).format(date);
+}
+
 /** "Today", "Yesterday", or the date. */
 export function dayLabel(ms) {
   const today = new Date().toDateString();

@@ -143,8 +143,8 @@ public enum ServiceError: Error, Equatable, Sendable {
         case .notFound(let what): "\(what) was not found."
         case .setupUnavailable:
             "Setup is no longer available: an admin exists, or the setup link is not the current one."
-        case .rateLimited(let seconds): "Too many attempts; try again in \(seconds) seconds."
-        case .busy(let seconds): "The server is busy; try again in \(seconds) seconds."
+        case .rateLimited(let seconds): "Too many attempts; try again \(Words.wait(seconds: seconds))."
+        case .busy(let seconds): "The server is busy; try again \(Words.wait(seconds: seconds))."
         case .storageFull: "The server's disk is full; nothing was saved. Tell the admin."
         case .roomNotFound: "That room does not exist."
         case .notAMember: "You are not a member of that room."
@@ -157,8 +157,11 @@ public enum ServiceError: Error, Equatable, Sendable {
         case .linkUsed: "That link code was already used; ask for a new one on your other device."
         case .linkDenied: "Your other device said no to this request."
         case .linkPending: "Waiting for your other device to approve."
-        case .unsupportedType(let type): "Files of type \(type) cannot be shared here."
-        case .typeMismatch(let type): "The file's contents are not \(type), as it claims."
+        case .unsupportedType(let type):
+            "This file is \(Words.kind(of: type)), which cannot be shared here (photos, videos, sound, PDFs and "
+                + "text files can)."
+        case .typeMismatch(let type):
+            "This file says it is \(Words.kind(of: type)), but what is inside is something else; it was not shared."
         case .quotaExceeded(let limit): "You have used your \(limit / 1_048_576) MiB for files; delete some first."
         case .emptyBody: "The upload is empty."
         case .rangeNotSatisfiable(let size): "That range is outside the file's \(size) bytes."
@@ -166,9 +169,8 @@ public enum ServiceError: Error, Equatable, Sendable {
         case .restoreFailed(let reason): "Nothing was restored: \(reason)."
         case .invalidRule(let reason): "Invalid rule: \(reason)."
         case .blockedByRule(let message): message ?? "This message was blocked by a rule of this server."
-        case .muted(let until):
-            "You are muted until \(Date(timeIntervalSince1970: Double(until) / 1000).formatted(.iso8601)); "
-                + "your messages are not sent until then."
+        case .muted:
+            "A moderator muted you for a while; your messages are not sent until the mute ends."
         case .alreadyReported: "You have already reported this message; a moderator will look at it."
         case .notYours: "That is someone else's message: only its sender may change it."
         case .invalidDecision(let reason): reason

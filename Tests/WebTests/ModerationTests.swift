@@ -304,6 +304,11 @@ import FoundationNetworking
             #expect(mute.status == 200)
             let refused = try await home.send("let me talk")
             #expect(refused["code"] as? String == "muted")
+            // When it ends travels as a time, for the client to say in the reader's own zone.
+            #expect(
+                (refused["until"] as? Int).map(Int64.init) == Int64(
+                    (home.family.env.clock.now.timeIntervalSince1970 * 1000).rounded()) + 300_000)
+            #expect(!(refused["message"] as? String ?? "").contains("T0"))
             home.family.env.clock.advance(301)
             #expect(try await home.send("sorry")["type"] as? String == "ack")
             #expect(try await home.dadReceives() == "sorry")

@@ -23,6 +23,8 @@ enum RelayFrames {
         let id: String?
         let code: String
         let message: String
+        /// For `muted`: when the mute ends (ms), for the client to say in the reader's own time.
+        var until: Int64? = nil
     }
 
     struct Synced: Encodable {
@@ -125,7 +127,9 @@ enum RelayFrames {
     }
 
     static func error(_ error: ServiceError, id: String? = nil) -> String {
-        encode(ErrorFrame(id: id, code: error.code, message: error.message))
+        var frame = ErrorFrame(id: id, code: error.code, message: error.message)
+        if case .muted(let until) = error { frame.until = until }
+        return encode(frame)
     }
 
     static func error(code: String, message: String, id: String? = nil) -> String {
