@@ -31,8 +31,11 @@ export function initLinking(onDevicesChanged) {
 /** A `link_request` frame from the chat's socket: ask this user whether to approve. */
 export function handleLinkRequest(frame) {
   pendingCode = frame.code;
-  const details = [frame.userAgent, frame.ip].filter(Boolean).join(', ');
-  $('link-question').textContent = `Approve ${frame.deviceName}${details ? ` (${details})` : ''}?`;
+  $('link-question').textContent = `A new device asks to sign in as you: “${frame.deviceName}”. Is it yours?`;
+  // In words (“Safari on iPhone, from 192.168.1.23”); the whole user agent only on request.
+  $('link-request-device').textContent = [frame.device, frame.ip && `from ${frame.ip}`].filter(Boolean).join(', ');
+  $('link-agent').textContent = frame.userAgent || '';
+  $('link-agent-details').hidden = !frame.userAgent;
   $('link-request').hidden = false;
   $('link-panel').hidden = true;
   $('link-approve').focus();

@@ -42,6 +42,11 @@ def main(base, username, password):
         approve = by_testid(laptop, "link-approve")
         question = laptop.find_element(By.ID, "link-question").text
         assert "Mum's phone" in question, question
+        # The browser in words and the address; the whole user agent only behind "Technical details".
+        words = laptop.find_element(By.ID, "link-request-device").text
+        assert words.startswith("Chrome on Linux, from 127.0.0.1"), words
+        assert not laptop.find_element(By.ID, "link-agent").is_displayed()
+        assert "Mozilla/5.0" not in laptop.find_element(By.ID, "link-request").text
         approve.click()
 
         WebDriverWait(phone, 30).until(EC.url_to_be(base + "/"))

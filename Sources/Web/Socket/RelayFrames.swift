@@ -48,6 +48,8 @@ enum RelayFrames {
         var type = "link_request"
         let code: String
         let deviceName: String
+        /// The browser and system in words ("Safari on iPhone"), from the user agent.
+        let device: String
         let userAgent: String
         let ip: String
     }

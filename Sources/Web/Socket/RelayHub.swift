@@ -269,7 +269,9 @@ public final class RelayHub: LiveEvents {
 
     public func linkRequested(_ request: LinkRequest, to userID: Int64) {
         let frame = RelayFrames.LinkRequested(
-            code: request.code, deviceName: request.deviceName, userAgent: request.userAgent, ip: request.ip)
+            code: request.code, deviceName: request.deviceName,
+            device: AccountRules.deviceName(fromUserAgent: request.userAgent), userAgent: request.userAgent,
+            ip: request.ip)
         broadcast(RelayFrames.encode(frame), to: [userID])
     }
 
