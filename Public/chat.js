@@ -657,6 +657,16 @@ export class Chat {
     const node = $('connection-status');
     node.textContent = status;
     node.className = 'status ' + status;
+    // On a phone the sidebar is hidden while a chat is open: the chat's header says it instead.
+    const header = $('chat-connection');
+    header.textContent = status === 'online' ? '' : `${status}…`;
+    header.hidden = status === 'online';
+    if (status !== 'online' && this.online.size > 0) {
+      // Who is online is unknown while we are not: no green dots from before the cut.
+      this.online.clear();
+      this.renderRooms();
+      this.renderHeader();
+    }
   }
 
   async checkSession() {
