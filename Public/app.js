@@ -71,7 +71,24 @@ function showSignedOut() {
   if (invite) {
     registerForm.invite.value = invite[1];
     selectTab(true);
+    explainInvite(invite[1]);
   }
+}
+
+/** Says who invited you, to which Hearth, and what it is — or why the invite no longer works. */
+async function explainInvite(code) {
+  const box = $('invitation');
+  const place = location.host;
+  try {
+    const invitation = await api('GET', `/invites/${encodeURIComponent(code)}`);
+    const who = invitation.invitedBy ? `${invitation.invitedBy} invited you` : 'You are invited';
+    box.textContent = `${who} to Hearth at ${place}: a private messenger that runs on a computer at home, `
+      + 'for the people there and those close to them. Choose a username and a password to join'
+      + (invitation.admin ? ', as one of its admins.' : '.');
+  } catch (error) {
+    box.textContent = `${error.message} (Hearth at ${place})`;
+  }
+  box.hidden = false;
 }
 
 async function signOut(callServer) {

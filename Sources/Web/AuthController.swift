@@ -13,12 +13,26 @@ struct AuthController: Sendable {
 
     func addRoutes(to api: RouterGroup<AppRequestContext>) {
         api.post("register", use: register)
+        api.get("invites/{code}", use: invitation)
         api.post("login", use: login)
         api.post("setup", use: setup)
         api.post("setup/status", use: setupStatus)
         api.signedIn(authenticator)
             .post("logout", use: logout)
             .get("me", use: me)
+    }
+
+    struct InvitationJSON: Encodable {
+        let invitedBy: String?
+        let admin: Bool
+        let expiresAt: Int64?
+    }
+
+    /// `GET /api/v1/invites/{code}` — what the invite page says before someone registers:
+    /// `{invitedBy, admin, expiresAt}`, or the error registering with it would get.
+    @Sendable func invitation(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let found = try await registration.invitation(code: context.parameters.get("code") ?? "")
+        return try .json(InvitationJSON(invitedBy: found.invitedBy, admin: found.admin, expiresAt: found.expiresAt))
     }
 
     struct RegisterBody: Decodable {

@@ -53,6 +53,10 @@ def main(base, token, invite_url):
         invite = by_testid(driver, "register-invite")
         code = invite_url.rsplit("/", 1)[1]
         assert invite.get_attribute("value") == code, f"invite field holds {invite.get_attribute('value')!r}"
+        # The page says what this is, and where, before asking for anything.
+        host = base.split("//", 1)[1]
+        said = by_testid(driver, "invitation").text
+        assert said.startswith(f"You are invited to Hearth at {host}: a private messenger"), said
         by_testid(driver, "register-username").send_keys("kid")
         by_testid(driver, "register-password").send_keys(PASSWORD)
         by_testid(driver, "register-submit").click()

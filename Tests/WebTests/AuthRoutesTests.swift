@@ -111,6 +111,19 @@ import Testing
                 env.clock.advance(3_600)
             }
             #expect(try await env.accounts.users().map(\.username) == ["first"])
+            // The invite page asks first what an invite is, and gets the same answers.
+            for (code, status, error) in [
+                ("nope", HTTPResponse.Status.forbidden, "invite_invalid"), (used.code, .gone, "invite_used_up"),
+                (revoked.code, .gone, "invite_revoked"),
+            ] {
+                let answer = try await api.send(.get, "/api/v1/invites/\(code)")
+                #expect(answer.status == status && answer.errorCode == error, "\(error)")
+            }
+            let first = try await env.accounts.user(named: "first")
+            let fromFirst = try await env.invites.create(by: AuditActor(user: first, ip: nil))
+            let invitation = try await api.send(.get, "/api/v1/invites/\(fromFirst.code)")
+            #expect(invitation.status == .ok && invitation.json["invitedBy"] as? String == "first")
+            #expect(invitation.json["admin"] as? Bool == false)
         }
     }
 

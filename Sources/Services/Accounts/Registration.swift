@@ -91,6 +91,30 @@ public final class Registration: GatedService {
         return invite
     }
 
+    /// What the invite page says about an invite before anyone registers with it.
+    public struct Invitation: Sendable, Equatable {
+        /// Who made it (nil when its maker is gone, or it came from the command line).
+        public let invitedBy: String?
+        /// Whether whoever registers with it becomes an admin.
+        public let admin: Bool
+        public let expiresAt: Int64?
+    }
+
+    /// The invite behind `code`, if it can still be used; otherwise why not, as registering
+    /// with it would say (`invite_invalid`, `invite_expired`, `invite_used_up`, …).
+    public func invitation(code: String) async throws -> Invitation {
+        let now = now
+        return try await run {
+            try await database.read { store in
+                guard let invite = try Self.checkRegistration(store, code: code, now: now) else {
+                    throw ServiceError.inviteInvalid
+                }
+                let maker = try invite.createdBy.flatMap { try store.user(id: $0) }
+                return Invitation(invitedBy: maker?.username, admin: invite.admin, expiresAt: invite.expiresAt)
+            }
+        }
+    }
+
     /// The current registration mode.
     public func mode() async throws -> Mode {
         try await run { try await database.read { try Self.mode($0) } }
