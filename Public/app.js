@@ -24,6 +24,7 @@ async function showSignedIn(me) {
   $('me-username').textContent = me.user.username;
   $('me-username-2').textContent = me.user.username;
   $('me-device').textContent = me.device.name;
+  $('admin-link-row').hidden = !['admin', 'moderator'].includes(me.user.role);
   // Kept for a start without a network (the service worker has the page; this says who).
   localStorage.setItem(SIGNED_IN, JSON.stringify(me));
   chat = new Chat(me, { onSignedOut: () => signOut(false) });

@@ -42,7 +42,8 @@ struct DevicesController: Sendable {
     /// `GET /api/v1/devices` — the user's devices, newest first; `current` marks this one.
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
         let session = try context.signedIn()
-        let devices = try await sessions.devices(of: session.user)
+        // The admin panel's sessions are not devices the person signed in: they are not listed.
+        let devices = try await sessions.devices(of: session.user).filter { $0.kind == .chat }
         return try .json([
             "devices": devices.map {
                 DeviceListJSON(

@@ -234,6 +234,15 @@ def main(base, password, shots):
         a.save_screenshot(os.path.join(shots, "group-settings-desktop.png"))
         a.find_element(By.ID, "close-group").click()
 
+        # An admin finds the admin panel from the chat's settings; a member does not.
+        a.find_element(By.ID, "open-settings").click()
+        assert by_testid(a, "admin-link").get_attribute("href").endswith("/admin")
+        a.find_element(By.ID, "close-settings").click()
+        b.find_element(By.ID, "open-settings").click()
+        wait(b, lambda d: d.find_element(By.ID, "settings").is_displayed())
+        assert not b.find_element(By.ID, "admin-link-row").is_displayed()
+        b.find_element(By.ID, "close-settings").click()
+
         a.set_window_size(1280, 900)
         a.save_screenshot(os.path.join(shots, "conversation-desktop.png"))
         b.set_window_size(390, 844)

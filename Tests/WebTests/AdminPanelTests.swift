@@ -90,6 +90,29 @@ import Testing
             #expect(dashboard.headers[.contentSecurityPolicy]?.contains("unsafe-inline") == false)
             #expect(dashboard.headers[.xContentTypeOptions] == "nosniff")
             #expect(!browser.csrf.isEmpty)
+            #expect(dashboard.text.contains("href=\"/\">Chat</a>"))
+        }
+    }
+
+    /// An admin signed in to the chat opens the panel with only their password; a member's chat
+    /// session gets "Not for you"; the panel's session is no device of theirs.
+    @Test func theChatSessionLetsAnAdminInWithThePasswordAlone() async throws {
+        try await withPanel { browser, env in
+            let chat = try await env.sessions.login(
+                username: "mum", password: TestServices.password, deviceName: "Laptop", client: TestServices.home)
+            let cookie: HTTPFields = [.cookie: "hearth_session=\(chat.token)"]
+            let stepUp = try await browser.api.send(.get, "/admin", headers: cookie)
+            #expect(stepUp.text.contains("You are signed in to the chat as <strong>mum</strong>"))
+            #expect(stepUp.text.contains("type=\"hidden\" name=\"username\" value=\"mum\""))
+            let kid = try await env.sessions.login(
+                username: "kid", password: TestServices.password, deviceName: nil, client: TestServices.home)
+            let member = try await browser.api.send(.get, "/admin", headers: [.cookie: "hearth_session=\(kid.token)"])
+            #expect(member.status == .forbidden && !member.text.contains("signed in to the chat"))
+            #expect(try await browser.signIn("mum").status == .seeOther)
+            let devices = try await browser.api.send(
+                .get, "/api/v1/devices", headers: [.authorization: "Bearer \(chat.token)"])
+            let names = (devices.json["devices"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+            #expect(names == ["Laptop"], "\(names)")
         }
     }
 

@@ -12,6 +12,8 @@ struct AdminController: Sendable {
     let services: AppServices
     let templates: PageTemplates
     let auth: AdminAuth
+    /// The chat's own session, which lets an admin into the panel with only their password.
+    let chatAuthenticator: SessionAuthenticator
     let downloads = OneTimeDownloads()
 
     /// Rows per page of every list.
@@ -21,6 +23,7 @@ struct AdminController: Sendable {
         self.services = services
         self.templates = templates
         auth = AdminAuth(services: services, secure: secure)
+        chatAuthenticator = SessionAuthenticator(sessions: services.sessions, secure: secure)
     }
 
     func addRoutes(to router: Router<AppRequestContext>) {
@@ -176,6 +179,14 @@ struct AdminController: Sendable {
         case .signedOut(let notice):
             var page: [String: Any] = ["title": "Sign in"]
             if let notice { page["notice"] = notice }
+            // Signed in to the chat as an admin or moderator: only the password again (a step-up;
+            // the panel keeps its own shorter session and cookie).
+            if let chat = try? await chatAuthenticator.session(request, context: context),
+                chat.user.role >= .moderator
+            {
+                page["stepUp"] = chat.user.username
+                page["username"] = chat.user.username
+            }
             var response = templates.page("signin", page)
             if notice != nil { response.setCookie(auth.expiredCookie()) }
             return response
