@@ -101,7 +101,7 @@ export class Chat {
   renderRooms() {
     const list = $('room-list');
     list.replaceChildren(...this.sortedRooms().map((room) => roomItem(room, this.me.username, this.online, room.id === this.current)));
-    $('no-rooms').hidden = this.rooms.size > 0;
+    this.showFirstRun();
     if (!this.listShown) {
       this.listShown = true;
       performance.mark('hearth-rooms-shown');
@@ -112,6 +112,29 @@ export class Chat {
     if (unread !== this.shownUnread) {
       this.shownUnread = unread;
       showUnread([...this.rooms.values()]).catch(() => {});
+    }
+  }
+
+  /** While there are no chats, the empty side says what to do next (admins can invite). */
+  showFirstRun() {
+    const first = this.rooms.size === 0;
+    $('first-run').hidden = !first;
+    const admin = this.me.role === 'admin';
+    $('first-invite-step').hidden = !admin;
+    $('first-admin-step').hidden = !['admin', 'moderator'].includes(this.me.role);
+  }
+
+  /** "Make an invite link": an invite for ten, for a week, with its QR code, shown this once. */
+  async makeInvite() {
+    try {
+      const invite = await api('POST', '/admin/invites', { uses: 10, days: 7 });
+      $('first-invite-url').textContent = invite.url;
+      $('first-invite-url').href = invite.url;
+      $('first-invite-qr').src = invite.qr;
+      $('first-invite-result').hidden = false;
+      $('first-invite').hidden = true;
+    } catch (error) {
+      $('first-invite').textContent = `${error.message} Try again`;
     }
   }
 
@@ -1072,6 +1095,9 @@ export class Chat {
     window.addEventListener('pagehide', () => this.store.write('rooms', [...this.rooms.values()]));
     window.addEventListener('focus', () => this.markRead());
     this.wireNotifications();
+    $('first-invite').addEventListener('click', () => this.makeInvite());
+    $('first-invite-copy').addEventListener('click', () => navigator.clipboard?.writeText($('first-invite-url').textContent));
+    $('first-notify').addEventListener('click', () => $('enable-notifications').click());
   }
 
   /**
@@ -1086,6 +1112,8 @@ export class Chat {
       button.hidden = state === 'on' || state === 'unsupported';
       button.textContent = state === 'denied' ? 'Notifications are blocked: how to allow them' : 'Turn on notifications';
       $('push-state').textContent = describePush(state);
+      $('first-notify').hidden = state === 'on' || state === 'unsupported';
+      $('first-notify-state').textContent = state === 'on' ? 'On.' : (state === 'default' ? '' : describePush(state));
     };
     const subscribe = (ask) => subscribePush({ ask }).then(show, () => show('failed'));
     button.addEventListener('click', () => {

@@ -70,6 +70,9 @@ public struct HearthApp: Sendable {
         ).addRoutes(to: api)
         AttachmentsController(attachments: services.attachments, authenticator: authenticator).addRoutes(to: api)
         PushController(push: services.push, authenticator: authenticator).addRoutes(to: api)
+        InvitesController(
+            invites: services.invites, authenticator: authenticator, inviteURL: { await services.inviteURL($0) }
+        ).addRoutes(to: api)
         ModerationController(
             moderation: services.moderation, accounts: services.accounts, authenticator: authenticator
         ).addRoutes(to: api)

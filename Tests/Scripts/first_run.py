@@ -1,4 +1,5 @@
-"""First run in a real browser: setup link -> admin, invite link -> member, sign out, sign in.
+"""First run in a real browser: setup link -> admin, whose first-run card makes an invite link ->
+member, sign out, sign in.
 
 Usage: first_run.py BASE_URL SETUP_TOKEN INVITE_URL
 Drives headless Chromium through Selenium; run by Tests/HearthCLITests/BrowserTests.swift.
@@ -43,20 +44,33 @@ def main(base, token, invite_url):
         WebDriverWait(driver, 30).until(EC.url_to_be(f"{base}/"))
         signed_in_as(driver, "mum")
 
+        # The new admin is told what to do next: invite the family, with the link and its QR
+        # code right there, the admin panel, notifications.
+        by_testid(driver, "first-run")
+        by_testid(driver, "first-invite").click()
+        family_url = by_testid(driver, "first-invite-url").text
+        assert family_url.startswith(f"{base}/invite/"), family_url
+        assert by_testid(driver, "first-invite-qr").get_attribute("src").startswith("data:image/svg+xml;base64,")
+        assert driver.find_element(By.CSS_SELECTOR, '#first-run a[href="/admin"]').is_displayed()
+
         # The setup link is dead now.
         driver.get(f"{base}/setup?token={token}")
         WebDriverWait(driver, 30).until(EC.visibility_of_element_located((By.ID, "setup-unavailable")))
         driver.delete_all_cookies()
 
-        # A family member opens the invite link: the code is filled in.
-        driver.get(invite_url)
-        invite = by_testid(driver, "register-invite")
-        code = invite_url.rsplit("/", 1)[1]
-        assert invite.get_attribute("value") == code, f"invite field holds {invite.get_attribute('value')!r}"
-        # The page says what this is, and where, before asking for anything.
+        # An invite made on the command line says what this is, and where, before asking for anything.
         host = base.split("//", 1)[1]
+        driver.get(invite_url)
         said = by_testid(driver, "invitation").text
         assert said.startswith(f"You are invited to Hearth at {host}: a private messenger"), said
+
+        # A family member opens mum's invite link: the code is filled in, and it says who asks.
+        driver.get(family_url)
+        invite = by_testid(driver, "register-invite")
+        code = family_url.rsplit("/", 1)[1]
+        assert invite.get_attribute("value") == code, f"invite field holds {invite.get_attribute('value')!r}"
+        said = by_testid(driver, "invitation").text
+        assert said.startswith(f"mum invited you to Hearth at {host}: a private messenger"), said
         by_testid(driver, "register-username").send_keys("kid")
         by_testid(driver, "register-password").send_keys(PASSWORD)
         by_testid(driver, "register-submit").click()

@@ -108,6 +108,17 @@ import Testing
                 username: "kid", password: TestServices.password, deviceName: nil, client: TestServices.home)
             let member = try await browser.api.send(.get, "/admin", headers: [.cookie: "hearth_session=\(kid.token)"])
             #expect(member.status == .forbidden && !member.text.contains("signed in to the chat"))
+            // Invites from the chat's first-run card: admins only.
+            let refused = try await browser.api.send(
+                .post, "/api/v1/admin/invites", json: [:] as [String: Any],
+                headers: [.authorization: "Bearer \(kid.token)"])
+            #expect(refused.status == .forbidden)
+            let invite = try await browser.api.send(
+                .post, "/api/v1/admin/invites", json: ["uses": 3] as [String: Any],
+                headers: [.authorization: "Bearer \(chat.token)"])
+            #expect(invite.status == .created && (invite.json["url"] as? String)?.contains("/invite/") == true)
+            #expect((invite.json["qr"] as? String)?.hasPrefix("data:image/svg+xml;base64,") == true)
+            #expect(try await env.invites.list().first?.maxUses == 3)
             #expect(try await browser.signIn("mum").status == .seeOther)
             let devices = try await browser.api.send(
                 .get, "/api/v1/devices", headers: [.authorization: "Bearer \(chat.token)"])
