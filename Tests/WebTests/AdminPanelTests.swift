@@ -319,6 +319,19 @@ import Testing
             let badRule = try await browser.follow(
                 try await browser.post("/admin/rules", ["kind": "regex", "pattern": "spam(?=\\d)", "action": "block"]))
             #expect(badRule.text.contains("lookahead and lookbehind"))
+            // A refused rule comes back as it was typed, to be mended, not typed again.
+            #expect(badRule.status == .badRequest && badRule.text.contains("value=\"spam(?=\\d)\""))
+            #expect(badRule.text.contains("<option value=\"regex\" selected>"))
+            // A rule is kept to a room chosen by its name.
+            let family = try await env.services.rooms.create(
+                by: try await env.accounts.user(named: "mum"), name: "Family", usernames: ["kid"], direct: false)
+            let rulesForm = try await browser.get("/admin/rules").text
+            #expect(rulesForm.contains("<option value=\"\(family.0.room.id)\">Family (2 members)</option>"))
+            let scoped = try await browser.follow(
+                try await browser.post(
+                    "/admin/rules",
+                    ["kind": "word", "pattern": "homework", "action": "flag", "scope": "\(family.0.room.id)"]))
+            #expect(scoped.text.contains("Rule #2 added"))
             let test = try await browser.post("/admin/rules/test", ["body": "what the HECK"])
             #expect(test.text.contains("masked") && test.text.contains("what the ***"))
             // Settings.

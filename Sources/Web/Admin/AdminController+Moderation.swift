@@ -36,9 +36,21 @@ extension AdminController {
     ]
 
     /// The rule form's context: the choices, and the values to show.
-    func ruleForm(_ fields: [String: String], heading: String, action: String, button: String) -> [String: Any] {
+    func ruleForm(
+        _ fields: [String: String], heading: String, action: String, button: String, rooms: [RoomOverview]
+    ) -> [String: Any] {
         [
             "formHeading": heading, "formAction": action, "formButton": button, "form": fields,
+            // A room is chosen by its name, never typed as an id the panel shows nowhere else.
+            "rooms": rooms.map { overview in
+                [
+                    "value": String(overview.room.id),
+                    "label": overview.room.kind == .group
+                        ? "\(overview.room.name ?? "Group") (\(overview.members) members)"
+                        : "A direct chat (room \(overview.room.id))",
+                    "selected": fields["scope"] == String(overview.room.id),
+                ] as [String: Any]
+            },
             "kinds": Self.kindLabels.map {
                 ["value": $0.0.rawValue, "label": $0.1, "selected": fields["kind"] == $0.0.rawValue]
             },
@@ -55,8 +67,15 @@ extension AdminController {
         }
     }
 
+    /// The rooms a rule may be kept to (the newest 500).
+    func ruleRooms() async throws -> [RoomOverview] {
+        try await services.rooms.overviews(before: nil, limit: 500)
+    }
+
+    /// The rules page; a refused new rule comes back with what was typed (`formFields`) and why.
     func rulesPage(
-        _ user: AdminUser, request: Request, test: RuleTest?, testFields: [String: String]
+        _ user: AdminUser, request: Request, test: RuleTest?, testFields: [String: String],
+        formFields: [String: String] = [:], problem: String? = nil
     ) async throws
         -> Response
     {
@@ -64,7 +83,12 @@ extension AdminController {
         let all = Array(try await services.moderation.rules().filter { $0.id > after }.prefix(Self.pageSize))
         var page = base(user, "Rules", request: request)
         page["next"] = nextLink("/admin/rules", count: all.count, cursor: all.last.map { String($0.id) }, name: "after")
-        page.merge(ruleForm([:], heading: "Add a rule", action: "/admin/rules", button: "Add rule")) { $1 }
+        page.merge(
+            ruleForm(
+                formFields, heading: "Add a rule", action: "/admin/rules", button: "Add rule",
+                rooms: try await ruleRooms())
+        ) { $1 }
+        if let problem { page["problem"] = problem }
         // Mustache shows a section for any value that is present, even an empty string: optional
         // values are left out instead.
         page["rules"] = all.map { rule in
@@ -86,7 +110,7 @@ extension AdminController {
             result["error"] = test.error?.message
             page["test"] = result
         }
-        return templates.page("rules", page)
+        return templates.page("rules", page, status: problem == nil ? .ok : .badRequest)
     }
 
     static func draft(_ form: AdminForm) throws -> RuleDraft {
@@ -96,11 +120,19 @@ extension AdminController {
             newAccountDays: try form.number("newAccountDays", label: "The account age"))
     }
 
-    /// `POST /admin/rules` — adds a rule.
+    /// `POST /admin/rules` — adds a rule; a refused one comes back with what was typed.
     @Sendable func createRule(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await act(request, context, role: .admin, back: "/admin/rules") { user, form in
-            let rule = try await services.moderation.createRule(try Self.draft(form), by: user.actor)
-            return redirect("/admin/rules", notice: "Rule #\(rule.id) added: \(rule.summary).", for: user)
+            do {
+                let rule = try await services.moderation.createRule(try Self.draft(form), by: user.actor)
+                return redirect("/admin/rules", notice: "Rule #\(rule.id) added: \(rule.summary).", for: user)
+            } catch let error as AdminProblem {
+                return try await rulesPage(
+                    user, request: request, test: nil, testFields: [:], formFields: form.fields, problem: error.message)
+            } catch let error as ServiceError where error.code != "internal_error" {
+                return try await rulesPage(
+                    user, request: request, test: nil, testFields: [:], formFields: form.fields, problem: error.message)
+            }
         }
     }
 
@@ -126,20 +158,42 @@ extension AdminController {
                 "newAccountDays": rule.newAccountDays.map(String.init) ?? "",
                 "message": rule.message ?? "",
             ]
-            page.merge(ruleForm(fields, heading: "Change the rule", action: "/admin/rules/\(rule.id)", button: "Save"))
-            {
-                $1
-            }
+            page.merge(
+                ruleForm(
+                    fields, heading: "Change the rule", action: "/admin/rules/\(rule.id)", button: "Save",
+                    rooms: try await ruleRooms())
+            ) { $1 }
             return templates.page("rule", page)
         }
+    }
+
+    /// The edit form again, with what was typed and why it was refused.
+    func refusedEdit(
+        _ user: AdminUser, request: Request, id: Int64, form: AdminForm, problem: String
+    ) async throws -> Response {
+        var page = base(user, "Rule #\(id)", request: request)
+        page["ruleID"] = id
+        page["problem"] = problem
+        page.merge(
+            ruleForm(
+                form.fields, heading: "Change the rule", action: "/admin/rules/\(id)", button: "Save",
+                rooms: try await ruleRooms())
+        ) { $1 }
+        return templates.page("rule", page, status: .badRequest)
     }
 
     /// `POST /admin/rules/{id}` — replaces a rule.
     @Sendable func updateRule(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = context.parameters.get("id").flatMap(Int64.init) ?? 0
         return try await act(request, context, role: .admin, back: "/admin/rules/\(id)") { user, form in
-            let rule = try await services.moderation.updateRule(id: id, try Self.draft(form), by: user.actor)
-            return redirect("/admin/rules", notice: "Rule #\(rule.id) saved: \(rule.summary).", for: user)
+            do {
+                let rule = try await services.moderation.updateRule(id: id, try Self.draft(form), by: user.actor)
+                return redirect("/admin/rules", notice: "Rule #\(rule.id) saved: \(rule.summary).", for: user)
+            } catch let error as AdminProblem {
+                return try await refusedEdit(user, request: request, id: id, form: form, problem: error.message)
+            } catch let error as ServiceError where error.code != "internal_error" && error.code != "not_found" {
+                return try await refusedEdit(user, request: request, id: id, form: form, problem: error.message)
+            }
         }
     }
 
