@@ -50,8 +50,8 @@ struct PushScenario: AsyncParsableCommand {
         // Every offline user's subscriptions point at the local service; one key pair serves all
         // (the server encrypts each push anew either way).
         let key = P256.KeyAgreement.PrivateKey()
-        let p256dh = Self.base64URL(key.publicKey.x963Representation)
-        let auth = Self.base64URL(Data((0..<16).map { _ in UInt8.random(in: 0...255) }))
+        let p256dh = Base64URL.encode(key.publicKey.x963Representation)
+        let auth = Base64URL.encode(Data((0..<16).map { _ in UInt8.random(in: 0...255) }))
         let rssBefore = server.rssMiB()
         for user in half..<users {
             var token = tokens[user]
@@ -150,7 +150,7 @@ struct PushScenario: AsyncParsableCommand {
     static func timeCrypto() throws {
         let browser = P256.KeyAgreement.PrivateKey()
         let keys = try PushSubscriberKeys(
-            p256dh: base64URL(browser.publicKey.x963Representation), auth: base64URL(Data(count: 16)))
+            p256dh: Base64URL.encode(browser.publicKey.x963Representation), auth: Base64URL.encode(Data(count: 16)))
         let payload = Data(
             #"{"badge":1,"body":"Dinner at 7?","kind":"message","room":12,"seq":1043,"silent":false,"tag":"room-12","title":"mum","unread":{"12":1},"url":"/#room=12"}"#
                 .utf8)
@@ -172,10 +172,6 @@ struct PushScenario: AsyncParsableCommand {
         ((answer["room"] as? [String: Any])?["id"] as? NSNumber)?.int64Value ?? 0
     }
 
-    static func base64URL(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
 }
 
 /// A push service on 127.0.0.1 that takes every push (`201`), counts them, and notes how long

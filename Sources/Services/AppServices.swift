@@ -62,13 +62,14 @@ public final class AppServices: Sendable {
         rooms = Rooms(context: context, limits: configuration.relay, writer: writer)
         let database = database
         let explicitURL = configuration.publicURL
+        let publicURL: @Sendable () async -> String = {
+            await Self.publicURL(explicit: explicitURL, database: database)
+        }
         linking = Linking(
-            context: context, throttle: throttle, configuration: configuration, planner: planner,
-            publicURL: { await Self.publicURL(explicit: explicitURL, database: database) })
+            context: context, throttle: throttle, configuration: configuration, planner: planner, publicURL: publicURL)
         push = Push(context: context, settings: configuration.push, planner: planner)
         pushDelivery = PushDelivery(
-            context: context, settings: configuration.push, signal: planner.wakeUp,
-            publicURL: { await Self.publicURL(explicit: explicitURL, database: database) })
+            context: context, settings: configuration.push, signal: planner.wakeUp, publicURL: publicURL)
         backups = Backups(context: context, dataDirectory: configuration.dataDirectory)
         attachments = Attachments(context: context, limits: configuration.limits)
     }

@@ -12,26 +12,15 @@ import random
 import signal
 import socket
 import sqlite3
-import subprocess
 import sys
 import threading
 import time
 import urllib.request
 
 import websocket
+from serve import start
 
 KILLS = 10
-
-
-def start(binary, data, port):
-    process = subprocess.Popen(
-        [binary, "serve", "--data", data, "--host", "127.0.0.1", "--port", str(port), "--log-level", "error"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    for line in process.stdout:
-        if line.startswith("Hearth is running at "):
-            threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()
-            return process
-    raise RuntimeError("hearth serve did not start")
 
 
 def post(base, path, body, token=None):
@@ -122,7 +111,7 @@ def main(binary, data, port, password, *users):
     port = int(port) or free_port()
     base = f"http://127.0.0.1:{port}"
     url = f"ws://127.0.0.1:{port}/api/v1/ws"
-    server = start(binary, data, port)
+    server, _ = start(binary, data, port)
     tokens = [post(base, "/api/v1/login", {"username": u, "password": password, "deviceName": "crash test"})["token"]
               for u in users]
     room = post(base, "/api/v1/rooms", {"name": "Crash room", "members": list(users[1:])}, tokens[0])["room"]["id"]
@@ -144,7 +133,7 @@ def main(binary, data, port, password, *users):
                 thread.join(timeout=10)
             # Sent but not acked when the server died: each is resent after the restart.
             in_flight.append(sum(len(c.unacked) for c in clients))
-            server = start(binary, data, port)
+            server, _ = start(binary, data, port)
         else:
             stop.set()
             for thread in threads:

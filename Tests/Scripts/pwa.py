@@ -12,10 +12,7 @@ Prints what it checked, then OK.
 
 import json
 import os
-import socket
-import subprocess
 import sys
-import threading
 import time
 import urllib.request
 
@@ -24,23 +21,7 @@ from chat import connection, send, sign_in, texts
 from first_run import browser, by_testid
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
-
-
-def start(binary, data, port):
-    process = subprocess.Popen(
-        [binary, "serve", "--data", data, "--host", "127.0.0.1", "--port", str(port), "--log-level", "error"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    for line in process.stdout:
-        if line.startswith("Hearth is running at "):
-            threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()
-            return process
-    raise RuntimeError("hearth serve did not start")
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from serve import free_port, start
 
 
 class DevTools:
@@ -95,7 +76,7 @@ def main(binary, data, password, shots):
     os.makedirs(shots, exist_ok=True)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = start(binary, data, port)
+    server, _ = start(binary, data, port)
     driver = browser()
     try:
         sign_in(driver, base, "mum", password)
@@ -227,7 +208,7 @@ def main(binary, data, password, shots):
         assert "Cannot reach" not in driver.page_source
         driver.save_screenshot(os.path.join(shots, "offline-reload.png"))
         print("offline reload: the app and its outbox, from the service worker's cache")
-        server = start(binary, data, port)
+        server, _ = start(binary, data, port)
         wait(driver, lambda d: not d.find_element(By.ID, "chat-connection").is_displayed(), timeout=60)
         driver.set_window_size(1280, 900)
         wait(driver, lambda d: connection(d) == "online")

@@ -14,7 +14,6 @@ import http.server
 import json
 import os
 import sqlite3
-import subprocess
 import sys
 import threading
 import time
@@ -26,6 +25,7 @@ import websocket
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from serve import start
 
 
 def b64(data):
@@ -150,20 +150,6 @@ class PushService:
                 self.condition.wait(left)
 
 
-def start(binary, data):
-    environment = dict(os.environ, HEARTH_PUSH_ALLOW_HTTP="true", HEARTH_PUSH_TIMEOUT="2")
-    log = open(os.path.join(data, "serve.log"), "a")
-    process = subprocess.Popen(
-        [binary, "serve", "--data", data, "--host", "127.0.0.1", "--port", "0", "--log-level", "warning"],
-        stdout=subprocess.PIPE, stderr=log, text=True, env=environment)
-    for line in process.stdout:
-        if line.startswith("Hearth is running at "):
-            url = line.split()[4]
-            threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()
-            return process, url
-    raise RuntimeError("hearth serve did not start")
-
-
 def call(base, method, path, body=None, token=None):
     request = urllib.request.Request(
         base + "/api/v1" + path, method=method, data=json.dumps(body).encode() if body is not None else None,
@@ -202,6 +188,14 @@ def send(url, token, room, text, acks=1):
         ws.close()
 
 
+def start_hearth(binary, data):
+    """The server under test: http:// push endpoints on loopback allowed, a 2 s push timeout,
+    warnings logged to DATA/serve.log (the test counts what it says about a garbage answer)."""
+    return start(
+        binary, data, log_level="warning", log=os.path.join(data, "serve.log"),
+        environment={"HEARTH_PUSH_ALLOW_HTTP": "true", "HEARTH_PUSH_TIMEOUT": "2"})
+
+
 def change(url, token, frame):
     """Sends one change frame from a socket of its own and waits for its ack."""
     ws = websocket.create_connection(
@@ -219,7 +213,7 @@ def change(url, token, frame):
 
 def main(binary, data, password):
     service = PushService()
-    server, url = start(binary, data)
+    server, url = start_hearth(binary, data)
     try:
         mum = call(url, "POST", "/login", {"username": "mum", "password": password})[1]["token"]
         dad = call(url, "POST", "/login", {"username": "dad", "password": password})[1]["token"]
@@ -362,7 +356,7 @@ def main(binary, data, password):
         port = service.port
         service.server = Server(("127.0.0.1", port), service.server.RequestHandlerClass)
         threading.Thread(target=service.server.serve_forever, daemon=True).start()
-        server, url = start(binary, data)
+        server, url = start_hearth(binary, data)
         _, _, payload, _ = service.wait("dad-tablet", 1, timeout=90)[0]
         assert payload["body"] == "sent while the push service was down", payload
         print(f"restart with {waiting} queued: delivered after it")

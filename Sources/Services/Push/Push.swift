@@ -25,26 +25,24 @@ public final class Push: ContextualService {
     /// The public key browsers subscribe with (`applicationServerKey`): the uncompressed P-256
     /// point, base64url. Made at the first start (or first use) and kept in the database, so backups carry it.
     public func publicKey() async throws -> String {
-        try await vapidKey().publicKey
+        try await run { try await Self.vapidKey(database).publicKey }
     }
 
-    /// The VAPID key, read from the database each time: `hearth push rotate-keys` may replace it
-    /// while the server runs.
-    func vapidKey() async throws -> VAPIDKey {
-        try await run {
-            try await database.write { store in try Self.vapidKey(store) }
-        }
-    }
-
-    static func vapidKey(_ store: Store) throws -> VAPIDKey {
-        if let stored = try store.setting(keySetting), let raw = Data(base64Encoded: stored),
-            let key = try? VAPIDKey(rawRepresentation: raw)
-        {
+    /// The VAPID key, read from the database each time (`hearth push rotate-keys` may replace it
+    /// while the server runs); made and stored the first time, in a write only then.
+    static func vapidKey(_ database: AppDatabase) async throws -> VAPIDKey {
+        if let key = try await database.read({ try storedKey($0) }) { return key }
+        return try await database.write { store in
+            if let key = try storedKey(store) { return key }
+            let key = VAPIDKey()
+            try store.setSetting(keySetting, to: key.rawRepresentation.base64EncodedString())
             return key
         }
-        let key = VAPIDKey()
-        try store.setSetting(keySetting, to: key.rawRepresentation.base64EncodedString())
-        return key
+    }
+
+    private static func storedKey(_ store: Store) throws -> VAPIDKey? {
+        guard let stored = try store.setting(keySetting), let raw = Data(base64Encoded: stored) else { return nil }
+        return try? VAPIDKey(rawRepresentation: raw)
     }
 
     /// Replaces the VAPID key pair. Every subscription was made for the old public key, so every

@@ -85,7 +85,7 @@ public final class PushDelivery: ContextualService {
             let ready: [Ready]
             let key: VAPIDKey
             do {
-                key = try await vapidKey()
+                key = try await Push.vapidKey(database)
                 ready = try await database.read { store in
                     let preview = try Push.serverPreview(store, default: serverPreview)
                     var readers: [Int64: PushPayload.Reader] = [:]
@@ -129,16 +129,6 @@ public final class PushDelivery: ContextualService {
         let next = try? await database.read { try $0.nextPushDue() }
         guard let next = next ?? nil else { return .seconds(3600) }
         return .milliseconds(max(10, min(3_600_000, next - now)))
-    }
-
-    /// The VAPID key, made now if `serve` has not made it yet.
-    private func vapidKey() async throws -> VAPIDKey {
-        if let raw = try await database.read({ try $0.setting(Push.keySetting) }), let data = Data(base64Encoded: raw),
-            let key = try? VAPIDKey(rawRepresentation: data)
-        {
-            return key
-        }
-        return try await database.write { try Push.vapidKey($0) }
     }
 
     /// Whom push services may contact (VAPID `sub`).
