@@ -2,6 +2,7 @@
 import { api, deviceName, showError } from './api.js';
 import { Chat } from './chat.js';
 import { initLinking, showLinkPage } from './link.js';
+import { watchDialogs } from './dialogs.js';
 import { describePush, registerServiceWorker } from './pwa.js';
 
 const $ = (id) => document.getElementById(id);
@@ -212,14 +213,10 @@ for (const id of ['push-preview', 'quiet-on', 'quiet-from', 'quiet-to', 'quiet-m
 
 $('close-settings').addEventListener('click', () => {
   $('settings').hidden = true;
-  $('open-settings').focus();
-});
-document.addEventListener('keydown', (event) => {
-  if (event.key === 'Escape') $('settings').hidden = true;
 });
 $('new-chat-focus').addEventListener('click', () => $('new-chat-username').focus());
 $('new-chat-username').addEventListener('input', (event) => {
-  $('new-chat-name').hidden = event.target.value.split(/[\s,]+/).filter(Boolean).length < 2;
+  $('new-chat-name-row').hidden = event.target.value.split(/[\s,]+/).filter(Boolean).length < 2;
 });
 $('new-chat-form').addEventListener('submit', async (event) => {
   event.preventDefault();
@@ -229,12 +226,13 @@ $('new-chat-form').addEventListener('submit', async (event) => {
     await chat.startChat($('new-chat-username').value, $('new-chat-name').value.trim());
     $('new-chat-username').value = '';
     $('new-chat-name').value = '';
-    $('new-chat-name').hidden = true;
+    $('new-chat-name-row').hidden = true;
   } catch (failure) {
     showError(error, failure);
   }
 });
 
+watchDialogs();
 initLinking(() => loadDevices());
 registerServiceWorker();
 navigator.serviceWorker?.addEventListener('message', (event) => {

@@ -402,10 +402,14 @@ export class Chat {
       this.change({ type: 'react', room: message.room, seq: message.seq, emoji, on });
     };
     const reactions = el('div', 'quick-reactions');
+    reactions.setAttribute('role', 'group');
+    reactions.setAttribute('aria-label', 'Reactions');
     for (const emoji of QUICK_REACTIONS) {
       const chip = el('button', 'reaction' + (own.includes(emoji) ? ' own' : ''), emoji);
       chip.type = 'button';
       chip.dataset.testid = 'react-' + emoji;
+      chip.setAttribute('role', 'menuitemcheckbox');
+      chip.setAttribute('aria-checked', String(own.includes(emoji)));
       chip.setAttribute('aria-label', (own.includes(emoji) ? 'Take back ' : 'React with ') + emoji);
       chip.addEventListener('click', () => react(emoji));
       reactions.append(chip);
@@ -413,9 +417,13 @@ export class Chat {
     const more = el('button', 'reaction', '+');
     more.type = 'button';
     more.dataset.testid = 'react-more';
+    more.setAttribute('role', 'menuitem');
     more.setAttribute('aria-label', 'More reactions');
     more.addEventListener('click', () => {
       const picker = emojiPicker({ recent: this.store.read('recentEmoji', []), own, pick: react });
+      // The picker is a small dialog of its own (a search box and a grid), no longer a menu.
+      menu.setAttribute('role', 'dialog');
+      menu.setAttribute('aria-label', 'Pick a reaction');
       menu.replaceChildren(picker);
       this.placeMenu(menu, place);
       picker.querySelector('input').focus();
@@ -434,6 +442,15 @@ export class Chat {
     if (!mine && !message.deleted) item('Report…', 'action-report', () => this.report(message));
     // Outside the message list, which re-renders as frames arrive: the menu stays put meanwhile.
     const place = (node.querySelector('[data-action=menu]') || node).getBoundingClientRect();
+    // Arrow keys move between the menu's items, as in any menu.
+    menu.addEventListener('keydown', (event) => {
+      if (menu.getAttribute('role') !== 'menu' || !event.key.startsWith('Arrow')) return;
+      const items = [...menu.querySelectorAll('[role^=menuitem]')];
+      const step = event.key === 'ArrowDown' || event.key === 'ArrowRight' ? 1 : -1;
+      const at = items.indexOf(document.activeElement);
+      items[(at + step + items.length) % items.length]?.focus();
+      event.preventDefault();
+    });
     document.body.append(menu);
     this.placeMenu(menu, place);
     menu.querySelector('button')?.focus();
@@ -1003,7 +1020,6 @@ export class Chat {
       if ($('viewer').hidden) return;
       if (event.key === 'ArrowLeft') this.stepPhoto(-1);
       if (event.key === 'ArrowRight') this.stepPhoto(1);
-      if (event.key === 'Escape') $('viewer').hidden = true;
     });
     $('open-group').addEventListener('click', () => {
       $('group').hidden = false;
@@ -1012,7 +1028,6 @@ export class Chat {
     });
     $('close-group').addEventListener('click', () => {
       $('group').hidden = true;
-      $('open-group').focus();
     });
     $('group-rename').addEventListener('submit', (event) => {
       event.preventDefault();

@@ -68,6 +68,7 @@ export function roomItem(room, me, online, active) {
 }
 
 function preview(message) {
+  if (message.deleted) return 'Message deleted';
   if (message.body) return message.body;
   if (message.attachments && message.attachments.length) return message.attachments[0].contentType.startsWith('image/') ? 'Photo' : 'File';
   return '';

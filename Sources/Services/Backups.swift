@@ -183,8 +183,40 @@ public final class Backups: ContextualService {
         }
     }
 
-    /// Sets (or, with nil, turns off) the schedule. Checks the folder and the recipients first.
-    public func setSchedule(_ schedule: Schedule?, by actor: AuditActor = .cli) async throws {
+    /// Adds a backup key (an `age1…` recipient) to those backups are encrypted for: the schedule's,
+    /// or, before there is a schedule, the ones it will start with.
+    public func addRecipient(_ recipient: String, by actor: AuditActor) async throws {
+        guard (try? X25519Recipient(recipient)) != nil else {
+            throw ServiceError.invalidField("'\(recipient)' is not an age1… recipient")
+        }
+        let now = self.now
+        try await run {
+            try await database.write { store in
+                var recipients = try store.setting(Self.recipientsKey)?.split(separator: ",").map(String.init) ?? []
+                guard !recipients.contains(recipient) else { return }
+                recipients.append(recipient)
+                try store.setSetting(Self.recipientsKey, to: recipients.joined(separator: ","))
+                try store.audit(actor, "backup_key_added", target: recipient, now: now)
+            }
+        }
+    }
+
+    /// Sets (or, with nil, turns off) the schedule. Checks the folder and the recipients first;
+    /// with `createFolder`, makes the folder (and its parents) when it does not exist yet.
+    public func setSchedule(_ schedule: Schedule?, createFolder: Bool = false, by actor: AuditActor = .cli) async throws
+    {
+        if let schedule, createFolder, !schedule.directory.isEmpty,
+            !FileManager.default.fileExists(atPath: schedule.directory)
+        {
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: schedule.directory, withIntermediateDirectories: true,
+                    attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw ServiceError.invalidField(
+                    "\(schedule.directory) could not be made: \(error.localizedDescription)")
+            }
+        }
         if let schedule {
             guard schedule.interval >= 600 else {
                 throw ServiceError.invalidField("backups run at most every 10 minutes")
@@ -218,7 +250,9 @@ public final class Backups: ContextualService {
                 }
                 try store.audit(
                     actor, "setting_changed", target: "backup schedule",
-                    detail: schedule.map { "every \(Int($0.interval / 60)) min to \($0.directory), keep \($0.keep)" }
+                    detail: schedule.map {
+                        "every \(Words.every(seconds: Int($0.interval))) into \($0.directory), keeping the newest \($0.keep)"
+                    }
                         ?? "off", now: now)
             }
         }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// How the server words things for people who are not engineers: a wait, a kind of file.
-enum Words {
+public enum Words {
     /// "in 1 second", "in 40 seconds", "in 3 minutes", "in 2 hours".
     static func wait(seconds: Int) -> String {
         func unit(_ count: Int, _ name: String) -> String { "in \(count) \(name)\(count == 1 ? "" : "s")" }
@@ -12,8 +12,14 @@ enum Words {
         }
     }
 
+    /// "hour", "6 hours", "30 minutes": how often, after "every".
+    static func every(seconds: Int) -> String {
+        if seconds % 3600 == 0 { return seconds == 3600 ? "hour" : "\(seconds / 3600) hours" }
+        return "\(max(1, seconds / 60)) minutes"
+    }
+
     /// A file's type as people call it ("a Word document", "a PNG image"), never a MIME type.
-    static func kind(of contentType: String) -> String {
+    public static func kind(of contentType: String) -> String {
         let type = contentType.lowercased().split(separator: ";").first.map(String.init) ?? contentType
         if let known = kinds[type] { return known }
         let parts = type.split(separator: "/")

@@ -19,11 +19,15 @@ public struct ReviewItem: Sendable, Equatable {
 
     /// Where the item stands.
     public enum State: String, Sendable, Codable {
-        case open, approved, dismissed
+        case open, approved, dismissed, deleted
     }
 
     public var id: Int64
-    public var messageID: Int64
+    /// Nil once the message is gone altogether (a held message a moderator deleted).
+    public var messageID: Int64?
+    /// The room and the sender the item is about, kept when its message goes.
+    public var roomID: Int64?
+    public var senderID: Int64?
     public var reason: Reason
     /// The rules that fired, one summary per line.
     public var rules: String?
@@ -48,6 +52,8 @@ extension ReviewItem: FetchableRecord {
     public init(row: Row) throws {
         id = row["id"]
         messageID = row["message_id"]
+        roomID = row["room_id"]
+        senderID = row["sender_id"]
         reason = Reason(rawValue: row["reason"]) ?? .reported
         rules = row["rules"]
         state = State(rawValue: row["state"]) ?? .open
@@ -87,8 +93,11 @@ extension Store {
                 arguments: [item.reason.rawValue, lines.isEmpty ? nil : lines.joined(separator: "\n"), item.id])
         } else {
             try db.execute(
-                sql: "INSERT INTO review_items (message_id, reason, rules, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [messageID, reason.rawValue, rules, now])
+                sql: """
+                    INSERT INTO review_items (message_id, room_id, sender_id, reason, rules, created_at)
+                    SELECT id, room_id, sender_id, ?, ?, ? FROM messages WHERE id = ?
+                    """,
+                arguments: [reason.rawValue, rules, now, messageID])
         }
     }
 
@@ -140,12 +149,6 @@ extension Store {
         try db.execute(
             sql: "UPDATE reports SET open = 0 WHERE message_id = (SELECT message_id FROM review_items WHERE id = ?)",
             arguments: [id])
-    }
-
-    /// Removes a message's review item and reports (its text is gone: there is nothing left to review).
-    public func deleteReviewItems(messageID: Int64) throws {
-        try db.execute(sql: "DELETE FROM review_items WHERE message_id = ?", arguments: [messageID])
-        try db.execute(sql: "DELETE FROM reports WHERE message_id = ?", arguments: [messageID])
     }
 
     /// Stores a report. A second open report by the same user of the same message throws

@@ -20,6 +20,23 @@ extension Store {
         try Room.fetchOne(db, sql: "SELECT * FROM rooms WHERE id = ?", arguments: [id])
     }
 
+    /// What people call each of these rooms: a group's name, or "mum and dad" for a direct chat.
+    public func roomTitles(ids: Set<Int64>) throws -> [Int64: String] {
+        guard !ids.isEmpty else { return [:] }
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT r.id, r.name, (SELECT group_concat(u.username, ' and ') FROM room_members m
+                                      JOIN users u ON u.id = m.user_id WHERE m.room_id = r.id) AS people
+                FROM rooms r WHERE r.id IN (\(ids.map { _ in "?" }.joined(separator: ",")))
+                """,
+            arguments: StatementArguments(Array(ids)))
+        return Dictionary(
+            uniqueKeysWithValues: rows.map { row in
+                (row["id"] as Int64, (row["name"] as String?) ?? (row["people"] as String?) ?? "a direct chat")
+            })
+    }
+
     /// The direct room with this key, if it exists.
     public func room(directKey: String) throws -> Room? {
         try Room.fetchOne(db, sql: "SELECT * FROM rooms WHERE direct_key = ?", arguments: [directKey])

@@ -1,7 +1,9 @@
 """The admin panel in a real browser: sign in, invite (and scan its QR), add and dry-run a rule,
-disable a user, schedule and run a backup; a screenshot of every page.
+disable a user, set up backups from nothing (a key, a schedule) and run one, read the audit log;
+a screenshot of every page.
 
-Usage: admin_panel.py BASE_URL USERNAME PASSWORD BACKUP_DIR RECIPIENT SCREENSHOT_DIR
+Usage: admin_panel.py BASE_URL USERNAME PASSWORD BACKUP_DIR KEY_OUT SCREENSHOT_DIR
+BACKUP_DIR need not exist (the panel makes it); the backup key the panel makes is saved to KEY_OUT.
 Drives headless Chromium through Selenium; run by Tests/HearthCLITests/BrowserTests.swift.
 Exits non-zero with a message on the first thing that does not work as an admin would expect.
 """
@@ -57,7 +59,7 @@ def scan(data_url):
         return out.stdout.strip()
 
 
-def main(base, username, password, backup_dir, recipient, shots):
+def main(base, username, password, backup_dir, key_out, shots):
     os.makedirs(shots, exist_ok=True)
     driver = browser()
 
@@ -110,30 +112,56 @@ def main(base, username, password, backup_dir, recipient, shots):
         expect_notice(driver, "Disabled kid")
         shot("07-user")
 
-        # Schedule backups, then back up now.
+        # Backups from the panel alone: a key (downloaded once, then proven saved by its last 4
+        # characters), a schedule into a folder the panel makes, a backup now.
         driver.get(f"{base}/admin/backups")
+        assert "Automatic backups are off" in wait_for(driver, "main").text
+        submit(driver, "/admin/backups/key")
+        download = wait_for(driver, 'a[download="hearth-backup-key.txt"]').get_attribute("href")
+        fetch = ("const done = arguments[arguments.length - 1];"
+                 "fetch(arguments[0]).then(r => r.text().then(t => done([r.status, t])))")
+        status, identity_file = driver.execute_async_script(fetch, download)
+        assert status == 200 and "AGE-SECRET-KEY-1" in identity_file, (status, identity_file)
+        assert driver.execute_async_script(fetch, download)[0] == 404, "the key downloaded twice"
+        with open(key_out, "w") as handle:
+            handle.write(identity_file)
+        secret = next(line for line in identity_file.splitlines() if line.startswith("AGE-SECRET-KEY-1"))
+        shot("08-backup-key")
+        wait_for(driver, "#ending").send_keys("ZZZZ" if not secret.endswith("ZZZZ") else "YYYY")
+        submit(driver, "/admin/backups/key/confirm")
+        problem = wait_for(driver, ".problem").text
+        assert "not the last 4 characters" in problem, problem
+        wait_for(driver, "#ending").send_keys(secret[-4:].lower())
+        submit(driver, "/admin/backups/key/confirm")
+        expect_notice(driver, "The key is saved")
+        recipient = identity_file.split("# public key: ")[1].split()[0]
+        assert wait_for(driver, "#recipients").get_attribute("value").strip() == recipient
         directory = wait_for(driver, "#directory")
         directory.clear()
         directory.send_keys(backup_dir)
-        driver.find_element(By.ID, "recipients").send_keys(recipient)
         submit(driver, "/admin/backups/schedule")
         expect_notice(driver, "Schedule saved")
+        assert os.path.isdir(backup_dir), "the panel did not make the backup folder"
         submit(driver, "/admin/backups/run")
         expect_notice(driver, "Backup written")
         files = [name for name in os.listdir(backup_dir) if name.endswith(".age")]
         assert len(files) == 1, files
-        shot("08-backups")
+        shot("09-backups")
 
-        for name, path in [("09-users", "/admin/users"), ("10-devices", "/admin/devices"),
+        for name, path in [("10-users", "/admin/users"), ("10-devices", "/admin/devices"),
                            ("11-rooms", "/admin/rooms"), ("12-queue", "/admin/reports"),
                            ("13-audit", "/admin/audit"), ("14-settings", "/admin/settings")]:
             driver.get(base + path)
             wait_for(driver, "h1")
             shot(name)
+        # The audit log reads as sentences, with names and links, never ids.
         driver.get(f"{base}/admin/audit")
         audit = wait_for(driver, "table").text
-        for action in ("invite_created", "rule_created", "user_disabled", "backup_created"):
-            assert action in audit, f"{action} missing from the audit log"
+        for sentence in ("mum made an invite", "mum added rule 1", "mum disabled kid: lost phone",
+                         "mum added a backup key age1", "mum made a backup to "):
+            assert sentence in audit, f"{sentence!r} missing from the audit log:\n{audit}"
+        assert "command line created the account kid (as a member, from the command line)" in audit, audit
+        assert driver.find_element(By.LINK_TEXT, "rule 1").get_attribute("href").endswith("/admin/rules/1")
 
         # A phone-sized screen.
         driver.set_window_size(390, 844)

@@ -7,6 +7,7 @@ Exits non-zero with a message on the first thing that does not work as a user wo
 """
 
 import sys
+import tempfile
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -36,6 +37,14 @@ def signed_in_as(driver, username):
 def main(base, token, invite_url):
     driver = browser()
     try:
+        # The setup page (shown only before the first admin) fits a phone and passes axe-core, as
+        # every other page does in every_page.py.
+        from every_page import Checker, goto
+        with tempfile.TemporaryDirectory() as shots:
+            check = Checker(shots)
+            check.page(driver, "setup", goto(base, f"/setup?token={token}", '[data-testid="setup-username"]'))
+        assert not check.problems, "\n".join(check.problems)
+
         # The admin opens the setup link the server printed.
         driver.get(f"{base}/setup?token={token}")
         by_testid(driver, "setup-username").send_keys("mum")

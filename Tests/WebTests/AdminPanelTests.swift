@@ -264,7 +264,9 @@ import Testing
             _ = try await env.services.moderation.report(
                 messageID: message, reason: "rude", by: Session(user: kid.user, device: kid.device), ip: nil)
             let queue = try await browser.get("/admin/reports")
-            #expect(queue.text.contains("Reported by kid") && queue.text.contains("hello &lt;there&gt;"))
+            #expect(queue.text.contains("kid</a> reported it: “rude”") && queue.text.contains("hello &lt;there&gt;"))
+            // Each choice says what it does.
+            #expect(queue.text.contains("Close this without judging the message"))
             #expect(try await browser.get("/admin/reports/1/delete").text.contains("Delete this message?"))
             let deleted = try await browser.follow(
                 try await browser.post("/admin/reports/1/delete", ["reason": "rude"]))
@@ -272,6 +274,10 @@ import Testing
             // Deleted for everyone: the text is gone, the row says so.
             let stored = try await env.services.database.read { try $0.message(id: message) }
             #expect(stored?.body == "" && stored?.deletedAt != nil)
+            // The decision stays in the queue's history, without the text.
+            let decided = try await browser.get("/admin/reports?decided=true").text
+            #expect(decided.contains("Deleted by moe") && decided.contains("(deleted)"), "\(decided)")
+            #expect(!decided.contains("hello &lt;there&gt;"))
         }
     }
 
@@ -367,7 +373,9 @@ import Testing
                 #expect(audit.contains(action), "\(action)")
             }
             #expect(audit.contains("notification previews"))
-            #expect(try await browser.get("/admin/audit").text.contains("password_reset_link_used"))
+            let sentences = try await browser.get("/admin/audit").text
+            #expect(sentences.contains("chose a new password with a reset link"))
+            #expect(sentences.contains("<a href=\"/admin/users/kid\">kid</a>"))
         }
     }
 
@@ -377,7 +385,7 @@ import Testing
             let folder = env.directory.appending(path: "usb")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             let noSchedule = try await browser.follow(try await browser.post("/admin/backups/run", [:]))
-            #expect(noSchedule.text.contains("Set a schedule first"))
+            #expect(noSchedule.text.contains("Create a backup key (step 1)"))
             let recipient = "age1eqa5v055memx93lyjm02ss2z07jhdj2pkg2putstuz96ecasz3vsj25hyk"
             let saved = try await browser.follow(
                 try await browser.post(
@@ -391,7 +399,23 @@ import Testing
             #expect(file.status == .ok && file.text.contains("AGE-SECRET-KEY-1"))
             #expect(file.headers[.contentDisposition]?.contains("attachment") == true)
             #expect(try await browser.get("/admin/backups/key/\(token)").status == .notFound)
+            // Not used until the admin shows they saved it: the last 4 characters of the key.
+            #expect(try await env.services.backups.schedule()?.recipients.count == 1)
+            let secret = try #require(file.text.split(separator: "\n").first { $0.hasPrefix("AGE-SECRET-KEY-1") })
+            let wrong = try await browser.post(
+                "/admin/backups/key/confirm",
+                ["token": String(token), "ending": secret.hasSuffix("QQQQ") ? "PPPP" : "QQQQ"])
+            #expect(wrong.text.contains("not the last 4 characters"))
+            #expect(try await env.services.backups.schedule()?.recipients.count == 1)
+            let confirmed = try await browser.follow(
+                try await browser.post(
+                    "/admin/backups/key/confirm", ["token": String(token), "ending": secret.suffix(4).lowercased()]))
+            #expect(confirmed.text.contains("The key is saved"))
             #expect(try await env.services.backups.schedule()?.recipients.count == 2)
+            let again = try await browser.follow(
+                try await browser.post(
+                    "/admin/backups/key/confirm", ["token": String(token), "ending": String(secret.suffix(4))]))
+            #expect(again.text.contains("no longer waiting"))
             let ran = try await browser.follow(try await browser.post("/admin/backups/run", [:]))
             #expect(ran.text.contains("Backup written"))
             #expect(

@@ -244,6 +244,16 @@ import FoundationNetworking
             let approved = try #require(try await home.audit("action=message_approved").first)
             #expect(approved["actor"] as? String == "moe" && approved["detail"] as? String == "fine")
             #expect(try await home.queue(decided: true).first?["state"] as? String == "approved")
+            // A held message deleted is gone altogether, but its decision stays, with who sent it where.
+            _ = try await home.send("party again?")
+            let second = try #require(try await home.queue().first)
+            let deleted = try await home.family.call(
+                "POST", "/api/v1/admin/queue/\(second["id"] as? Int ?? 0)/delete", token: home.mo)
+            #expect(deleted.status == 204)
+            let gone = try #require(try await home.queue(decided: true).first)
+            #expect(gone["state"] as? String == "deleted" && gone["roomName"] as? String != nil)
+            let sender = (gone["message"] as? [String: Any])?["from"] as? [String: Any]
+            #expect(sender?["username"] as? String == "kid")
         }
     }
 
@@ -292,6 +302,11 @@ import FoundationNetworking
             #expect(messages.map { $0["body"] as? String } == ["after", "", "before"])
             #expect(messages[1]["deleted"] as? Bool == true)
             #expect(try await home.queue().isEmpty)
+            // The decision stays in the queue's history, the message shown deleted, without its text.
+            let decided = try #require(try await home.queue(decided: true).first)
+            #expect(decided["state"] as? String == "deleted")
+            #expect((decided["message"] as? [String: Any])?["deleted"] as? Bool == true)
+            #expect((decided["message"] as? [String: Any])?["body"] as? String == "")
             #expect(try await home.audit("action=message_reported").first?["actor"] as? String == "dad")
             #expect(try await home.audit("action=message_deleted").first?["detail"] as? String == "rude")
         }

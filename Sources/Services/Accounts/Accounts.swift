@@ -21,10 +21,19 @@ public final class Accounts: ContextualService {
     /// Inserts a user, refusing a taken name with ``ServiceError/usernameTaken`` (checked inside
     /// the write transaction, so no other insert can come between); an admin makes any setup
     /// token void.
-    static func insertUser(_ store: Store, _ user: User) throws -> User {
+    /// Stores a new account, and writes it to the audit log: every account creation is there,
+    /// with how it came about (`how`: "with the setup link", "with an invite from mum", …), by
+    /// `actor`, or (nil) by the new user themself from `ip`.
+    static func insertUser(
+        _ store: Store, _ user: User, by actor: AuditActor?, ip: String? = nil, how: String
+    ) throws -> User {
         guard try store.user(named: user.username) == nil else { throw ServiceError.usernameTaken }
         let stored = try store.insertUser(user)
         if stored.role == .admin { try store.deleteSetupTokens() }
+        let role = stored.role == .member ? "a member" : "an \(stored.role.rawValue)"
+        try store.audit(
+            actor ?? AuditActor(user: stored, ip: ip), "user_created", target: stored.username,
+            detail: "as \(role), \(how)", now: user.createdAt)
         return stored
     }
 
@@ -38,10 +47,9 @@ public final class Accounts: ContextualService {
         let now = self.now
         let user = try await run {
             try await database.write { store in
-                let user = try Self.insertUser(
-                    store, User(username: username, passwordHash: hash, role: role, createdAt: now))
-                try store.audit(actor, "user_created", target: user.username, detail: "role \(role.rawValue)", now: now)
-                return user
+                try Self.insertUser(
+                    store, User(username: username, passwordHash: hash, role: role, createdAt: now), by: actor,
+                    how: actor == .cli ? "from the command line" : "in the admin panel")
             }
         }
         logger.info("user created", metadata: ["user": "\(user.username)", "role": "\(role.rawValue)"])

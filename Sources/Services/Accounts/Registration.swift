@@ -61,8 +61,14 @@ public final class Registration: GatedService {
             try await database.write { store in
                 let invite = try Self.checkRegistration(store, code: code, now: now)
                 let role: User.Role = invite?.admin == true ? .admin : .member
+                let how =
+                    try invite.map { invite in
+                        let from = try invite.createdBy.flatMap { try store.user(id: $0)?.username }
+                        return from.map { "with an invite from \($0)" } ?? "with an invite"
+                    } ?? "by open registration"
                 let user = try Accounts.insertUser(
-                    store, User(username: username, passwordHash: hash, role: role, createdAt: now))
+                    store, User(username: username, passwordHash: hash, role: role, createdAt: now),
+                    by: nil, ip: client.ip, how: how)
                 if let invite { try store.useInvite(id: invite.id) }
                 let stored = try Sessions.insertDevice(
                     store, userID: user.id, name: device, client: client, token: token, now: now, cap: cap)

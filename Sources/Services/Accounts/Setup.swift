@@ -55,7 +55,9 @@ extension Registration {
                     throw ServiceError.setupUnavailable
                 }
                 let user = try Accounts.insertUser(
-                    store, User(username: username, passwordHash: hash, role: .admin, createdAt: now))
+                    store, User(username: username, passwordHash: hash, role: .admin, createdAt: now),
+                    by: nil, ip: client.ip,
+                    how: "with the setup link: the first admin of this server")
                 let stored = try Sessions.insertDevice(
                     store, userID: user.id, name: device, client: client, token: sessionToken, now: now, cap: .max)
                 return SignedIn(user: user, device: stored, token: sessionToken)

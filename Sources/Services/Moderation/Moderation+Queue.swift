@@ -69,10 +69,13 @@ extension Moderation {
         let contextCount = limits.contextMessages
         return try await run {
             try await database.read { store in
-                let states: [ReviewItem.State] = decided ? [.approved, .dismissed] : [.open]
+                let states: [ReviewItem.State] = decided ? [.approved, .dismissed, .deleted] : [.open]
                 return try store.reviewItems(states: states, before: before, limit: limit).compactMap { item in
-                    guard let message = try store.message(id: item.messageID) else { return nil }
-                    let context = try store.context(roomID: message.roomID, around: message.seq, count: contextCount)
+                    guard let message = try Self.message(of: item, in: store) else { return nil }
+                    let context =
+                        item.messageID == nil
+                        ? (before: [], after: [])
+                        : try store.context(roomID: message.roomID, around: message.seq, count: contextCount)
                     return QueueEntry(
                         item: item, message: message, roomName: try store.room(id: message.roomID)?.name,
                         reports: try store.reports(messageID: message.id), before: context.before,
@@ -121,6 +124,7 @@ extension Moderation {
                     try store.decideReviewItem(id: itemID, state: .dismissed, by: actor.userID, note: note, now: now)
                     return nil
                 case .delete:
+                    try store.decideReviewItem(id: itemID, state: .deleted, by: actor.userID, note: note, now: now)
                     try store.deleteMessage(id: message.id)
                     // Only the sender's devices know a held message.
                     return (message, message.held ? [message.senderID].compactMap { $0 } : members)
@@ -134,9 +138,25 @@ extension Moderation {
         logger.info("queue item decided", metadata: ["item": "\(itemID)", "decision": "\(decision.rawValue)"])
     }
 
+    /// The message a queue item is about; for one removed altogether (a held message deleted), a
+    /// stand-in that says who sent it where, deleted, without its text.
+    static func message(of item: ReviewItem, in store: Store) throws -> Message? {
+        if let id = item.messageID { return try store.message(id: id) }
+        guard let roomID = item.roomID else { return nil }
+        var gone = Message(
+            id: 0, seq: 0, roomID: roomID, senderID: item.senderID,
+            senderName: try item.senderID.flatMap { try store.user(id: $0)?.username }, body: "",
+            createdAt: item.createdAt)
+        gone.held = item.reason == .held
+        gone.deletedAt = item.decidedAt
+        return gone
+    }
+
     /// A queue item still open and its message, or why it cannot be decided.
     static func openItem(_ id: Int64, in store: Store) throws -> Result<(ReviewItem, Message), ServiceError> {
-        guard let item = try store.reviewItem(id: id), let message = try store.message(id: item.messageID) else {
+        guard let item = try store.reviewItem(id: id), let messageID = item.messageID,
+            let message = try store.message(id: messageID)
+        else {
             return .failure(.notFound("Queue item \(id)"))
         }
         guard item.state == .open else {
@@ -224,6 +244,12 @@ extension Moderation {
     public func auditLog(_ filter: AuditFilter, before: Int64? = nil, limit: Int? = nil) async throws -> [AuditEntry] {
         let limit = min(max(limit ?? 50, 1), limits.pageMaxLimit)
         return try await run { try await database.read { try $0.auditEntries(filter, before: before, limit: limit) } }
+    }
+
+    /// What people call these rooms (a group's name, "mum and dad" for a direct chat), for
+    /// writing about them; rooms that are gone are left out.
+    public func roomTitles(_ ids: Set<Int64>) async throws -> [Int64: String] {
+        try await run { try await database.read { try $0.roomTitles(ids: ids) } }
     }
 }
 

@@ -258,11 +258,12 @@ struct RelayTransaction {
         return .published(message, members: try memberIDs(line.roomID))
     }
 
-    /// Deletes a queue item's published message for everyone: its review item and reports go with
-    /// its text, and the deletion is an event under the next seq.
+    /// Deletes a queue item's published message for everyone (the item is decided as `deleted`,
+    /// its reports closed), and the deletion is an event under the next seq.
     private mutating func deleteForEveryone(_ decision: MessageWriter.Decision, _ message: Message) throws -> Outcome {
         try store.deleteForEveryone(id: message.id, roomID: message.roomID, seq: message.seq, now: now)
-        try store.deleteReviewItems(messageID: message.id)
+        try store.decideReviewItem(
+            id: decision.itemID, state: .deleted, by: decision.actor.userID, note: decision.note, now: now)
         seq += 1
         let event = MessageEvent(
             seq: seq, roomID: message.roomID, messageSeq: message.seq, kind: .delete, username: decision.actor.name,

@@ -1,4 +1,5 @@
 import Age
+import Credentials
 import Foundation
 import Hummingbird
 import Services
@@ -14,6 +15,7 @@ extension AdminController {
         router.post("admin/backups/schedule/off", use: scheduleOff)
         router.post("admin/backups/key", use: createKey)
         router.get("admin/backups/key/{token}", use: downloadKey)
+        router.post("admin/backups/key/confirm", use: confirmKey)
     }
 
     /// `GET /admin/backups?before=` — run now, the schedule, the history.
@@ -31,6 +33,11 @@ extension AdminController {
                     ] as [String: Any]
             }
             let recipients = try await services.backups.configuredRecipients()
+            page["keys"] = recipients
+            page["hasKeys"] = !recipients.isEmpty
+            page["keyCount"] = recipients.count
+            page["oneKey"] = recipients.count == 1
+            page["suggestedDirectory"] = "/mnt/usb/hearth-backups"
             page["form"] = [
                 "hours": String(Int((schedule?.interval ?? 86_400) / 3600)), "directory": schedule?.directory ?? "",
                 "keep": String(schedule?.keep ?? 7), "recipients": recipients.joined(separator: "\n"),
@@ -52,7 +59,7 @@ extension AdminController {
     @Sendable func runBackup(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await act(request, context, role: .admin, back: "/admin/backups") { user, _ in
             guard let schedule = try await services.backups.schedule() else {
-                throw AdminProblem("Set a schedule first: it says where backups go and which key opens them.")
+                throw AdminProblem("Create a backup key (step 1) and say where backups go (step 2) first.")
             }
             let recipients = try schedule.recipients.map { AgeRecipient.x25519(try X25519Recipient($0)) }
             let formatter = DateFormatter()
@@ -79,7 +86,7 @@ extension AdminController {
             try await services.backups.setSchedule(
                 .init(
                     interval: TimeInterval(hours) * 3600, directory: form.text("directory") ?? "", keep: keep,
-                    recipients: recipients), by: user.actor)
+                    recipients: recipients), createFolder: form["create"] == "1", by: user.actor)
             return redirect("/admin/backups", notice: "Schedule saved.", for: user)
         }
     }
@@ -92,31 +99,36 @@ extension AdminController {
         }
     }
 
-    /// `POST /admin/backups/key` — a new age identity: its recipient joins the schedule; the
-    /// identity is offered once for download, then forgotten.
+    /// `POST /admin/backups/key` — a new age identity, offered once for download. It is used for
+    /// backups only once the admin shows they saved it (`/admin/backups/key/confirm`).
     @Sendable func createKey(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await act(request, context, role: .admin, back: "/admin/backups") { user, _ in
-            guard var schedule = try await services.backups.schedule() else {
-                throw AdminProblem("Set a schedule first (with any existing key), then add a new key here.")
-            }
             let identity = X25519Identity.generate()
             let recipient = identity.recipient.string
-            schedule.recipients.append(recipient)
-            try await services.backups.setSchedule(schedule, by: user.actor)
-            let token = downloads.add(
-                "# Hearth backup key, created \(AdminFormat.date(Int64(services.now().timeIntervalSince1970 * 1000)))\n"
-                    + "# public key: \(recipient)\n\(identity.string)\n", for: user.session.device.id)
-            var page = base(user, "New backup key")
-            page["recipient"] = recipient
-            page["token"] = token
-            return templates.page("key", page)
+            let created = AdminFormat.date(Int64(services.now().timeIntervalSince1970 * 1000))
+            let token = pendingKeys.add(
+                PendingBackupKeys.Key(
+                    file: "# Hearth backup key, created \(created)\n# public key: \(recipient)\n\(identity.string)\n",
+                    recipient: recipient, ending: String(identity.string.suffix(4))),
+                for: user.session.device.id)
+            return keyPage(user, token: token, recipient: recipient, problem: nil)
         }
+    }
+
+    private func keyPage(_ user: AdminUser, token: String, recipient: String, problem: String?) -> Response {
+        var page = base(user, "New backup key")
+        page["recipient"] = recipient
+        page["token"] = token
+        page["problem"] = problem
+        return templates.page("key", page)
     }
 
     /// `GET /admin/backups/key/{token}` — the new identity file, once.
     @Sendable func downloadKey(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await page(request, context, role: .admin) { user in
-            guard let text = downloads.take(context.parameters.get("token") ?? "", for: user.session.device.id) else {
+            guard
+                let text = pendingKeys.download(context.parameters.get("token") ?? "", for: user.session.device.id)
+            else {
                 throw ServiceError.notFound("That key (it can be downloaded only once)")
             }
             return Response(
@@ -128,33 +140,89 @@ extension AdminController {
                 body: .init(byteBuffer: ByteBuffer(string: text)))
         }
     }
+
+    /// `POST /admin/backups/key/confirm` (`token`, `ending`): the last 4 characters of the key the
+    /// admin saved; when they match, backups are encrypted for it from now on.
+    @Sendable func confirmKey(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await act(request, context, role: .admin, back: "/admin/backups") { user, form in
+            let token = form["token"] ?? ""
+            switch pendingKeys.confirm(token, ending: form["ending"] ?? "", for: user.session.device.id) {
+            case .none:
+                throw AdminProblem("That key is no longer waiting (keys wait 10 minutes): create a new one.")
+            case .some(.failure(let key)):
+                return keyPage(
+                    user, token: token, recipient: key.recipient,
+                    problem: "Those are not the last 4 characters of the key. Open hearth-backup-key.txt: the key is"
+                        + " the line that starts with AGE-SECRET-KEY-1; type the 4 characters at its end.")
+            case .some(.success(let recipient)):
+                try await services.backups.addRecipient(recipient, by: user.actor)
+                let scheduled = try await services.backups.schedule() != nil
+                return redirect(
+                    "/admin/backups",
+                    notice: scheduled
+                        ? "The key is saved: every backup from now on can be opened with it."
+                        : "The key is saved. Now say where backups go and how often (step 2).", for: user)
+            }
+        }
+    }
 }
 
-/// Secrets the panel offers for download once, for ten minutes, to the session that made them.
-final class OneTimeDownloads: Sendable {
+/// New backup keys waiting for their admin to download them (once) and to show they saved them,
+/// for ten minutes, for the panel session that made them. Kept in memory only: a key nobody
+/// confirmed is forgotten, and never encrypts a backup.
+final class PendingBackupKeys: Sendable {
+    struct Key: Sendable {
+        /// The identity file to download.
+        let file: String
+        let recipient: String
+        /// The last 4 characters of the identity, which the admin types back.
+        let ending: String
+    }
+
     private struct Entry {
         let deviceID: Int64
-        let text: String
+        let key: Key
+        var downloaded = false
         let expires: Date
     }
 
     private let entries = Mutex([String: Entry]())
 
-    func add(_ text: String, for deviceID: Int64) -> String {
-        let token = UUID().uuidString
+    func add(_ key: Key, for deviceID: Int64) -> String {
+        let token = SecretToken.generate()
         entries.withLock { entries in
             let now = Date()
             entries = entries.filter { $0.value.expires > now }
-            entries[token] = Entry(deviceID: deviceID, text: text, expires: now.addingTimeInterval(600))
+            entries[token] = Entry(deviceID: deviceID, key: key, expires: now.addingTimeInterval(600))
         }
         return token
     }
 
-    func take(_ token: String, for deviceID: Int64) -> String? {
+    /// The identity file, the first time only.
+    func download(_ token: String, for deviceID: Int64) -> String? {
+        entries.withLock { entries in
+            guard var entry = entries[token], entry.deviceID == deviceID, entry.expires > Date(), !entry.downloaded
+            else { return nil }
+            entry.downloaded = true
+            entries[token] = entry
+            return entry.key.file
+        }
+    }
+
+    /// The recipient when `ending` is how the key ends (then the key is no longer pending); the
+    /// key, to ask again, when it is not; nil when no such key waits.
+    func confirm(_ token: String, ending: String, for deviceID: Int64) -> Result<String, KeyMismatch>? {
         entries.withLock { entries in
             guard let entry = entries[token], entry.deviceID == deviceID, entry.expires > Date() else { return nil }
+            guard ending.trimmingCharacters(in: .whitespaces).uppercased() == entry.key.ending.uppercased() else {
+                return .failure(KeyMismatch(recipient: entry.key.recipient))
+            }
             entries[token] = nil
-            return entry.text
+            return .success(entry.key.recipient)
         }
+    }
+
+    struct KeyMismatch: Error {
+        let recipient: String
     }
 }

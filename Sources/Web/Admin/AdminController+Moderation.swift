@@ -225,18 +225,31 @@ extension AdminController {
             let decided = request.uri.queryParameters.get("decided") == "true"
             let entries = try await services.moderation.queue(
                 decided: decided, before: cursor(request), limit: Self.pageSize)
+            // A line of the conversation: who, and what they sent in words (a photo-only message
+            // says "sent a JPEG photo (garden.jpg)", a deleted one says so).
             func line(_ message: Message) -> [String: Any] {
-                [
-                    "from": message.senderName ?? "(deleted user)", "body": message.body,
-                    "attachments": message.attachments.map { "\($0.name ?? "file"), \($0.contentType)" },
-                ]
+                let files = message.attachments.map { "\(Words.kind(of: $0.contentType)) (\($0.name ?? "no name"))" }
+                let body =
+                    message.deletedAt != nil
+                    ? "(deleted)"
+                    : [
+                        message.body,
+                        files.isEmpty ? "" : (message.body.isEmpty ? "sent " : "with ") + files.joined(separator: ", "),
+                    ]
+                    .filter { !$0.isEmpty }.joined(separator: " — ")
+                return ["from": message.senderName ?? "(deleted user)", "body": body]
             }
             var page = base(user, "Review queue", request: request)
             page["decided"] = decided
             page["items"] = entries.map { entry -> [String: Any] in
                 var item = line(entry.message)
                 item["id"] = entry.item.id
-                item["reason"] = entry.item.reason.rawValue.capitalized
+                item["reason"] =
+                    switch entry.item.reason {
+                    case .held: "Held by a rule"
+                    case .flagged: "Flagged by a rule"
+                    case .reported: entry.reports.count == 1 ? "Reported" : "Reported \(entry.reports.count) times"
+                    }
                 item["roomName"] = entry.roomName ?? "a direct chat"
                 item["when"] = AdminFormat.date(entry.message.createdAt)
                 item["rules"] = entry.item.rules?.split(separator: "\n").map(String.init) ?? []
@@ -247,10 +260,17 @@ extension AdminController {
                 item["earlier"] = entry.earlierTexts.map { ["body": $0.body, "when": AdminFormat.date($0.editedAt)] }
                 item["open"] = entry.item.state == .open
                 item["held"] = entry.message.held
-                item["approveLabel"] = entry.message.held ? "Approve and deliver" : "Keep it"
                 item["sender"] = entry.message.senderName
-                item["state"] = entry.item.state.rawValue.capitalized
-                item["decidedBy"] = entry.item.decidedBy ?? "someone"
+                let decided: String =
+                    switch entry.item.state {
+                    case .open: ""
+                    case .approved: entry.message.held ? "Approved and delivered" : "Kept"
+                    case .dismissed: "Dismissed (the message left as it was)"
+                    case .deleted: "Deleted"
+                    }
+                item["decision"] =
+                    "\(decided) by \(entry.item.decidedBy ?? "a moderator since removed")"
+                    + (entry.item.decidedAt.map { " on \(AdminFormat.date($0))" } ?? "")
                 item["note"] = entry.item.note
                 return item
             }
@@ -301,11 +321,18 @@ extension AdminController {
             let entries = try await services.moderation.auditLog(filter, before: cursor(request), limit: Self.pageSize)
             var page = base(user, "Audit log", request: request)
             page["filter"] = fields
+            let kinds = [
+                ("", "Everything"), ("user_", "Accounts"), ("device_", "Devices"), ("invite_", "Invites"),
+                ("message_", "Messages and the review queue"), ("rule_", "Rules"), ("backup_", "Backups"),
+                ("setting_changed", "Settings"),
+            ]
+            page["kinds"] = kinds.map { ["value": $0.0, "label": $0.1, "selected": $0.0 == fields["action"]] }
+            let rooms = try await services.moderation.roomTitles(Set(entries.flatMap(AuditSentence.roomIDs)))
             page["entries"] = entries.map { entry in
                 [
-                    "when": AdminFormat.date(entry.at), "actor": entry.actor, "action": entry.action,
-                    "target": entry.target ?? "", "detail": entry.detail ?? "", "ip": entry.ip ?? "",
-                ]
+                    "when": AdminFormat.date(entry.at), "action": entry.action,
+                    "sentence": AuditSentence(entry, rooms: rooms).parts.map(\.fields), "ip": entry.ip ?? "",
+                ] as [String: Any]
             }
             page["next"] = nextLink(
                 "/admin/audit", count: entries.count, cursor: entries.last.map { String($0.id) }, extra: fields)

@@ -14,7 +14,7 @@ struct AdminController: Sendable {
     let auth: AdminAuth
     /// The chat's own session, which lets an admin into the panel with only their password.
     let chatAuthenticator: SessionAuthenticator
-    let downloads = OneTimeDownloads()
+    let pendingKeys = PendingBackupKeys()
 
     /// Rows per page of every list.
     static let pageSize = 50
