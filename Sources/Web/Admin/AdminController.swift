@@ -140,6 +140,7 @@ struct AdminController: Sendable {
             "title": title, "csrf": user.csrf, "isAdmin": user.isAdmin,
             "admin": [
                 "nav": nav, "username": user.username, "role": user.session.user.role.rawValue, "csrf": user.csrf,
+                "zone": AdminFormat.zone,
             ],
         ]
         if let flash = auth.flashes.take(request?.uri.queryParameters.get("flash"), for: user) {

@@ -13,6 +13,9 @@ enum AdminFormat {
             Int(parts.tm_hour), Int(parts.tm_min))
     }
 
+    /// The time zone the panel's times are in: the server's (its `TZ`, else the system's).
+    static let zone = TimeZone.current.identifier
+
     /// `512 B`, `3.4 KiB`, `12.0 MiB`, `1.2 GiB`.
     static func bytes(_ count: Int64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
