@@ -155,7 +155,8 @@ def seed(base, password):
         for socket in (mum, dad, kid):
             socket.close()
     invite = api(base, "POST", "/admin/invites", tokens["mum"], {"uses": 2, "days": 3})["url"]
-    return {"family": family, "direct": direct, "invite": invite}
+    link = api(base, "POST", "/devices/link", tokens["dad"])["url"]
+    return {"family": family, "direct": direct, "invite": invite, "link": link}
 
 
 def dark(driver, on):
@@ -254,19 +255,19 @@ def click(base, path, css, target):
     return show
 
 
+def submitting(base, path, action, css):
+    """Opens `path`, submits its form that posts to `action`, and waits for `css` on the answer."""
+    def show(driver):
+        goto(base, path, f'form[action="{action}"]')(driver)
+        driver.find_element(By.CSS_SELECTOR, f'form[action="{action}"] button[type=submit]').click()
+        visible(css)(driver)
+    return show
+
+
 def main(base, password, shots, report=False):
     os.makedirs(shots, exist_ok=True)
     family = seed(base, password)
     check = Checker(shots)
-    guest = browser()
-    try:
-        check.page(guest, "chat-sign-in", goto(base, "/", '[data-testid="login-username"]'))
-        check.page(guest, "chat-invite", goto(base, family["invite"].replace(base, ""), '[data-testid="invitation"]'))
-        check.page(guest, "chat-setup-closed", goto(base, "/setup", "#setup-unavailable"))
-        check.page(guest, "panel-sign-in", goto(base, "/admin", "#username"))
-    finally:
-        guest.quit()
-
     driver = browser()
     try:
         sign_in(driver, base, "mum", password)
@@ -296,8 +297,25 @@ def main(base, password, shots, report=False):
                 ("panel-settings", "/admin/settings", "h1"),
                 ("panel-confirm", "/admin/users/kid/disable", "#reason")]:
             check.page(driver, name, goto(base, path, css))
+        # Pages that answer a form: an invite's link and QR code, a new backup key, a reset link.
+        check.page(driver, "panel-invite-created", submitting(base, "/admin/invites", "/admin/invites", "#secret-link"))
+        check.page(driver, "panel-backup-key", submitting(base, "/admin/backups", "/admin/backups/key", "#ending"))
+        check.page(driver, "panel-reset-link",
+                   submitting(base, "/admin/users/kid", "/admin/users/kid/reset", "#secret-link"))
+        reset = driver.find_element(By.ID, "secret-link").get_attribute("value")
     finally:
         driver.quit()
+
+    guest = browser()
+    try:
+        check.page(guest, "chat-sign-in", goto(base, "/", '[data-testid="login-username"]'))
+        check.page(guest, "chat-invite", goto(base, family["invite"].replace(base, ""), '[data-testid="invitation"]'))
+        check.page(guest, "chat-setup-closed", goto(base, "/setup", "#setup-unavailable"))
+        check.page(guest, "panel-sign-in", goto(base, "/admin", "#username"))
+        check.page(guest, "chat-link-a-phone", goto(base, family["link"].replace(base, ""), '[data-testid="link-device-name"]'))
+        check.page(guest, "reset-password", goto(base, reset.replace(base, ""), "#password"))
+    finally:
+        guest.quit()
 
     for problem in check.problems:
         print(problem)
