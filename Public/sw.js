@@ -41,14 +41,6 @@ self.addEventListener('fetch', (event) => {
 self.addEventListener('message', (event) => {
   const data = event.data || {};
   if (data.type === 'skip-waiting') self.skipWaiting();
-  // What a click on the notification with this tag does, asked by the page (tests use it:
-  // headless browsers show no notifications to click).
-  if (data.type === 'notification-click') {
-    event.waitUntil((async () => {
-      const [notification] = await self.registration.getNotifications({ tag: data.tag });
-      if (notification) await clicked(notification);
-    })());
-  }
 });
 
 self.addEventListener('push', (event) => {

@@ -60,6 +60,44 @@ class DevTools:
         raise AssertionError(f"no {method} event")
 
 
+def click_notification(driver, base, tag):
+    """Clicks the notification with `tag` as a person would: headless Chromium shows none to
+    click, so a `notificationclick` event for it is dispatched inside the service worker itself
+    (DevTools attached to the worker's target), to the worker's own listener."""
+    address = driver.capabilities["goog:chromeOptions"]["debuggerAddress"]
+    with urllib.request.urlopen(f"http://{address}/json/version") as response:
+        endpoint = json.loads(response.read())["webSocketDebuggerUrl"]
+    browser_socket = websocket.create_connection(endpoint, timeout=30, suppress_origin=True)
+    counter = [0]
+
+    def call(method, session=None, **params):
+        counter[0] += 1
+        message = {"id": counter[0], "method": method, "params": params}
+        if session:
+            message["sessionId"] = session
+        browser_socket.send(json.dumps(message))
+        while True:
+            answer = json.loads(browser_socket.recv())
+            if answer.get("id") == counter[0]:
+                if "error" in answer:
+                    raise RuntimeError(f"{method}: {answer['error']}")
+                return answer.get("result", {})
+
+    try:
+        targets = call("Target.getTargets")["targetInfos"]
+        worker = next(t for t in targets if t["type"] == "service_worker" and t["url"].startswith(base))
+        session = call("Target.attachToTarget", targetId=worker["targetId"], flatten=True)["sessionId"]
+        result = call("Runtime.evaluate", session, awaitPromise=True, returnByValue=True, expression=f"""
+            self.registration.getNotifications({{tag: {json.dumps(tag)}}}).then(([notification]) => {{
+              if (!notification) return 'no notification';
+              self.dispatchEvent(new NotificationEvent('notificationclick', {{notification}}));
+              return 'clicked';
+            }})""")
+        assert result["result"].get("value") == "clicked", result
+    finally:
+        browser_socket.close()
+
+
 def wait(driver, condition, timeout=30):
     return WebDriverWait(driver, timeout).until(condition)
 
@@ -177,9 +215,7 @@ def main(binary, data, password, shots):
                    data=json.dumps({**payload, "body": "Hello?", "unread": {str(room): 2}, "badge": 2}))
         wait(driver, lambda d: notifications(d) == [{"title": "dad", "body": "Hello?", "tag": f"room-{room}"}])
         assert driver.execute_script("return location.hash") == "", "a room was open already"
-        driver.execute_script(
-            "navigator.serviceWorker.controller.postMessage({type: 'notification-click', tag: arguments[0]})",
-            f"room-{room}")
+        click_notification(driver, base, f"room-{room}")
         wait(driver, lambda d: d.execute_script("return location.hash") == f"#room={room}")
         wait(driver, lambda d: d.find_element(By.ID, "chat-title").text == "dad")
         assert notifications(driver) == [], "the clicked notification is still there"
