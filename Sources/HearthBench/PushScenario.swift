@@ -163,7 +163,7 @@ struct PushScenario: AsyncParsableCommand {
         }
         let encrypt = try time(5000) { _ = try PushEncryption.encrypt(payload, to: keys) }
         // Its parts: the fresh key pair, the key agreement, and the rest (HKDF, AES-GCM, framing).
-        let pair = time(5000) { _ = P256.KeyAgreement.PrivateKey().publicKey.x963Representation }
+        let pair = time(5000) { _ = PushEncryption.ephemeralKey().publicKey.x963Representation }
         let server = P256.KeyAgreement.PrivateKey()
         let agree = try time(5000) { _ = try server.sharedSecretFromKeyAgreement(with: keys.publicKey) }
         let parse = try time(5000) { _ = try PushSubscriberKeys(p256dh: keys.p256dh, auth: keys.auth) }

@@ -1,4 +1,5 @@
 import Foundation
+import Services
 import Storage
 
 /// A message as clients see it — the WebSocket's `message` frame and every message in the HTTP

@@ -6,6 +6,8 @@ import Foundation
 public struct PushSubscriberKeys: Sendable, Equatable {
     public let publicKey: P256.KeyAgreement.PublicKey
     public let authSecret: Data
+    /// The public key as the browser gave it (65 bytes, uncompressed), as encryption needs it.
+    let point: Data
 
     public init(p256dh: String, auth: String) throws(WebPushError) {
         guard let point = Base64URL.decode(p256dh), point.count == 65, point.first == 0x04 else {
@@ -19,14 +21,15 @@ public struct PushSubscriberKeys: Sendable, Equatable {
         }
         self.publicKey = publicKey
         self.authSecret = secret
+        self.point = point
     }
 
     public static func == (lhs: Self, rhs: Self) -> Bool {
-        lhs.publicKey.x963Representation == rhs.publicKey.x963Representation && lhs.authSecret == rhs.authSecret
+        lhs.point == rhs.point && lhs.authSecret == rhs.authSecret
     }
 
     /// The public key and secret as they were given, base64url.
-    public var p256dh: String { Base64URL.encode(publicKey.x963Representation) }
+    public var p256dh: String { Base64URL.encode(point) }
     public var auth: String { Base64URL.encode(authSecret) }
 }
 
@@ -43,8 +46,7 @@ public enum PushEncryption {
     /// key pair and salt are made for every message; tests pass RFC 8291's to check its bytes.
     public static func encrypt(
         _ plaintext: some DataProtocol, to subscriber: PushSubscriberKeys,
-        serverKey: P256.KeyAgreement.PrivateKey = P256.KeyAgreement.PrivateKey(),
-        salt: Data = Data((0..<16).map { _ in UInt8.random(in: 0...255) })
+        serverKey: P256.KeyAgreement.PrivateKey = ephemeralKey(), salt: Data = randomBytes(16)
     ) throws(WebPushError) -> Data {
         guard plaintext.count <= maximumPlaintext else { throw .payloadTooLarge(plaintext.count) }
         guard salt.count == 16 else { throw .invalidKey("the salt must be 16 bytes") }
@@ -56,7 +58,7 @@ public enum PushEncryption {
         }
         let serverPublic = serverKey.publicKey.x963Representation
         // RFC 8291 §3.4: the input keying material binds both public keys and the auth secret.
-        let keyInfo = Data("WebPush: info\0".utf8) + subscriber.publicKey.x963Representation + serverPublic
+        let keyInfo = Data("WebPush: info\0".utf8) + subscriber.point + serverPublic
         let ikm = secret.hkdfDerivedSymmetricKey(
             using: SHA256.self, salt: subscriber.authSecret, sharedInfo: keyInfo, outputByteCount: 32)
         // RFC 8188 §2.2–2.3: the content key and nonce, from the salt.
@@ -82,6 +84,31 @@ public enum PushEncryption {
         body.append(sealed.ciphertext)
         body.append(sealed.tag)
         return body
+    }
+}
+
+extension PushEncryption {
+    /// A new P-256 key pair for one message: a uniformly random scalar (one in 2^32 falls outside
+    /// 1…n−1 and is drawn again) times the base point. swift-crypto's `PrivateKey()` makes as good
+    /// a key at about three times the cost — it also runs a FIPS pairwise test (an ECDSA signature
+    /// made and checked) and redraws until the key has a compact form — which was half of the CPU
+    /// of a push.
+    public static func ephemeralKey() -> P256.KeyAgreement.PrivateKey {
+        while true {
+            if let key = try? P256.KeyAgreement.PrivateKey(rawRepresentation: randomBytes(32)) { return key }
+        }
+    }
+
+    /// `count` bytes from the system's cryptographic random source (getrandom on Linux).
+    public static func randomBytes(_ count: Int) -> Data {
+        var generator = SystemRandomNumberGenerator()
+        var bytes = Data(count: (count + 7) / 8 * 8)
+        bytes.withUnsafeMutableBytes { buffer in
+            for index in 0..<(buffer.count / 8) {
+                buffer.storeBytes(of: generator.next() as UInt64, toByteOffset: index * 8, as: UInt64.self)
+            }
+        }
+        return bytes.prefix(count)
     }
 }
 

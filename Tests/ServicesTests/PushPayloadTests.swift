@@ -25,6 +25,31 @@ import Testing
         #expect(!PushPayload.isQuiet(PushPreferences(), at: Self.evening))
     }
 
+    /// The hand-written JSON says what Foundation's encoder says, escapes and all.
+    @Test func theJSONIsWhatJSONEncoderWrites() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        for payload in [
+            PushPayload(
+                kind: "message", room: 12, seq: 1043, title: "dad in “Family”", body: "Dinner \"at\" 7?\n\\ 🍝\t/",
+                tag: "room-12", url: "/#room=12", silent: true, unread: ["12": 3], badge: 3),
+            PushPayload(
+                kind: "link", room: nil, seq: nil, title: "A new device wants to sign in", body: "Open Hearth",
+                tag: "link", url: "/", silent: false, unread: [:], badge: 0),
+        ] {
+            #expect(
+                String(decoding: payload.json(), as: UTF8.self)
+                    == String(decoding: try encoder.encode(payload), as: UTF8.self))
+        }
+        // Several rooms: the same object (the order of a nested object's keys is not part of JSON).
+        let rooms = PushPayload(
+            kind: "mention", room: 9, seq: 1, title: "mum", body: "@dad", tag: "room-9", url: "/#room=9", silent: false,
+            unread: ["9": 1, "12": 4, "100": 2], badge: 7)
+        let ours = try JSONSerialization.jsonObject(with: rooms.json()) as? NSDictionary
+        let theirs = try JSONSerialization.jsonObject(with: try encoder.encode(rooms)) as? NSDictionary
+        #expect(ours == theirs && ours != nil)
+    }
+
     @Test func aLongTextIsCutToFitOnePush() throws {
         var payload = PushPayload(
             kind: "message", room: 1, seq: 2, title: "mum", body: String(repeating: "ä", count: 5000), tag: "room-1",

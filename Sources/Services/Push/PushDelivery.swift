@@ -24,6 +24,10 @@ public final class PushDelivery: ContextualService {
     private let lastLogged = Mutex<[Int64: Int64]>([:])
     /// VAPID headers by key and push service origin, with when they expire.
     private let headers = Mutex<[String: (value: String, expires: Date)]>([:])
+    /// Subscriptions' keys and endpoints as parsed (a point on the curve checked, a URL read: 50 µs
+    /// a push otherwise), by subscription, with the text they came from; at most ``keyCacheSize``.
+    private let parsed = Mutex<[Int64: (text: String, keys: PushSubscriberKeys, endpoint: URL)]>([:])
+    static let keyCacheSize = 10_000
 
     /// The first retry's delay; each further one doubles it, up to ``longestBackoff``.
     static let firstBackoff: Int64 = 5_000
@@ -152,6 +156,21 @@ public final class PushDelivery: ContextualService {
         return value
     }
 
+    /// A subscription's keys and endpoint, parsed once.
+    private func parse(_ subscription: PushSubscription) throws(WebPushError) -> (PushSubscriberKeys, URL) {
+        let text = subscription.endpoint + " " + subscription.p256dh + " " + subscription.auth
+        if let cached = parsed.withLock({ $0[subscription.id] }), cached.text == text {
+            return (cached.keys, cached.endpoint)
+        }
+        let keys = try PushSubscriberKeys(p256dh: subscription.p256dh, auth: subscription.auth)
+        let endpoint = try PushEndpoint.check(subscription.endpoint, allowLoopbackHTTP: settings.allowLoopbackHTTP)
+        parsed.withLock { cache in
+            if cache.count >= Self.keyCacheSize { cache.removeAll(keepingCapacity: true) }
+            cache[subscription.id] = (text, keys, endpoint)
+        }
+        return (keys, endpoint)
+    }
+
     private func send(_ item: Ready, key: VAPIDKey, subject: String, client: PushClient) async -> Result {
         let push = item.push
         guard let subscription = item.subscription, let payload = item.payload else {
@@ -159,9 +178,8 @@ public final class PushDelivery: ContextualService {
         }
         let date = clock()
         do {
-            let keys = try PushSubscriberKeys(p256dh: subscription.p256dh, auth: subscription.auth)
+            let (keys, endpoint) = try parse(subscription)
             let body = try PushEncryption.encrypt(payload.encoded(limit: PushEncryption.maximumPlaintext), to: keys)
-            let endpoint = try PushEndpoint.check(subscription.endpoint, allowLoopbackHTTP: settings.allowLoopbackHTTP)
             let message = PushMessage(
                 endpoint: endpoint, body: body,
                 timeToLive: max(0, Int((push.expiresAt - date.epochMilliseconds) / 1000)),
