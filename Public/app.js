@@ -3,6 +3,7 @@ import { api, deviceName, showError } from './api.js';
 import { Chat } from './chat.js';
 import { initLinking, showLinkPage } from './link.js';
 import { watchDialogs } from './dialogs.js';
+import { Search } from './search.js';
 import { describePush, registerServiceWorker } from './pwa.js';
 
 const $ = (id) => document.getElementById(id);
@@ -28,6 +29,12 @@ async function showSignedIn(me) {
   $('admin-link-row').hidden = !['admin', 'moderator'].includes(me.user.role);
   // Kept for a start without a network (the service worker has the page; this says who).
   localStorage.setItem(SIGNED_IN, JSON.stringify(me));
+  // Nothing of the last person's search stays on a shared screen.
+  $('search').value = '';
+  $('search-status').textContent = '';
+  $('search-results').replaceChildren();
+  $('search-results').hidden = true;
+  $('room-list').hidden = false;
   chat = new Chat(me, { onSignedOut: () => signOut(false) });
   await chat.start();
 }
@@ -233,6 +240,7 @@ $('new-chat-form').addEventListener('submit', async (event) => {
 });
 
 watchDialogs();
+new Search(() => chat).wire();
 initLinking(() => loadDevices());
 registerServiceWorker();
 navigator.serviceWorker?.addEventListener('message', (event) => {

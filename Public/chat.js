@@ -161,6 +161,8 @@ export class Chat {
   // ---- The open room -------------------------------------------------------------------------
 
   async open(roomId) {
+    // A room shown around a search result starts again from its newest messages when reopened.
+    if (this.histories.get(roomId)?.partial && !this.opening) this.histories.delete(roomId);
     this.current = roomId;
     history.replaceState(null, '', `#room=${roomId}`);
     document.body.classList.add('chat-open');
@@ -179,6 +181,28 @@ export class Chat {
     performance.mark('hearth-room-shown');
     this.markRead();
     $('composer').focus();
+  }
+
+  /**
+   * Opens a room at the message `seq` (a search result), with the history around it. A message
+   * older than what is loaded replaces the room's history with the messages around it until the
+   * room is opened again ("Show the newest messages" at its end does that).
+   */
+  async openAt(roomId, seq) {
+    const history = this.histories.get(roomId);
+    if (!history || !history.list.some((message) => message.seq === seq)) {
+      const { messages } = await api('GET', `/rooms/${roomId}/messages?around=${seq}&limit=${PAGE}`);
+      const list = messages.reverse();
+      const newest = this.rooms.get(roomId)?.lastMessage?.seq || 0;
+      this.histories.set(roomId, { list, loadedAll: false, loading: false, partial: !list.some((m) => m.seq >= newest) });
+    }
+    this.opening = true;
+    try {
+      await this.open(roomId);
+    } finally {
+      this.opening = false;
+    }
+    this.jumpTo(seq);
   }
 
   close() {
@@ -253,6 +277,8 @@ export class Chat {
   insert(roomId, message) {
     const history = this.histories.get(roomId);
     if (!history) return;
+    // Shown around a search result: newer messages from others wait for "Show the newest messages".
+    if (history.partial && message.seq && !message.clientId && message.from?.id !== this.me.id) return;
     const same = (m) => (message.seq && m.seq === message.seq)
       || (message.clientId && m.clientId === message.clientId) || (message.id && m.id === message.id);
     const existing = history.list.filter(same);
@@ -309,6 +335,13 @@ export class Chat {
         mine, showSender: room.kind === 'group', status: mine ? this.statusOf(message) : undefined, error: message.error,
         me: this.me.username,
       }));
+    }
+    if (history.partial) {
+      const newest = el('button', 'secondary small newest', 'Show the newest messages ↓');
+      newest.type = 'button';
+      newest.dataset.testid = 'show-newest';
+      newest.addEventListener('click', () => this.open(this.current));
+      nodes.push(newest);
     }
     box.replaceChildren(...nodes);
     if (keepOffset !== null) box.scrollTop = box.scrollHeight - keepOffset;

@@ -161,6 +161,9 @@ public struct HearthConfiguration: Sendable {
         public var syncPageSize = 256
         /// Most messages one history request returns.
         public var historyMaxLimit = 200
+        /// New messages the search index takes in one go (about once a second, and before each
+        /// search until none is left).
+        public var searchIndexBatch = 1000
         /// Seconds between relayed `typing` events from one user in one room.
         public var typingInterval: TimeInterval = 3
         /// Seconds between WebSocket pings; a client that misses a pong for this long is dropped.

@@ -301,6 +301,20 @@ public final class Rooms: ContextualService {
         }
     }
 
+    /// The messages around `seq` in a room the user is in, newest first: about half older than it
+    /// (it included), half newer.
+    public func history(_ roomID: Int64, for user: User, around seq: Int64, limit: Int?) async throws -> [Message] {
+        let limit = min(max(limit ?? 50, 2), limits.historyMaxLimit)
+        return try await run {
+            try await database.read { store in
+                guard try store.isMember(roomID: roomID, userID: user.id) else { throw ServiceError.roomNotFound }
+                let newer = try store.history(roomID: roomID, after: seq, limit: limit / 2)
+                let older = try store.history(roomID: roomID, before: seq + 1, limit: limit - newer.count)
+                return newer.reversed() + older
+            }
+        }
+    }
+
     /// Who has read and who has received a message, for its sender's message info.
     public struct Receipts: Sendable {
         public let read: [String]

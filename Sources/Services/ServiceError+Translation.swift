@@ -9,6 +9,9 @@ extension ServiceError {
         case let error as ServiceError: return error
         case StorageError.full: return .storageFull
         case StorageError.busy: return .busy(retryAfter: 1)
+        // SearchQuery writes every query; should SQLite still refuse one, say so in words.
+        case StorageError.invalidQuery:
+            return .invalidQuery("That search could not be read; try plain words, \"a phrase\" or gard*.")
         case PasswordHasherError.busy: return .busy(retryAfter: 1)
         default: return .internal(String(describing: error))
         }

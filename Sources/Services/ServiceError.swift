@@ -59,6 +59,8 @@ public enum ServiceError: Error, Equatable, Sendable {
     /// Editing (or, for members, deleting) a message someone else sent.
     case notYours
     case invalidDecision(String)
+    /// A search that cannot be read (the sentence says why and how to write it).
+    case invalidQuery(String)
     case `internal`(String)
 
     /// The snake_case code of error bodies (docs/ADMIN.md, *Error codes*).
@@ -114,6 +116,7 @@ public enum ServiceError: Error, Equatable, Sendable {
         case .alreadyReported: "already_reported"
         case .notYours: "not_yours"
         case .invalidDecision: "invalid_decision"
+        case .invalidQuery: "invalid_query"
         case .internal: "internal_error"
         }
     }
@@ -174,6 +177,7 @@ public enum ServiceError: Error, Equatable, Sendable {
         case .alreadyReported: "You have already reported this message; a moderator will look at it."
         case .notYours: "That is someone else's message: only its sender may change it."
         case .invalidDecision(let reason): reason
+        case .invalidQuery(let reason): reason
         case .tooManyDevices(let limit):
             "You have \(limit) devices signed in, the most allowed; sign one out first (Devices, on another device)."
         case .tooManySubscriptions(let limit):

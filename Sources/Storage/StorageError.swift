@@ -16,6 +16,8 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
     case notHearthDatabase(String)
     /// Another process (a running `hearth serve`, or a restore) holds the data dir.
     case dataDirectoryInUse(String)
+    /// A full-text search SQLite could not read (its message says why).
+    case invalidQuery(String)
     /// Any other SQLite failure.
     case sqlite(code: Int32, message: String)
 
@@ -38,6 +40,8 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
             return "not a Hearth database: \(reason)"
         case .dataDirectoryInUse(let path):
             return "a Hearth server (or another restore) is using \(path); stop it first"
+        case .invalidQuery(let message):
+            return "unreadable search: \(message)"
         case .sqlite(let code, let message):
             return "SQLite error \(code): \(message)"
         }

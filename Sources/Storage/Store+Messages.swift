@@ -135,6 +135,18 @@ extension Store {
                 arguments: [roomID, before ?? Int64.max, limit]))
     }
 
+    /// A room's messages after `seq`, oldest first, at most `limit`.
+    public func history(roomID: Int64, after seq: Int64, limit: Int) throws -> [Message] {
+        try completed(
+            Message.fetchAll(
+                db,
+                sql: """
+                    SELECT \(Self.messageColumns) FROM \(Self.messageSource)
+                    WHERE m.room_id = ? AND m.seq > ? AND m.held = 0 ORDER BY m.seq LIMIT ?
+                    """,
+                arguments: [roomID, seq, limit]))
+    }
+
     /// Messages after `seq` in any room `userID` is in, in seq order, at most `limit`.
     public func messages(forUser userID: Int64, after seq: Int64, limit: Int) throws -> [Message] {
         try completed(

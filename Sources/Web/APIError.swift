@@ -47,7 +47,7 @@ public struct APIError: HTTPResponseError, Sendable {
         case .inviteExpired, .inviteUsedUp, .inviteRevoked, .setupUnavailable: status = .gone
         case .invalidCredentials, .unauthorized: status = .unauthorized
         case .notFound: status = .notFound
-        case .invalidRule: status = .badRequest
+        case .invalidRule, .invalidQuery: status = .badRequest
         case .blockedByRule, .muted, .notYours: status = .forbidden
         case .alreadyReported, .invalidDecision: status = .conflict
         case .rateLimited(let seconds):

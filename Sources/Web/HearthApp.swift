@@ -63,6 +63,7 @@ public struct HearthApp: Sendable {
             bodyLimit: authBodyLimit
         ).addRoutes(to: api)
         RoomsController(rooms: services.rooms, authenticator: authenticator).addRoutes(to: api)
+        SearchController(rooms: services.rooms, authenticator: authenticator).addRoutes(to: api)
         DevicesController(sessions: services.sessions, authenticator: authenticator).addRoutes(to: api)
         LinkController(
             linking: services.linking, authenticator: authenticator, bodyLimit: authBodyLimit,
@@ -144,6 +145,7 @@ public struct HearthApp: Sendable {
                     app, BackupService(backups: services.backups),
                     PeriodicService.housekeeping(sessions: services.sessions, attachments: services.attachments),
                     PushService(delivery: services.pushDelivery),
+                    PeriodicService.searchIndexing(rooms: services.rooms, logger: logger),
                 ] + watcher + [RelayService(hub: hub, relay: services.relay)],
                 gracefulShutdownSignals: signals,
                 logger: logger))

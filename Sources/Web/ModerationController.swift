@@ -136,8 +136,8 @@ struct ModerationController: Sendable {
     @Sendable func queue(_ request: Request, context: AppRequestContext) async throws -> Response {
         let query = request.uri.queryParameters
         let entries = try await moderation.queue(
-            decided: query.get("decided") == "true", before: try positive(query.get("before"), "before"),
-            limit: try positive(query.get("limit"), "limit").map(Int.init))
+            decided: query.get("decided") == "true", before: try request.positiveQuery("before"),
+            limit: try request.positiveQuery("limit").map(Int.init))
         return try .json(["items": entries.map(QueueItemJSON.init)])
     }
 
@@ -217,8 +217,8 @@ struct ModerationController: Sendable {
             action: query.get("action").flatMap(nonEmpty), actor: query.get("actor").flatMap(nonEmpty),
             target: query.get("target").flatMap(nonEmpty))
         let entries = try await moderation.auditLog(
-            filter, before: try positive(query.get("before"), "before"),
-            limit: try positive(query.get("limit"), "limit").map(Int.init))
+            filter, before: try request.positiveQuery("before"),
+            limit: try request.positiveQuery("limit").map(Int.init))
         return try .json(AuditPageJSON(entries: entries.map(AuditJSON.init), next: entries.last?.id))
     }
 
@@ -244,14 +244,6 @@ struct ModerationController: Sendable {
 
     private func username(_ context: AppRequestContext) throws -> String {
         context.parameters.get("username") ?? ""
-    }
-
-    private func positive(_ text: String?, _ name: String) throws -> Int64? {
-        guard let text else { return nil }
-        guard let value = Int64(text), value > 0 else {
-            throw APIError(.badRequest, code: "invalid_field", message: "`\(name)` must be a positive number.")
-        }
-        return value
     }
 
     private func nonEmpty(_ text: String) -> String? { text.isEmpty ? nil : text }

@@ -45,6 +45,20 @@ struct PeriodicService: Service {
         })
     }
 
+    /// About once a second: takes new messages into the search index, a batch at a time (off the
+    /// message writer's transactions, which it would otherwise slow down).
+    static func searchIndexing(rooms: Rooms, logger: Logger) -> PeriodicService {
+        PeriodicService(pacedBy: {
+            do {
+                // A full batch means more wait (a backlog after a restore, say): go on soon.
+                return try await rooms.indexForSearch() >= rooms.searchIndexBatch ? .milliseconds(20) : .seconds(1)
+            } catch {
+                logger.warning("search indexing failed", metadata: ["error": "\(error)"])
+                return .seconds(10)
+            }
+        })
+    }
+
     /// Every ten minutes: ends sessions past their idle or absolute lifetime (closing their
     /// sockets) and removes attachments that were uploaded but never shared.
     static func housekeeping(sessions: Sessions, attachments: Attachments) -> PeriodicService {

@@ -3,6 +3,16 @@ import Hummingbird
 import NIOCore
 
 extension Request {
+    /// The query parameter `name` as a positive whole number (a seq, a limit, an id); nil when it
+    /// is absent, `400 invalid_field` when it is anything else.
+    func positiveQuery(_ name: String) throws -> Int64? {
+        guard let text = uri.queryParameters.get(name) else { return nil }
+        guard let value = Int64(text), value > 0 else {
+            throw APIError(.badRequest, code: "invalid_field", message: "`\(name)` must be a positive number.")
+        }
+        return value
+    }
+
     /// Decodes a JSON body of at most `limit` bytes, with a specific error for each way it can be wrong:
     /// `unsupported_media_type`, `too_large`, `malformed_json`, `missing_field`, `invalid_field`.
     func decodeJSON<T: Decodable>(_ type: T.Type, limit: Int) async throws -> T {

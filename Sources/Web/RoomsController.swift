@@ -118,24 +118,22 @@ struct RoomsController: Sendable {
         return try .json(["room": RoomJSON(info)])
     }
 
-    /// `GET /api/v1/rooms/{id}/messages?before=SEQ&limit=N` — history, newest first.
+    /// `GET /api/v1/rooms/{id}/messages?before=SEQ&limit=N` — history, newest first; with
+    /// `around=SEQ` instead of `before`, the messages around that one (where a search result opens).
     @Sendable func history(_ request: Request, context: AppRequestContext) async throws -> Response {
         let session = try context.signedIn()
-        let query = request.uri.queryParameters
-        let before = try query.get("before").map { text in
-            guard let value = Int64(text), value > 0 else {
-                throw APIError(.badRequest, code: "invalid_field", message: "`before` must be a positive seq.")
-            }
-            return value
+        let before = try request.positiveQuery("before")
+        let around = try request.positiveQuery("around")
+        guard before == nil || around == nil else {
+            throw APIError(.badRequest, code: "invalid_field", message: "Give `before` or `around`, not both.")
         }
-        let limit = try query.get("limit").map { text in
-            guard let value = Int(text), value > 0 else {
-                throw APIError(.badRequest, code: "invalid_field", message: "`limit` must be a positive number.")
+        let limit = try request.positiveQuery("limit").map { Int(clamping: $0) }
+        let messages =
+            if let around {
+                try await rooms.history(try roomID(context), for: session.user, around: around, limit: limit)
+            } else {
+                try await rooms.history(try roomID(context), for: session.user, before: before, limit: limit)
             }
-            return value
-        }
-        let messages = try await rooms.history(
-            try roomID(context), for: session.user, before: before, limit: limit)
         return Response(
             status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(string: MessageJSON.page(messages))))

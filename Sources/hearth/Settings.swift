@@ -58,6 +58,7 @@ enum Settings {
             count("HEARTH_OUTBOX_BYTES", \.hearth.relay.outboxBytes),
             count("HEARTH_SYNC_PAGE_SIZE", \.hearth.relay.syncPageSize),
             count("HEARTH_HISTORY_MAX_LIMIT", \.hearth.relay.historyMaxLimit),
+            count("HEARTH_SEARCH_INDEX_BATCH", \.hearth.relay.searchIndexBatch),
             count("HEARTH_ATTACHMENTS_PER_MESSAGE", \.hearth.relay.attachmentsPerMessage),
             count("HEARTH_DEVICES_PER_USER", \.hearth.limits.devicesPerUser),
             count("HEARTH_AUTH_BODY_BYTES", \.hearth.limits.authBodyBytes),

@@ -82,6 +82,21 @@ import Testing
         print(text)
     }
 
+    @Test func searchFindsAnOldMessageAndOpensTheChatThere() async throws {
+        let temp = try TempDirectory()
+        defer { temp.remove() }
+        let password = try temp.file("pw", "a long family password")
+        for name in ["mum", "dad"] {
+            #expect(try hearth(["user", "add", name, "--password-file", password, "--data", temp.data]).status == 0)
+        }
+        let server = try ServerProcess(data: temp.data)
+        defer { server.stop() }
+        let shots =
+            ProcessInfo.processInfo.environment["HEARTH_SCREENSHOTS"] ?? temp.url.appending(path: "screens").path
+        let text = try TestScript.run("search.py", [server.url, "a long family password", shots, temp.data])
+        #expect(text.hasSuffix("OK\n"), "\(text)")
+    }
+
     /// Every page of the chat and of the panel at 360–430 px and 1280 px, light and dark: nothing
     /// wider than the screen, no serious or critical axe-core finding, dialogs that keep focus.
     @Test func everyPageFitsAPhoneAndPassesAxe() async throws {

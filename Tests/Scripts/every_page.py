@@ -255,6 +255,15 @@ def click(base, path, css, target):
     return show
 
 
+def typing(base, field, text, css):
+    """Opens the chat, types `text` into `field`, and waits for `css`."""
+    def show(driver):
+        goto(base, "/", field)(driver)
+        driver.find_element(By.CSS_SELECTOR, field).send_keys(text)
+        visible(css)(driver)
+    return show
+
+
 def submitting(base, path, action, css):
     """Opens `path`, submits its form that posts to `action`, and waits for `css` on the answer."""
     def show(driver):
@@ -281,6 +290,7 @@ def main(base, password, shots, report=False):
         check.page(driver, "chat-message-menu", click(
             base, room, '[data-testid="message-menu"]', ('[data-testid="message-menu"]',
                                                          '[role="menu"]')))
+        check.page(driver, "chat-search", typing(base, "#search", "table", '[data-testid="search-result"]'))
         check.dialog_keeps_focus(driver, base)
         # The panel, entered from the chat: a step-up asks for the password only.
         driver.get(base + "/admin")
