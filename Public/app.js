@@ -218,6 +218,22 @@ for (const id of ['push-preview', 'quiet-on', 'quiet-from', 'quiet-to', 'quiet-m
   $(id).addEventListener('change', savePushSettings);
 }
 
+$('password-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const result = $('password-result');
+  try {
+    const { signedOut } = await api('PUT', '/me/password', {
+      current: $('password-current').value, new: $('password-new').value, signOutOthers: $('password-others').checked,
+    });
+    event.target.reset();
+    result.textContent = 'Your password is changed.'
+      + (signedOut > 0 ? ` ${signedOut} other device${signedOut === 1 ? ' was' : 's were'} signed out.` : '');
+    loadDevices();
+  } catch (error) {
+    result.textContent = error.message;
+  }
+});
+
 $('close-settings').addEventListener('click', () => {
   $('settings').hidden = true;
 });

@@ -20,6 +20,8 @@ public enum ServiceError: Error, Equatable, Sendable {
     case inviteRevoked
     case invalidInviteOptions(String)
     case invalidCredentials
+    /// A change that needs the current password was given a wrong one.
+    case wrongPassword
     case accountDisabled
     case unauthorized
     case forbidden
@@ -82,6 +84,7 @@ public enum ServiceError: Error, Equatable, Sendable {
         case .inviteRevoked: "invite_revoked"
         case .invalidInviteOptions: "invalid_invite_options"
         case .invalidCredentials: "invalid_credentials"
+        case .wrongPassword: "wrong_password"
         case .accountDisabled: "account_disabled"
         case .unauthorized: "unauthorized"
         case .forbidden: "forbidden"
@@ -140,6 +143,7 @@ public enum ServiceError: Error, Equatable, Sendable {
         case .inviteRevoked: "That invite was revoked; ask for a new one."
         case .invalidInviteOptions(let reason): "Invalid invite options: \(reason)."
         case .invalidCredentials: "Wrong username or password."
+        case .wrongPassword: "That is not your current password; nothing was changed."
         case .accountDisabled: "This account is disabled; ask the admin."
         case .unauthorized: "Sign in first: this needs a valid session."
         case .forbidden: "You are not allowed to do that."

@@ -119,6 +119,18 @@ extension Store {
 
     /// Ends every session of a user; returns how many there were.
     @discardableResult
+    /// Signs out every device of a user but one; returns the ids of those it signed out.
+    public func revokeDevices(userID: Int64, except kept: Int64, now: Int64) throws -> [Int64] {
+        let ids = try Int64.fetchAll(
+            db, sql: "SELECT id FROM devices WHERE user_id = ? AND id != ? AND revoked_at IS NULL",
+            arguments: [userID, kept])
+        try db.execute(
+            sql:
+                "UPDATE devices SET token_hash = NULL, revoked_at = ? WHERE user_id = ? AND id != ? AND revoked_at IS NULL",
+            arguments: [now, userID, kept])
+        return ids
+    }
+
     public func revokeDevices(userID: Int64, now: Int64) throws -> Int {
         try db.execute(
             sql: "UPDATE devices SET token_hash = NULL, revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",

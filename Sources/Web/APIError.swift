@@ -48,7 +48,7 @@ public struct APIError: HTTPResponseError, Sendable {
         case .invalidCredentials, .unauthorized: status = .unauthorized
         case .notFound: status = .notFound
         case .invalidRule, .invalidQuery: status = .badRequest
-        case .blockedByRule, .muted, .notYours: status = .forbidden
+        case .blockedByRule, .muted, .notYours, .wrongPassword: status = .forbidden
         case .alreadyReported, .invalidDecision: status = .conflict
         case .rateLimited(let seconds):
             status = .tooManyRequests

@@ -20,6 +20,7 @@ struct AuthController: Sendable {
         api.signedIn(authenticator)
             .post("logout", use: logout)
             .get("me", use: me)
+            .put("me/password", use: changePassword)
     }
 
     struct InvitationJSON: Encodable {
@@ -88,6 +89,23 @@ struct AuthController: Sendable {
         var response = Response(status: .noContent)
         response.setCookie(authenticator.expiredCookie())
         return response
+    }
+
+    struct PasswordBody: Decodable {
+        let current: String
+        let new: String
+        let signOutOthers: Bool?
+    }
+
+    /// `PUT /api/v1/me/password` `{current, new, signOutOthers?}` — changes one's own password:
+    /// `200 {signedOut}` (how many other devices were signed out; none unless asked).
+    @Sendable func changePassword(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let session = try context.signedIn()
+        let body = try await request.decodeJSON(PasswordBody.self, limit: bodyLimit)
+        let signedOut = try await sessions.changePassword(
+            session, current: body.current, new: body.new, signOutOthers: body.signOutOthers ?? false,
+            client: context.client(request))
+        return try .json(["signedOut": signedOut])
     }
 
     /// `GET /api/v1/me` — the signed-in user and this device.

@@ -246,12 +246,15 @@ def goto(base, path, css):
     return show
 
 
-def click(base, path, css, target):
-    """Opens `path`, waits for `css`, then clicks `target` and waits for what it opens."""
+def click(base, path, css, target, then=None):
+    """Opens `path`, waits for `css`, then clicks `target` and waits for what it opens (and so
+    again with `then`, inside it)."""
     def show(driver):
         goto(base, path, css)(driver)
-        driver.find_element(By.CSS_SELECTOR, target[0]).click()
-        visible(target[1])(driver)
+        for step in (target, then):
+            if step:
+                driver.find_element(By.CSS_SELECTOR, step[0]).click()
+                visible(step[1])(driver)
     return show
 
 
@@ -287,6 +290,8 @@ def main(base, password, shots, report=False):
         check.page(driver, "chat-group-settings",
                    click(base, room, '[data-testid="group-settings"]', ('[data-testid="group-settings"]', "#group")))
         check.page(driver, "chat-settings", click(base, "/", "#open-settings", ("#open-settings", "#settings")))
+        check.page(driver, "chat-password", click(
+            base, "/", "#open-settings", ("#open-settings", "#settings"), then=("#password-change summary", "#password-form")))
         check.page(driver, "chat-message-menu", click(
             base, room, '[data-testid="message-menu"]', ('[data-testid="message-menu"]',
                                                          '[role="menu"]')))

@@ -1,5 +1,5 @@
 """First run in a real browser: setup link -> admin, whose first-run card makes an invite link ->
-member, sign out, sign in.
+member, sign out, sign in, change the password in the settings and sign in with the new one.
 
 Usage: first_run.py BASE_URL SETUP_TOKEN INVITE_URL
 Drives headless Chromium through Selenium; run by Tests/HearthCLITests/BrowserTests.swift.
@@ -105,8 +105,32 @@ def main(base, token, invite_url):
         by_testid(driver, "login-submit").click()
         signed_in_as(driver, "kid")
 
+        # The kid changes their password in the settings: a wrong current one is refused, then
+        # the new one is what signs in.
+        driver.find_element(By.ID, "open-settings").click()
+        driver.find_element(By.CSS_SELECTOR, "#password-change summary").click()
+        by_testid(driver, "password-current").send_keys("not the password")
+        by_testid(driver, "password-new").send_keys("the kid's own new password")
+        by_testid(driver, "password-submit").click()
+        WebDriverWait(driver, 30).until(
+            EC.text_to_be_present_in_element((By.ID, "password-result"), "not your current password"))
+        current = by_testid(driver, "password-current")
+        current.clear()
+        current.send_keys(PASSWORD)
+        by_testid(driver, "password-new").clear()
+        by_testid(driver, "password-new").send_keys("the kid's own new password")
+        by_testid(driver, "password-submit").click()
+        WebDriverWait(driver, 30).until(
+            EC.text_to_be_present_in_element((By.ID, "password-result"), "Your password is changed"))
+        by_testid(driver, "logout").click()
+        for testid, text in (("login-username", "kid"), ("login-password", "the kid's own new password")):
+            by_testid(driver, testid).clear()
+            by_testid(driver, testid).send_keys(text)
+        by_testid(driver, "login-submit").click()
+        signed_in_as(driver, "kid")
+
         errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"
-                  and "401" not in entry["message"]]
+                  and "401" not in entry["message"] and "403" not in entry["message"]]
         assert not errors, f"browser console errors: {errors}"
     finally:
         driver.quit()

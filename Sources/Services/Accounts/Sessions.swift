@@ -160,6 +160,48 @@ public final class Sessions: GatedService {
         live.sessionEnded(deviceID: session.device.id)
     }
 
+    /// Changes the signed-in user's own password (`PUT /api/v1/me/password`). The current
+    /// password must be given, and a wrong one counts as a failed sign-in (throttled alike); the
+    /// new one passes the same rules as at registration. Reset links still open end; the other
+    /// devices stay signed in unless `signOutOthers`. Returns how many devices were signed out.
+    public func changePassword(
+        _ session: Session, current: String, new: String, signOutOthers: Bool, client: Client
+    ) async throws -> Int {
+        let accountKey = "login:\(session.user.username)|\(client.throttleAddress)"
+        let addressKey = "login:\(client.throttleAddress)"
+        if let wait = throttle.reserve([
+            (accountKey, policies.loginPerAccount), (addressKey, policies.loginPerAddress),
+        ]) {
+            throw ServiceError.rateLimited(retryAfter: wait)
+        }
+        let user = try await run { try await database.read { try $0.user(id: session.user.id) } }
+        guard let user, current.utf8.count <= rules.limits.passwordMaxBytes,
+            case .valid = try await run({ try await hasher.verify(current, against: user.passwordHash) })
+        else { throw ServiceError.wrongPassword }
+        throttle.reset(accountKey)
+        throttle.release(addressKey, policy: policies.loginPerAddress)
+        try rules.checkNewPassword(new, username: user.username)
+        let hash = try await run { try await hasher.hash(new) }
+        let now = self.now
+        let ended = try await run {
+            try await database.write { store -> [Int64] in
+                try store.setPasswordHash(userID: user.id, to: hash)
+                try store.endPasswordResets(userID: user.id, now: now)
+                let ended =
+                    signOutOthers ? try store.revokeDevices(userID: user.id, except: session.device.id, now: now) : []
+                try store.audit(
+                    AuditActor(user: user, ip: client.ip), "password_changed", target: user.username,
+                    detail: signOutOthers
+                        ? "\(ended.count) other device\(ended.count == 1 ? "" : "s") signed out" : nil,
+                    now: now)
+                return ended
+            }
+        }
+        for deviceID in ended { live.sessionEnded(deviceID: deviceID) }
+        logger.info("password changed", metadata: ["user": "\(user.username)", "signed out": "\(ended.count)"])
+        return ended.count
+    }
+
     /// A user's devices, newest first, signed-out ones included.
     public func devices(of user: User) async throws -> [Device] {
         try await run { try await database.read { try $0.devices(userID: user.id) } }

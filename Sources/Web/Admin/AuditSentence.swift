@@ -40,6 +40,7 @@ struct AuditSentence {
         case "user_muted": add(actor, " muted ", Self.person(target), detail.map { " " + Self.readableTimes($0) })
         case "user_unmuted": add(actor, " ended the mute of ", Self.person(target))
         case "password_reset_link_created": add(actor, " made a password reset link for ", Self.person(target))
+        case "password_changed": add(Self.person(target), " changed their password", detail.map { "; \($0)" })
         case "password_reset_link_used": add(Self.person(target), " chose a new password with a reset link")
         case "recovery_link_created": add(actor, " made a sign-in link for a new device of ", Self.person(target))
         case "recovery_link_used": add(actor, " signed in a new device, “\(target)”, with a sign-in link")
