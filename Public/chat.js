@@ -94,13 +94,34 @@ export class Chat {
     this.receipts.set(room.id, marks);
   }
 
-  sortedRooms() {
-    return [...this.rooms.values()].sort((a, b) => (b.lastMessage?.seq || 0) - (a.lastMessage?.seq || 0) || b.id - a.id);
+  /** Pinned chats first, then the most recently active; archived ones apart. */
+  sortedRooms(archived = false) {
+    return [...this.rooms.values()]
+      .filter((room) => Boolean(room.settings?.archived) === archived)
+      .sort((a, b) => Number(Boolean(b.settings?.pinned)) - Number(Boolean(a.settings?.pinned))
+        || (b.lastMessage?.seq || 0) - (a.lastMessage?.seq || 0) || b.id - a.id);
   }
 
   renderRooms() {
     const list = $('room-list');
-    list.replaceChildren(...this.sortedRooms().map((room) => roomItem(room, this.me.username, this.online, room.id === this.current)));
+    const item = (room) => roomItem(room, this.me.username, this.online, room.id === this.current);
+    const archived = this.sortedRooms(true);
+    const items = this.sortedRooms().map(item);
+    if (archived.length > 0) {
+      // Archived chats wait under a toggle at the end of the list.
+      const toggle = el('li', 'archived-toggle');
+      const button = el('button', 'secondary small', `${this.showArchived ? 'Hide' : 'Show'} archived chats (${archived.length})`);
+      button.type = 'button';
+      button.dataset.testid = 'archived-toggle';
+      button.setAttribute('aria-expanded', String(Boolean(this.showArchived)));
+      button.addEventListener('click', () => {
+        this.showArchived = !this.showArchived;
+        this.renderRooms();
+      });
+      toggle.append(button);
+      items.push(toggle, ...(this.showArchived ? archived.map(item) : []));
+    }
+    list.replaceChildren(...items);
     this.showFirstRun();
     if (!this.listShown) {
       this.listShown = true;
@@ -171,6 +192,7 @@ export class Chat {
     const room = this.rooms.get(roomId);
     $('chat-title').textContent = roomTitle(room, this.me.username);
     this.renderHeader();
+    this.renderOptions();
     this.renderRooms();
     $('messages').replaceChildren();
     if (!this.histories.has(roomId)) {
@@ -202,7 +224,8 @@ export class Chat {
     } finally {
       this.opening = false;
     }
-    this.jumpTo(seq);
+    // At once, not smoothly: a render while still near the bottom would pull it back down.
+    this.jumpTo(seq, { smooth: false });
   }
 
   close() {
@@ -681,10 +704,10 @@ export class Chat {
     }
   }
 
-  jumpTo(seq) {
+  jumpTo(seq, { smooth = true } = {}) {
     const target = $('messages').querySelector(`[data-testid=message][data-seq="${seq}"]`);
     if (!target) return;
-    target.scrollIntoView({ block: 'center', behavior: 'smooth' });
+    target.scrollIntoView({ block: 'center', behavior: smooth ? 'smooth' : 'auto' });
     target.classList.add('flash');
     setTimeout(() => target.classList.remove('flash'), 1500);
   }
@@ -764,6 +787,7 @@ export class Chat {
       case 'reaction': return this.onReaction(frame);
       case 'edited': return this.onEdited(frame);
       case 'room': return this.onRoom(frame);
+      case 'settings': return this.onSettings(frame.room, frame.settings);
       case 'link_request': return handleLinkRequest(frame);
       default: return undefined;
     }
@@ -928,6 +952,36 @@ export class Chat {
     if (this.current === frame.room) this.scheduleRender();
   }
 
+  /** This user's own settings for a chat changed (here or on another device of theirs). */
+  onSettings(roomId, settings) {
+    const room = this.rooms.get(roomId);
+    if (!room) return;
+    room.settings = settings;
+    this.renderRooms();
+    if (this.current === roomId) this.renderOptions();
+  }
+
+  /** Pin, archive and mute for the open chat: what each button says follows the settings. */
+  renderOptions() {
+    const settings = this.rooms.get(this.current)?.settings || {};
+    $('option-pin').textContent = settings.pinned ? 'Unpin' : 'Pin to the top';
+    $('option-archive').textContent = settings.archived ? 'Unarchive' : 'Archive';
+    const muted = settings.mutedUntil && settings.mutedUntil > Date.now();
+    $('option-mute-state').textContent = !muted ? 'Notifications on'
+      : settings.mutedUntil > Date.now() + 5 * 365 * 86400000 ? 'Muted' : `Muted until ${when(settings.mutedUntil)}`;
+  }
+
+  async changeSettings(change) {
+    const roomId = this.current;
+    try {
+      const { settings } = await api('PATCH', `/rooms/${roomId}/settings`, change);
+      this.onSettings(roomId, settings);
+      $('chat-options').open = false;
+    } catch (error) {
+      $('option-mute-state').textContent = error.message;
+    }
+  }
+
   onRoom(frame) {
     const room = frame.room;
     this.addRoom(room);
@@ -1043,6 +1097,11 @@ export class Chat {
       this.hideMenu();
       if (this.replyTo || this.editing) this.cancelCompose();
     });
+    $('option-pin').addEventListener('click', () => this.changeSettings({ pinned: !this.rooms.get(this.current)?.settings?.pinned }));
+    $('option-archive').addEventListener('click', () => this.changeSettings({ archived: !this.rooms.get(this.current)?.settings?.archived }));
+    for (const button of document.querySelectorAll('[data-mute]')) {
+      button.addEventListener('click', () => this.changeSettings({ mute: button.dataset.mute }));
+    }
     $('compose-cancel').addEventListener('click', () => this.cancelCompose());
     $('viewer-previous').addEventListener('click', () => this.stepPhoto(-1));
     $('viewer-next').addEventListener('click', () => this.stepPhoto(1));

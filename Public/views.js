@@ -13,6 +13,7 @@ const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute:
 const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long' });
 
 export const time = (ms) => timeFormat.format(new Date(ms));
+const shortDay = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' });
 export const dayKey = (ms) => new Date(ms).toDateString();
 
 /** A moment in the reader's own words and time zone: "23:49 today", "09:00 tomorrow", "Mon 8 Dec, 09:00". */
@@ -51,8 +52,19 @@ export function roomItem(room, me, online, active) {
   const dot = el('span', 'dot' + (other && online.has(other.username) ? ' on' : ''));
   dot.setAttribute('aria-hidden', 'true');
   const text = el('span', 'room-text');
-  text.append(el('span', 'room-name', roomTitle(room, me)));
+  const name = el('span', 'room-name', roomTitle(room, me));
+  if (room.settings?.pinned) {
+    const pin = el('span', 'pin', ' 📌');
+    pin.setAttribute('aria-label', 'pinned');
+    name.append(pin);
+  }
   const last = room.lastMessage;
+  if (last?.ts) {
+    // When the last message came: its time today, else its day.
+    const stamp = el('span', 'room-time', dayKey(last.ts) === dayKey(Date.now()) ? time(last.ts) : shortDay.format(new Date(last.ts)));
+    name.append(stamp);
+  }
+  text.append(name);
   const summary = last
     ? `${room.kind === 'group' && !last.system && last.from.username ? last.from.username + ': ' : ''}${preview(last)}`
     : 'No messages yet';

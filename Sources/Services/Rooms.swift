@@ -10,11 +10,13 @@ public final class Rooms: ContextualService {
         public let members: [RoomMember]
     }
 
-    /// A room in a user's list: with its newest message and how many are unread.
+    /// A room in a user's list: with its newest message, how many are unread, and their own
+    /// settings for it.
     public struct Summary: Sendable {
         public let info: Info
         public let lastMessage: Message?
         public let unread: Int
+        public let settings: ChatSettings
     }
 
     let limits: HearthConfiguration.RelayLimits
@@ -93,7 +95,8 @@ public final class Rooms: ContextualService {
                     let lastRead = members.first { $0.userID == user.id }?.lastReadSeq ?? 0
                     return Summary(
                         info: Info(room: room, members: members), lastMessage: try store.lastMessage(roomID: room.id),
-                        unread: try store.unreadCount(roomID: room.id, userID: user.id, after: lastRead))
+                        unread: try store.unreadCount(roomID: room.id, userID: user.id, after: lastRead),
+                        settings: try store.chatSettings(roomID: room.id, userID: user.id) ?? ChatSettings())
                 }
             }
         }
@@ -145,19 +148,27 @@ public final class Rooms: ContextualService {
     /// The `mutedUntil` of a chat muted for good.
     public static let mutedForever: Int64 = 253_402_300_799_999
 
-    /// Mutes (or unmutes) a chat for one of its members: no pushes from it but mentions until
-    /// the returned time (nil: not muted).
-    public func mute(_ roomID: Int64, _ mute: Mute, by user: User) async throws -> Int64? {
-        let until = mute.until(now: now)
-        return try await run {
+    /// Changes one member's own settings for a chat (`PATCH /api/v1/rooms/{id}/settings`): a mute
+    /// (no pushes from it but mentions until then), pinned, archived; what is not given stays.
+    /// Every device of theirs online gets the new settings at once.
+    public func updateSettings(
+        _ roomID: Int64, mute: Mute?, pinned: Bool?, archived: Bool?, by user: User
+    ) async throws -> ChatSettings {
+        let now = now
+        let settings = try await run {
             try await database.write { store in
-                guard try store.isMember(roomID: roomID, userID: user.id) else {
+                guard var settings = try store.chatSettings(roomID: roomID, userID: user.id) else {
                     throw try store.room(id: roomID) == nil ? ServiceError.roomNotFound : ServiceError.notAMember
                 }
-                try store.setMutedUntil(until, roomID: roomID, userID: user.id)
-                return until
+                if let mute { settings.mutedUntil = mute.until(now: now) }
+                if let pinned { settings.pinned = pinned }
+                if let archived { settings.archived = archived }
+                try store.setChatSettings(settings, roomID: roomID, userID: user.id)
+                return settings
             }
         }
+        live.settingsChanged(roomID: roomID, settings, to: user.id)
+        return settings
     }
 
     /// Adds `username` to a group; its room admins or a server admin may.

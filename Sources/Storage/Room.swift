@@ -41,3 +41,19 @@ extension RoomMember: FetchableRecord {
         admin = row["admin"] ?? false
     }
 }
+
+/// One member's own settings for a chat (nobody else sees them).
+public struct ChatSettings: Sendable, Equatable {
+    /// No push notifications (but mentions) until then, in ms; nil when not muted.
+    public var mutedUntil: Int64?
+    /// At the top of their chat list.
+    public var pinned: Bool
+    /// Out of their chat list, under "Archived".
+    public var archived: Bool
+
+    public init(mutedUntil: Int64? = nil, pinned: Bool = false, archived: Bool = false) {
+        self.mutedUntil = mutedUntil
+        self.pinned = pinned
+        self.archived = archived
+    }
+}

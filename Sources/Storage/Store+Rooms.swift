@@ -37,6 +37,21 @@ extension Store {
             })
     }
 
+    /// `userID`'s own settings for a room they are in (nil when they are not).
+    public func chatSettings(roomID: Int64, userID: Int64) throws -> ChatSettings? {
+        try Row.fetchOne(
+            db, sql: "SELECT muted_until, pinned, archived FROM room_members WHERE room_id = ? AND user_id = ?",
+            arguments: [roomID, userID]
+        ).map { ChatSettings(mutedUntil: $0["muted_until"], pinned: $0["pinned"], archived: $0["archived"]) }
+    }
+
+    /// Stores `userID`'s own settings for a room.
+    public func setChatSettings(_ settings: ChatSettings, roomID: Int64, userID: Int64) throws {
+        try db.execute(
+            sql: "UPDATE room_members SET muted_until = ?, pinned = ?, archived = ? WHERE room_id = ? AND user_id = ?",
+            arguments: [settings.mutedUntil, settings.pinned, settings.archived, roomID, userID])
+    }
+
     /// The direct room with this key, if it exists.
     public func room(directKey: String) throws -> Room? {
         try Room.fetchOne(db, sql: "SELECT * FROM rooms WHERE direct_key = ?", arguments: [directKey])

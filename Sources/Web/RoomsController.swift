@@ -44,19 +44,29 @@ struct RoomsController: Sendable {
     }
 
     struct SettingsBody: Decodable {
-        let mute: String
+        let mute: String?
+        let pinned: Bool?
+        let archived: Bool?
     }
 
-    /// `PATCH /api/v1/rooms/{id}/settings` `{mute: "1h"|"8h"|"1w"|"always"|"off"}` — this
-    /// member's own settings for the chat: `{settings: {mutedUntil}}` (ms, or null).
+    /// `PATCH /api/v1/rooms/{id}/settings` `{mute?: "1h"|"8h"|"1w"|"always"|"off", pinned?, archived?}`
+    /// — this member's own settings for the chat, synced to their devices: `{settings: {mutedUntil,
+    /// pinned, archived}}`.
     @Sendable func settings(_ request: Request, context: AppRequestContext) async throws -> Response {
         let session = try context.signedIn()
         let body = try await request.decodeJSON(SettingsBody.self, limit: Self.bodyLimit)
-        guard let mute = Rooms.Mute(rawValue: body.mute) else {
-            throw ServiceError.invalidField("mute must be 1h, 8h, 1w, always or off.")
+        guard body.mute != nil || body.pinned != nil || body.archived != nil else {
+            throw ServiceError.invalidField("Give at least one of mute, pinned and archived.")
         }
-        let until = try await rooms.mute(try roomID(context), mute, by: session.user)
-        return try .json(["settings": ["mutedUntil": until]])
+        let mute = try body.mute.map { text in
+            guard let mute = Rooms.Mute(rawValue: text) else {
+                throw ServiceError.invalidField("mute must be 1h, 8h, 1w, always or off.")
+            }
+            return mute
+        }
+        let settings = try await rooms.updateSettings(
+            try roomID(context), mute: mute, pinned: body.pinned, archived: body.archived, by: session.user)
+        return try .json(["settings": ChatSettingsJSON(settings)])
     }
 
     /// `PATCH /api/v1/rooms/{id}` `{name}` — renames a group (its room admins or a server admin).
@@ -178,6 +188,8 @@ struct RoomJSON: Encodable {
     let members: [Member]
     let lastMessage: MessageJSON.Embedded?
     let unread: Int?
+    /// The signed-in member's own settings for it (in their room list only).
+    let settings: ChatSettingsJSON?
 
     init(_ info: Rooms.Info) {
         id = info.room.id
@@ -189,6 +201,7 @@ struct RoomJSON: Encodable {
         }
         lastMessage = nil
         unread = nil
+        settings = nil
     }
 
     init(_ summary: Rooms.Summary) {
@@ -200,5 +213,28 @@ struct RoomJSON: Encodable {
         members = base.members
         lastMessage = summary.lastMessage.map(MessageJSON.Embedded.init)
         unread = summary.unread
+        settings = ChatSettingsJSON(summary.settings)
     }
+}
+
+/// A member's own settings for a chat: `{mutedUntil, pinned, archived}`, `mutedUntil` in ms or null.
+struct ChatSettingsJSON: Encodable {
+    let mutedUntil: Int64?
+    let pinned: Bool
+    let archived: Bool
+
+    init(_ settings: ChatSettings) {
+        mutedUntil = settings.mutedUntil
+        pinned = settings.pinned
+        archived = settings.archived
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(mutedUntil, forKey: .mutedUntil)  // null when not muted, not left out
+        try container.encode(pinned, forKey: .pinned)
+        try container.encode(archived, forKey: .archived)
+    }
+
+    enum CodingKeys: String, CodingKey { case mutedUntil, pinned, archived }
 }

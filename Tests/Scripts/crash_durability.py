@@ -101,6 +101,11 @@ class Client:
                 return messages, frame["seq"]
 
 
+# The clients send as fast as they can and resend everything unacked after each restart (up to a
+# few hundred at once): the send limits, which this test is not about, must not refuse them.
+LIMITS = {"HEARTH_MESSAGES_PER_MINUTE": "1000000", "HEARTH_FRAMES_PER_SECOND": "100000"}
+
+
 def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -111,7 +116,7 @@ def main(binary, data, port, password, *users):
     port = int(port) or free_port()
     base = f"http://127.0.0.1:{port}"
     url = f"ws://127.0.0.1:{port}/api/v1/ws"
-    server, _ = start(binary, data, port)
+    server, _ = start(binary, data, port, environment=LIMITS)
     tokens = [post(base, "/api/v1/login", {"username": u, "password": password, "deviceName": "crash test"})["token"]
               for u in users]
     room = post(base, "/api/v1/rooms", {"name": "Crash room", "members": list(users[1:])}, tokens[0])["room"]["id"]
@@ -133,7 +138,7 @@ def main(binary, data, port, password, *users):
                 thread.join(timeout=10)
             # Sent but not acked when the server died: each is resent after the restart.
             in_flight.append(sum(len(c.unacked) for c in clients))
-            server, _ = start(binary, data, port)
+            server, _ = start(binary, data, port, environment=LIMITS)
         else:
             stop.set()
             for thread in threads:

@@ -287,6 +287,8 @@ def main(base, password, shots, report=False):
         check.page(driver, "chat-list", goto(base, "/", '[data-testid="room-item"]'))
         check.page(driver, "chat-group", goto(base, room, '[data-testid="message"]'))
         check.page(driver, "chat-direct", goto(base, f"/#room={family['direct']}", '[data-testid="message"]'))
+        check.page(driver, "chat-options", click(
+            base, room, '[data-testid="message"]', ('#chat-options summary', '#option-pin')))
         check.page(driver, "chat-group-settings",
                    click(base, room, '[data-testid="group-settings"]', ('[data-testid="group-settings"]', "#group")))
         check.page(driver, "chat-settings", click(base, "/", "#open-settings", ("#open-settings", "#settings")))

@@ -30,6 +30,8 @@ public protocol LiveEvents: Sendable {
     /// just left it) get its new state; `joined` are its new members, who now share it with the
     /// others.
     func roomChanged(_ room: Rooms.Info, to userIDs: [Int64], joined: [Int64])
+    /// A member changed their own settings for a chat: their devices get them.
+    func settingsChanged(roomID: Int64, _ settings: ChatSettings, to userID: Int64)
     /// The devices with a socket open now.
     func connectedDeviceIDs() -> Set<Int64>
     /// The devices of `userIDs` with a socket open now.
@@ -54,6 +56,7 @@ public struct NoLiveEvents: LiveEvents {
     public func sessionsEnded(userID: Int64) {}
     public func memberLeft(userID: Int64, roomID: Int64) {}
     public func roomChanged(_ room: Rooms.Info, to userIDs: [Int64], joined: [Int64]) {}
+    public func settingsChanged(roomID: Int64, _ settings: ChatSettings, to userID: Int64) {}
     public func connectedDeviceIDs() -> Set<Int64> { [] }
     public func connectedDeviceIDs(ofUsers userIDs: Set<Int64>) -> Set<Int64> { [] }
     public func onlineCounts() -> (users: Int, devices: Int) { (0, 0) }

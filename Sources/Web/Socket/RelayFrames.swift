@@ -60,6 +60,13 @@ enum RelayFrames {
         let room: RoomJSON
     }
 
+    /// A member's own settings for a chat, to all their devices.
+    struct SettingsChanged: Encodable {
+        var type = "settings"
+        let room: Int64
+        let settings: ChatSettingsJSON
+    }
+
     static func encode(_ value: some Encodable) -> String { JSONText.encode(value) }
 
     // The frames on the message path (acks, receipts) are written by hand, as ``MessageJSON`` is.

@@ -289,6 +289,11 @@ public final class RelayHub: LiveEvents {
         }
     }
 
+    public func settingsChanged(roomID: Int64, _ settings: ChatSettings, to userID: Int64) {
+        broadcast(
+            RelayFrames.encode(RelayFrames.SettingsChanged(room: roomID, settings: .init(settings))), to: [userID])
+    }
+
     public func sessionEnded(deviceID: Int64) { disconnect(deviceID: deviceID) }
 
     public func sessionsEnded(userID: Int64) { disconnect(userID: userID) }
