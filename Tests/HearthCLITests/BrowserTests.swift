@@ -97,6 +97,21 @@ import Testing
         #expect(text.hasSuffix("OK\n"), "\(text)")
     }
 
+    @Test func pinArchiveAndMuteFromTheChatsMenu() async throws {
+        let temp = try TempDirectory()
+        defer { temp.remove() }
+        let password = try temp.file("pw", "a long family password")
+        for name in ["mum", "dad", "gran"] {
+            #expect(try hearth(["user", "add", name, "--password-file", password, "--data", temp.data]).status == 0)
+        }
+        let server = try ServerProcess(data: temp.data)
+        defer { server.stop() }
+        let shots =
+            ProcessInfo.processInfo.environment["HEARTH_SCREENSHOTS"] ?? temp.url.appending(path: "screens").path
+        let text = try TestScript.run("chat_list.py", [server.url, "a long family password", shots])
+        #expect(text.hasSuffix("OK\n"), "\(text)")
+    }
+
     /// Every page of the chat and of the panel at 360–430 px and 1280 px, light and dark: nothing
     /// wider than the screen, no serious or critical axe-core finding, dialogs that keep focus.
     @Test func everyPageFitsAPhoneAndPassesAxe() async throws {

@@ -314,6 +314,19 @@ def main(base, password, shots, report=False):
                 ("panel-settings", "/admin/settings", "h1"),
                 ("panel-confirm", "/admin/users/kid/disable", "#reason")]:
             check.page(driver, name, goto(base, path, css))
+        # The review queue in words: what each choice does, a photo as words, a deleted message's
+        # decision kept under "decided".
+        goto(base, "/admin/reports", "h1")(driver)
+        queue = driver.find_element(By.TAG_NAME, "main").text
+        for words in ("Held by a rule: kid’s message in Family", "Approve and deliver", "kid sent a PNG image (garden.png)",
+                      "Close this without judging the message", "dad reported it: “not for the family chat”"):
+            if words not in queue:
+                check.problems.append(f"the review queue does not say {words!r}")
+        goto(base, "/admin/reports?decided=true", "h1")(driver)
+        decided = driver.find_element(By.TAG_NAME, "main").text
+        for words in ("Deleted by gran", "“be kind”", "kid (deleted)", "Dismissed (the message left as it was) by gran"):
+            if words not in decided:
+                check.problems.append(f"the decided items do not say {words!r}")
         # Pages that answer a form: an invite's link and QR code, a new backup key, a reset link.
         check.page(driver, "panel-invite-created", submitting(base, "/admin/invites", "/admin/invites", "#secret-link"))
         check.page(driver, "panel-backup-key", submitting(base, "/admin/backups", "/admin/backups/key", "#ending"))
