@@ -30,6 +30,6 @@ BEGIN
         WHERE new.held = 0 AND new.deleted_at IS NULL AND new.system = 0 AND new.body != '';
 END;
 
-INSERT INTO messages_search (rowid, body)
-    SELECT id, body FROM messages WHERE held = 0 AND deleted_at IS NULL AND system = 0 AND body != '';
-INSERT INTO counters (name, value) VALUES ('search_indexed', (SELECT coalesce(max(id), 0) FROM messages));
+-- Messages already stored are indexed the same way, in batches once the server runs: an upgrade
+-- does not wait for a whole history to be indexed before it starts.
+INSERT INTO counters (name, value) VALUES ('search_indexed', 0);
