@@ -51,20 +51,8 @@ import Testing
     }
 
     @Test func conversationsInRealBrowsers() async throws {
-        let temp = try TempDirectory()
-        defer { temp.remove() }
-        let password = try temp.file("pw", "a long family password")
-        for name in ["mum", "dad", "kid", "gran"] {
-            #expect(try hearth(["user", "add", name, "--password-file", password, "--data", temp.data]).status == 0)
-        }
-        #expect(try hearth(["user", "role", "gran", "moderator", "--data", temp.data]).status == 0)
-        #expect(try hearth(["user", "role", "mum", "admin", "--data", temp.data]).status == 0)
-        let server = try ServerProcess(data: temp.data)
-        defer { server.stop() }
-        let shots =
-            ProcessInfo.processInfo.environment["HEARTH_SCREENSHOTS"] ?? temp.url.appending(path: "screens").path
-        let text = try TestScript.run("conversation.py", [server.url, "a long family password", shots])
-        #expect(text.hasSuffix("OK\n"), "\(text)")
+        try Self.familyScript(
+            "conversation.py", users: ["mum", "dad", "kid", "gran"], roles: ["gran": "moderator", "mum": "admin"])
     }
 
     @Test func theInstallableAppWorksOfflineAndShowsPushes() async throws {
@@ -83,53 +71,19 @@ import Testing
     }
 
     @Test func searchFindsAnOldMessageAndOpensTheChatThere() async throws {
-        let temp = try TempDirectory()
-        defer { temp.remove() }
-        let password = try temp.file("pw", "a long family password")
-        for name in ["mum", "dad"] {
-            #expect(try hearth(["user", "add", name, "--password-file", password, "--data", temp.data]).status == 0)
-        }
-        let server = try ServerProcess(data: temp.data)
-        defer { server.stop() }
-        let shots =
-            ProcessInfo.processInfo.environment["HEARTH_SCREENSHOTS"] ?? temp.url.appending(path: "screens").path
-        let text = try TestScript.run("search.py", [server.url, "a long family password", shots, temp.data])
-        #expect(text.hasSuffix("OK\n"), "\(text)")
+        try Self.familyScript("search.py", users: ["mum", "dad"], withData: true)
     }
 
     @Test func pinArchiveAndMuteFromTheChatsMenu() async throws {
-        let temp = try TempDirectory()
-        defer { temp.remove() }
-        let password = try temp.file("pw", "a long family password")
-        for name in ["mum", "dad", "gran"] {
-            #expect(try hearth(["user", "add", name, "--password-file", password, "--data", temp.data]).status == 0)
-        }
-        let server = try ServerProcess(data: temp.data)
-        defer { server.stop() }
-        let shots =
-            ProcessInfo.processInfo.environment["HEARTH_SCREENSHOTS"] ?? temp.url.appending(path: "screens").path
-        let text = try TestScript.run("chat_list.py", [server.url, "a long family password", shots])
-        #expect(text.hasSuffix("OK\n"), "\(text)")
+        try Self.familyScript("chat_list.py", users: ["mum", "dad", "gran"])
     }
 
     /// Every page of the chat and of the panel at 360–430 px and 1280 px, light and dark: nothing
     /// wider than the screen, no serious or critical axe-core finding, dialogs that keep focus.
     @Test func everyPageFitsAPhoneAndPassesAxe() async throws {
-        let temp = try TempDirectory()
-        defer { temp.remove() }
-        let password = try temp.file("pw", "a long family password")
-        for name in ["mum", "dad", "kid", "gran"] {
-            #expect(try hearth(["user", "add", name, "--password-file", password, "--data", temp.data]).status == 0)
-        }
-        #expect(try hearth(["user", "role", "mum", "admin", "--data", temp.data]).status == 0)
-        #expect(try hearth(["user", "role", "gran", "moderator", "--data", temp.data]).status == 0)
-        let server = try ServerProcess(data: temp.data)
-        defer { server.stop() }
-        let shots =
-            ProcessInfo.processInfo.environment["HEARTH_SCREENSHOTS"] ?? temp.url.appending(path: "screens").path
-        let text = try TestScript.run("every_page.py", [server.url, "a long family password", shots])
-        #expect(text.hasSuffix("OK\n"), "\(text)")
-        print(text)
+        print(
+            try Self.familyScript(
+                "every_page.py", users: ["mum", "dad", "kid", "gran"], roles: ["mum": "admin", "gran": "moderator"]))
     }
 
     @Test func runningTheServerFromTheAdminPanel() async throws {
@@ -160,5 +114,31 @@ import Testing
                 temp.url.appending(path: "restored").path, "--yes",
             ])
         #expect(restored.status == 0, "\(restored.stderr)")
+    }
+
+    /// Runs `script URL PASSWORD SCREENSHOTS [DATA]` against a `hearth serve` whose `users` share
+    /// the family password (with `roles` by name), and expects it to print OK; returns its output.
+    /// Screenshots go to $HEARTH_SCREENSHOTS when set, to look at; else they are thrown away.
+    @discardableResult
+    static func familyScript(
+        _ script: String, users: [String], roles: [String: String] = [:], withData: Bool = false
+    ) throws -> String {
+        let temp = try TempDirectory()
+        defer { temp.remove() }
+        let password = try temp.file("pw", "a long family password")
+        for name in users {
+            #expect(try hearth(["user", "add", name, "--password-file", password, "--data", temp.data]).status == 0)
+        }
+        for (name, role) in roles.sorted(by: { $0.key < $1.key }) {
+            #expect(try hearth(["user", "role", name, role, "--data", temp.data]).status == 0)
+        }
+        let server = try ServerProcess(data: temp.data)
+        defer { server.stop() }
+        let shots =
+            ProcessInfo.processInfo.environment["HEARTH_SCREENSHOTS"] ?? temp.url.appending(path: "screens").path
+        let text = try TestScript.run(
+            script, [server.url, "a long family password", shots] + (withData ? [temp.data] : []))
+        #expect(text.hasSuffix("OK\n"), "\(text)")
+        return text
     }
 }
