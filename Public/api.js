@@ -30,13 +30,24 @@ export async function api(method, path, body) {
   return data;
 }
 
+/**
+ * The type to claim for a file: the browser's, except for CSV (Windows calls it an Excel file);
+ * none (`application/octet-stream`) when the browser does not know, as for HEIC photos on most
+ * systems: the server then finds the type from the bytes.
+ */
+function claimedType(file, name) {
+  if (/\.csv$/i.test(name)) return 'text/csv';
+  return file.type || 'application/octet-stream';
+}
+
 /** Uploads a file as a raw body; returns `{attachment}`. */
 export async function upload(file, name) {
   let response;
+  name = name || file.name || 'file';
   try {
-    response = await fetch(`/api/v1/attachments?name=${encodeURIComponent(name || file.name || 'file')}`, {
+    response = await fetch(`/api/v1/attachments?name=${encodeURIComponent(name)}`, {
       method: 'POST', credentials: 'same-origin',
-      headers: { 'Content-Type': file.type || 'application/octet-stream' }, body: file,
+      headers: { 'Content-Type': claimedType(file, name) }, body: file,
     });
   } catch {
     throw new ApiError(0, 'offline', 'Cannot reach the server to upload; try again when online.');

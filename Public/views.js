@@ -82,7 +82,7 @@ export function roomItem(room, me, online, active) {
 function preview(message) {
   if (message.deleted) return 'Message deleted';
   if (message.body) return message.body;
-  if (message.attachments && message.attachments.length) return message.attachments[0].contentType.startsWith('image/') ? 'Photo' : 'File';
+  if (message.attachments && message.attachments.length) return fileKind(message.attachments[0]).label;
   return '';
 }
 
@@ -188,8 +188,53 @@ function richText(text, mentions, me) {
   return node;
 }
 
+const KINDS = [
+  [/^image\//, '🖼️', 'Photo'],
+  [/^video\//, '🎬', 'Video'],
+  [/^audio\//, '🎵', 'Sound'],
+  [/wordprocessingml|opendocument\.text/, '📝', 'Document'],
+  [/spreadsheetml|opendocument\.spreadsheet|^text\/csv/, '📊', 'Spreadsheet'],
+  [/presentationml|opendocument\.presentation/, '📽️', 'Presentation'],
+  [/^application\/pdf/, '📕', 'PDF'],
+  [/^text\//, '📄', 'Text file'],
+];
+
+/** What a file is, in a word and an icon: `{icon, label}` ("Spreadsheet", "Video"…). */
+export function fileKind(file) {
+  const found = KINDS.find(([pattern]) => pattern.test(file.contentType));
+  return found ? { icon: found[1], label: found[2] } : { icon: '📎', label: 'File' };
+}
+
+/** A link that downloads the file, with its kind, name and size. */
+function fileLink(file, url) {
+  const { icon, label } = fileKind(file);
+  const link = el('a', 'file');
+  link.href = url;
+  link.download = file.name || '';
+  link.append(el('span', 'file-icon', icon), el('span', 'file-name', file.name || label));
+  link.append(el('span', 'file-size', `${label} · ${sizeLabel(file.size)}`));
+  link.setAttribute('aria-label', `${label}: ${file.name || 'file'}, ${sizeLabel(file.size)}. Download.`);
+  return link;
+}
+
+function sizeLabel(bytes) {
+  if (bytes < 1024 * 1024) return `${Math.max(1, Math.ceil(bytes / 1024))} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
 function attachmentView(file) {
   const url = `/api/v1/attachments/${encodeURIComponent(file.id)}`;
+  if (file.contentType.startsWith('video/')) {
+    const video = el('video');
+    video.controls = true;
+    video.preload = 'metadata';
+    video.playsInline = true;
+    video.src = url;
+    video.setAttribute('aria-label', `Video: ${file.name || 'video'}`);
+    // A video this browser cannot play (a QuickTime file's codec, say) is offered as a download.
+    video.addEventListener('error', () => video.replaceWith(fileLink(file, url)), { once: true });
+    return video;
+  }
   if (file.contentType.startsWith('image/')) {
     const link = el('a', 'photo');
     link.href = url;
@@ -205,6 +250,8 @@ function attachmentView(file) {
       image.width = Math.min(280, file.width);
       image.height = Math.round(image.width * file.height / file.width);
     }
+    // Most browsers cannot draw iPhone (HEIC) photos: those are offered as a download instead.
+    image.addEventListener('error', () => link.replaceWith(fileLink(file, url)), { once: true });
     link.append(image);
     return link;
   }
@@ -214,10 +261,7 @@ function attachmentView(file) {
     audio.src = url;
     return audio;
   }
-  const link = el('a', 'file', `📄 ${file.name || 'file'} (${Math.ceil(file.size / 1024)} KiB)`);
-  link.href = url;
-  link.download = file.name || '';
-  return link;
+  return fileLink(file, url);
 }
 
 export function daySeparator(ms) {

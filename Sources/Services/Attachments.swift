@@ -38,8 +38,11 @@ public final class Attachments: ContextualService {
     public func upload<Body: AsyncSequence>(
         owner: User, contentType rawType: String, filename: String?, declaredLength: Int?, body: Body
     ) async throws -> Attachment where Body.Element == [UInt8] {
-        let contentType = Self.normalize(rawType)
-        guard limits.attachmentTypes.contains(contentType) else { throw ServiceError.unsupportedType(contentType) }
+        // A file sent without a type of its own (browsers say `application/octet-stream`, or
+        // nothing, for a type they do not know) gets the one its bytes show.
+        var contentType = Self.normalize(rawType)
+        let detecting = contentType.isEmpty || contentType == "application/octet-stream"
+        if !detecting { try checkAllowed(contentType) }
         let maxBytes = limits.attachmentMaxBytes
         if let declaredLength, declaredLength > maxBytes { throw ServiceError.tooLarge(limit: maxBytes) }
         let name = filename.map {
@@ -49,7 +52,7 @@ public final class Attachments: ContextualService {
         let publicID = SecretToken.generate(bytes: 16)
         let now = now
         var reserved = Int64(declaredLength ?? 0)
-        let id = try await run { [reserved] in
+        let id = try await run { [reserved, contentType] in
             try await database.write { store in
                 guard try store.attachmentBytes(ownerID: owner.id) + reserved <= quota else {
                     throw ServiceError.quotaExceeded(limit: quota)
@@ -71,13 +74,23 @@ public final class Attachments: ContextualService {
         var stored: Int64 = 0
         var pending: [UInt8] = []
         var head: [UInt8]?
+        var tail: [UInt8] = []
         var index = 0
         func flush(_ bytes: [UInt8]) async throws {
             if head == nil {
                 head = bytes
-                guard FileSniffer.matches(contentType, head: bytes) else {
+                if detecting {
+                    guard let found = FileSniffer.detect(head: bytes, filename: name) else {
+                        throw ServiceError.unsupportedType("application/octet-stream")
+                    }
+                    contentType = found
+                    if !FileSniffer.zipTypes.contains(found) { try checkAllowed(found) }
+                } else if !FileSniffer.matches(contentType, head: bytes) {
                     throw ServiceError.typeMismatch(contentType)
                 }
+            }
+            if FileSniffer.zipTypes.contains(contentType) {
+                tail = Array((tail + bytes).suffix(FileSniffer.tailBytes))
             }
             let data = Data(bytes)
             let chunkIndex = index
@@ -111,13 +124,24 @@ public final class Attachments: ContextualService {
         }
         guard size > 0 else { throw ServiceError.emptyBody }
         if !pending.isEmpty { try await flush(pending) }
+        if FileSniffer.zipTypes.contains(contentType) {
+            // An office document is a ZIP archive: what it holds says which, now that its end is here.
+            let found = FileSniffer.zipKind(head: head ?? [], tail: tail)
+            if detecting {
+                contentType = found
+                try checkAllowed(found)
+            } else if found != contentType {
+                throw ServiceError.typeMismatch(contentType)
+            }
+        }
         let digest = Data(hasher.finalize())
         let dimensions = FileSniffer.dimensions(contentType, head: head ?? [])
         let total = Int64(size)
-        let attachment = try await run {
+        let attachment = try await run { [contentType] in
             try await database.write { store -> Attachment? in
                 try store.completeAttachment(
-                    id: id, size: total, sha256: digest, width: dimensions?.0, height: dimensions?.1)
+                    id: id, contentType: contentType, size: total, sha256: digest, width: dimensions?.0,
+                    height: dimensions?.1)
                 return try store.attachment(publicID: publicID)
             }
         }
@@ -125,6 +149,11 @@ public final class Attachments: ContextualService {
         finished = true
         logger.info("attachment stored", metadata: ["bytes": "\(size)", "type": "\(contentType)"])
         return attachment
+    }
+
+    /// Throws ``ServiceError/unsupportedType(_:)`` for a type outside the server's list.
+    private func checkAllowed(_ contentType: String) throws {
+        guard limits.attachmentTypes.contains(contentType) else { throw ServiceError.unsupportedType(contentType) }
     }
 
     /// An attachment `user` may read (its uploader, a member of the room it was shared in, or a

@@ -63,9 +63,14 @@ public struct HearthConfiguration: Sendable {
         public var attachmentQuotaBytes: Int64 = 1024 * 1024 * 1024
         /// Attachment content types accepted (checked against the file's first bytes).
         public var attachmentTypes: Set<String> = [
-            "image/jpeg", "image/png", "image/gif", "image/webp", "audio/mpeg", "audio/ogg", "audio/mp4", "audio/aac",
-            "audio/x-m4a", "audio/webm", "audio/wav", "video/mp4", "video/webm", "video/ogg", "video/quicktime",
-            "application/pdf", "text/plain",
+            "image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "image/heif", "audio/mpeg", "audio/ogg",
+            "audio/mp4", "audio/aac", "audio/x-m4a", "audio/webm", "audio/wav", "video/mp4", "video/webm", "video/ogg",
+            "video/quicktime", "application/pdf", "text/plain", "text/csv",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+            "application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.spreadsheet",
+            "application/vnd.oasis.opendocument.presentation",
         ]
         /// Seconds an upload may stay unshared before it is removed.
         public var attachmentOrphanGrace: TimeInterval = 24 * 3600

@@ -165,8 +165,7 @@ public enum ServiceError: Error, Equatable, Sendable {
         case .linkDenied: "Your other device said no to this request."
         case .linkPending: "Waiting for your other device to approve."
         case .unsupportedType(let type):
-            "This file is \(Words.kind(of: type)), which cannot be shared here (photos, videos, sound, PDFs and "
-                + "text files can)."
+            "\(Words.kinds(of: type)) can't be shared here."
         case .typeMismatch(let type):
             "This file says it is \(Words.kind(of: type)), but what is inside is something else; it was not shared."
         case .quotaExceeded(let limit): "You have used your \(limit / 1_048_576) MiB for files; delete some first."

@@ -61,11 +61,16 @@ extension Store {
             arguments: [attachmentID, index, data])
     }
 
-    /// Marks an upload complete with its size, hash and image dimensions.
-    public func completeAttachment(id: Int64, size: Int64, sha256: Data, width: Int?, height: Int?) throws {
+    /// Marks an upload complete with its type (as sniffed), size, hash and image dimensions.
+    public func completeAttachment(
+        id: Int64, contentType: String, size: Int64, sha256: Data, width: Int?, height: Int?
+    ) throws {
         try db.execute(
-            sql: "UPDATE attachments SET complete = 1, size = ?, sha256 = ?, width = ?, height = ? WHERE id = ?",
-            arguments: [size, sha256, width, height, id])
+            sql: """
+                UPDATE attachments SET complete = 1, content_type = ?, size = ?, sha256 = ?, width = ?, height = ?
+                WHERE id = ?
+                """,
+            arguments: [contentType, size, sha256, width, height, id])
     }
 
     /// Deletes an attachment and its chunks.

@@ -1,4 +1,5 @@
 import Foundation
+import HearthTestSupport
 import Testing
 
 /// `hearth backup`, `restore`, `keygen` and `decrypt` as a user runs them, with Debian's age.

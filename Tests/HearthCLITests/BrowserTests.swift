@@ -1,5 +1,6 @@
 import Credentials
 import Foundation
+import HearthTestSupport
 import Testing
 
 /// The first run as a user meets it: headless Chromium (Debian's `chromium` and `chromium-driver`,

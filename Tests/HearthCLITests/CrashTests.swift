@@ -1,4 +1,5 @@
 import Foundation
+import HearthTestSupport
 import Testing
 
 /// The server killed with SIGKILL, ten times, while clients send: nothing acked is lost or doubled.

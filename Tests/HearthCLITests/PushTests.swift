@@ -1,4 +1,5 @@
 import Foundation
+import HearthTestSupport
 import Testing
 
 /// Web Push from a real `hearth serve` to a push service on loopback that checks each push as

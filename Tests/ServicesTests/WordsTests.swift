@@ -20,7 +20,15 @@ import Testing
                 == "a Word document")
         #expect(Words.kind(of: "application/pdf; charset=binary") == "a PDF")
         #expect(Words.kind(of: "image/x-icon") == "an image (X-ICON)")
-        #expect(ServiceError.unsupportedType("application/msword").message.hasPrefix("This file is a Word document"))
+        #expect(
+            ServiceError.unsupportedType("application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+                .message == "Word documents can't be shared here.")
+        #expect(
+            ServiceError.unsupportedType("application/msword").message
+                == "Old-style Word documents (.doc) can't be shared here.")
+        #expect(
+            ServiceError.unsupportedType("image/x-icon").message == "Images of this kind (X-ICON) can't be shared here."
+        )
         #expect(!ServiceError.unsupportedType("application/msword").message.contains("application/"))
         #expect(ServiceError.typeMismatch("image/png").message.contains("a PNG image"))
     }

@@ -162,6 +162,84 @@ import FoundationNetworking
         }
     }
 
+    /// One real file of each kind families send, made by the tools that make them
+    /// (Tests/Scripts/make_samples.py), is recognised by its bytes: with the type a browser gives,
+    /// and with none (`application/octet-stream`), when the server finds the type itself.
+    @Test func theFilesFamiliesSendAreRecognisedByWhatIsInside() async throws {
+        let folder = FileManager.default.temporaryDirectory.appending(path: "hearth-samples-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try TestScript.run("make_samples.py", [folder.path])
+        let sample: @Sendable (String) throws -> Data = { try Data(contentsOf: folder.appending(path: $0)) }
+        let kinds: [(String, String)] = [
+            ("list.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+            ("money.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            ("holiday.pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
+            ("letter.odt", "application/vnd.oasis.opendocument.text"),
+            ("chores.ods", "application/vnd.oasis.opendocument.spreadsheet"),
+            ("sports.odp", "application/vnd.oasis.opendocument.presentation"),
+            ("scores.csv", "text/csv"), ("notes.txt", "text/plain"), ("drawing.pdf", "application/pdf"),
+            ("garden.heic", "image/heic"), ("clip.mp4", "video/mp4"), ("clip.mov", "video/quicktime"),
+            ("voice.webm", "audio/webm"), ("voice.ogg", "audio/ogg"), ("voice.m4a", "audio/mp4"),
+        ]
+        try await withLiveApp { family in
+            let token = try await family.signIn("mum")
+            for (name, type) in kinds {
+                let data = try sample(name)
+                for sent in [type, "application/octet-stream"] {
+                    let result = try await upload(family, data, type: sent, token: token, name: name)
+                    #expect(result.status == 201, "\(name) as \(sent): \(result.json)")
+                    let attachment = result.json["attachment"] as? [String: Any]
+                    #expect(attachment?["contentType"] as? String == type, "\(name) as \(sent)")
+                    #expect(attachment?["size"] as? Int == data.count)
+                }
+            }
+            // Claims the bytes do not bear out, and kinds the server does not take, in words.
+            let docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+            let refused: [(String, String, String, String)] = [
+                (
+                    "list.docx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "type_mismatch",
+                    "This file says it is an Excel spreadsheet, but what is inside is something else"
+                ),
+                ("photos.zip", docx, "type_mismatch", "This file says it is a Word document"),
+                ("letter.odt", docx, "type_mismatch", "This file says it is a Word document"),
+                ("program", "audio/webm", "type_mismatch", "This file says it is a WebM sound file"),
+                ("garden.heic", "video/mp4", "type_mismatch", "This file says it is an MP4 video"),
+                ("photos.zip", "application/octet-stream", "unsupported_type", "ZIP archives can't be shared here."),
+                ("program", "application/octet-stream", "unsupported_type", "Programs can't be shared here."),
+                ("program", "application/x-msdownload", "unsupported_type", "Windows programs can't be shared here."),
+            ]
+            for (name, type, code, words) in refused {
+                let result = try await upload(family, try sample(name), type: type, token: token, name: name)
+                let error = result.json["error"] as? [String: Any]
+                #expect(result.status == 415 && error?["code"] as? String == code, "\(name) as \(type)")
+                #expect((error?["message"] as? String)?.hasPrefix(words) == true, "\(String(describing: error))")
+            }
+        }
+        // A server that does not take Word documents says so in those words, whether the browser
+        // named the type or the server found it.
+        try await withLiveApp({ configuration in
+            configuration.limits.attachmentTypes.remove(
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+        }) { family in
+            let token = try await family.signIn("mum")
+            for type in ["application/vnd.openxmlformats-officedocument.wordprocessingml.document", ""] {
+                let result = try await upload(
+                    family, try sample("list.docx"), type: type, token: token, name: "list.docx")
+                let error = result.json["error"] as? [String: Any]
+                #expect(result.status == 415 && error?["code"] as? String == "unsupported_type")
+                #expect(error?["message"] as? String == "Word documents can't be shared here.")
+            }
+            // A refused upload's row goes as the request ends (give it up to 5 s).
+            var rows = -1
+            for _ in 0..<100 {
+                rows = try await family.env.services.database.read { try $0.attachmentCount(ownerID: 1) }
+                if rows == 0 { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(rows == 0)
+        }
+    }
+
     @Test func anAbortedUploadLeavesNothing() async throws {
         try await withLiveApp { family in
             let token = try await family.signIn("mum")
