@@ -5,6 +5,7 @@ import { initLinking, showLinkPage } from './link.js';
 import { watchDialogs } from './dialogs.js';
 import { Search } from './search.js';
 import { describePush, registerServiceWorker } from './pwa.js';
+import { initProfile, showProfile } from './profile.js';
 
 const $ = (id) => document.getElementById(id);
 const loginForm = $('login-form');
@@ -23,8 +24,7 @@ async function showSignedIn(me) {
   $('signed-out').hidden = true;
   $('link-page').hidden = true;
   $('signed-in').hidden = false;
-  $('me-username').textContent = me.user.username;
-  $('me-username-2').textContent = me.user.username;
+  showProfile(me.user);
   $('me-device').textContent = me.device.name;
   $('admin-link-row').hidden = !['admin', 'moderator'].includes(me.user.role);
   // Kept for a start without a network (the service worker has the page; this says who).
@@ -256,6 +256,7 @@ $('new-chat-form').addEventListener('submit', async (event) => {
 });
 
 watchDialogs();
+initProfile();
 new Search(() => chat).wire();
 initLinking(() => loadDevices());
 registerServiceWorker();

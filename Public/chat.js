@@ -8,6 +8,8 @@ import { handleLinkRequest } from './link.js';
 import { prepareImage } from './images.js';
 import { QUICK_REACTIONS, emojiPicker } from './emoji.js';
 import { describePush, showUnread, subscribePush } from './pwa.js';
+import { avatar, avatarURL, fullName, learn, nameOf } from './people.js';
+import { showProfile } from './profile.js';
 
 const PAGE = 50;
 /** How long a finger rests on a message before its menu opens. */
@@ -18,6 +20,7 @@ const TRANSIENT = new Set(['storage_full', 'busy', 'internal_error']);
 export class Chat {
   constructor(me, { onSignedOut }) {
     this.me = me.user;
+    learn([this.me]);
     this.onSignedOut = onSignedOut;
     this.store = new Store(this.me.id);
     this.rooms = new Map();
@@ -45,6 +48,8 @@ export class Chat {
 
   async start() {
     this.wire();
+    this.onOwnProfile = (event) => this.onProfile(event.detail);
+    window.addEventListener('hearth-profile', this.onOwnProfile);
     await this.loadRooms();
     if (this.store.read('cursor', null) === null) {
       // A new device starts from what the room list already shows; history fills in the past.
@@ -59,6 +64,7 @@ export class Chat {
 
   stop() {
     this.connection.stop();
+    window.removeEventListener('hearth-profile', this.onOwnProfile);
   }
 
   // ---- Rooms ---------------------------------------------------------------------------------
@@ -83,6 +89,7 @@ export class Chat {
     const known = this.rooms.get(room.id);
     // A room I was removed from (or left) stays, read-only, with what it had.
     const left = !room.members.some((member) => member.username === this.me.username);
+    learn(room.members);
     this.rooms.set(room.id, { ...known, ...room, left, unread: room.unread ?? known?.unread ?? 0 });
     const marks = this.receipts.get(room.id) || new Map();
     for (const member of room.members.filter((m) => m.username !== this.me.username)) {
@@ -190,7 +197,6 @@ export class Chat {
     $('chat').hidden = false;
     $('empty').hidden = true;
     const room = this.rooms.get(roomId);
-    $('chat-title').textContent = roomTitle(room, this.me.username);
     this.renderHeader();
     this.renderOptions();
     this.renderRooms();
@@ -240,14 +246,20 @@ export class Chat {
   renderHeader() {
     const room = this.rooms.get(this.current);
     if (!room) return;
+    $('chat-title').textContent = roomTitle(room, this.me.username);
+    const other = room.kind === 'direct' ? room.members.find((m) => m.username !== this.me.username) : null;
+    $('chat-avatar').replaceChildren(avatar(other?.username, { label: room.kind === 'group' ? roomTitle(room, this.me.username) : undefined }));
     if (room.left || room.kind !== 'group') {
+      // A direct chat's header names the username under a display name, so it is never in doubt.
+      const online = other && this.online.has(other.username);
+      const handle = other && nameOf(other.username) !== other.username ? `@${other.username}` : '';
       $('chat-members').textContent = room.left
         ? 'You are no longer in this group.'
-        : (room.members.some((m) => m.username !== this.me.username && this.online.has(m.username)) ? 'online' : '');
+        : [handle, online ? 'online' : ''].filter(Boolean).join(' · ');
     } else {
       // Who is online shows as a green ● after the name (and in words, for screen readers).
       const people = room.members.flatMap((member, index) => {
-        const name = el('span', null, (index > 0 ? ', ' : '') + member.username);
+        const name = el('span', null, (index > 0 ? ', ' : '') + nameOf(member.username));
         if (!this.online.has(member.username)) return [name];
         const dot = el('span', 'online-mark', ' ●');
         dot.title = 'online';
@@ -538,7 +550,9 @@ export class Chat {
     $('group-members').replaceChildren(...room.members.map((member) => {
       const item = el('li');
       item.dataset.username = member.username;
-      item.append(el('span', null, member.username + (member.admin ? ' (admin)' : '') + (member.username === this.me.username ? ' — you' : '')));
+      const who = el('span', 'member');
+      who.append(avatar(member.username, { size: 28 }), el('span', null, fullName(member.username) + (member.admin ? ' (admin)' : '') + (member.username === this.me.username ? ' — you' : '')));
+      item.append(who);
       if (manages && member.username !== this.me.username) {
         const actions = el('span', 'row');
         const role = el('button', 'secondary small', member.admin ? 'Make member' : 'Make admin');
@@ -549,7 +563,7 @@ export class Chat {
         remove.type = 'button';
         remove.dataset.testid = 'group-remove';
         remove.addEventListener('click', () => {
-          if (confirm(`Remove ${member.username} from the group?`)) this.groupAction('DELETE', `/members/${member.username}`);
+          if (confirm(`Remove ${fullName(member.username)} from the group?`)) this.groupAction('DELETE', `/members/${member.username}`);
         });
         actions.append(role, remove);
         item.append(actions);
@@ -634,7 +648,7 @@ export class Chat {
       : [];
     list.replaceChildren(...names.slice(0, 8).map((name) => {
       const item = el('li');
-      const button = el('button', 'secondary small', '@' + name);
+      const button = el('button', 'secondary small', nameOf(name) === name ? '@' + name : `${nameOf(name)} @${name}`);
       button.type = 'button';
       button.dataset.username = name;
       button.dataset.testid = 'mention-option';
@@ -788,6 +802,7 @@ export class Chat {
       case 'edited': return this.onEdited(frame);
       case 'room': return this.onRoom(frame);
       case 'settings': return this.onSettings(frame.room, frame.settings);
+      case 'profile': return this.onProfile(frame.user);
       case 'link_request': return handleLinkRequest(frame);
       default: return undefined;
     }
@@ -891,7 +906,7 @@ export class Chat {
 
   renderTyping() {
     const names = [...(this.typing.get(this.current)?.keys() || [])];
-    $('typing').textContent = names.length === 0 ? '' : `${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} typing…`;
+    $('typing').textContent = names.length === 0 ? '' : `${names.map(nameOf).join(', ')} ${names.length === 1 ? 'is' : 'are'} typing…`;
   }
 
   onPresence(frame) {
@@ -982,6 +997,24 @@ export class Chat {
     }
   }
 
+  /** Someone (perhaps this user, on another device) changed their name or picture. */
+  onProfile(user) {
+    learn([user]);
+    for (const room of this.rooms.values()) {
+      room.members = room.members.map((member) => member.username === user.username
+        ? { ...member, displayName: user.displayName, avatar: user.avatar } : member);
+    }
+    if (user.id === this.me.id) {
+      this.me = { ...this.me, displayName: user.displayName, avatar: user.avatar };
+      showProfile(this.me);
+    }
+    this.renderRooms();
+    if (this.current) {
+      this.renderHeader();
+      this.renderMessages();
+    }
+  }
+
   onRoom(frame) {
     const room = frame.room;
     this.addRoom(room);
@@ -994,9 +1027,11 @@ export class Chat {
 
   notify(room, message) {
     if (!('Notification' in window) || Notification.permission !== 'granted') return;
-    const title = room.kind === 'group' ? `${message.from.username} in ${roomTitle(room, this.me.username)}` : message.from.username;
+    const sender = nameOf(message.from.username);
+    const title = room.kind === 'group' ? `${sender} in ${roomTitle(room, this.me.username)}` : sender;
     const options = {
-      body: message.body || 'Sent a file', tag: `room-${room.id}`, renotify: true, icon: '/icon-192.png',
+      body: message.body || 'Sent a file', tag: `room-${room.id}`, renotify: true,
+      icon: avatarURL(message.from.username) || '/icon-192.png',
       data: { room: room.id, url: `/#room=${room.id}` },
     };
     // Through the service worker where there is one (phones allow no other way); its click

@@ -77,7 +77,8 @@ async function show(data) {
     tag: data.tag || 'hearth',
     renotify: true,
     silent: Boolean(data.silent),
-    icon: '/icon-192.png',
+    // The sender's avatar when the server's and the user's preview settings let it name them.
+    icon: data.icon || '/icon-192.png',
     badge: '/icon-192.png',
     timestamp: Date.now(),
     data: { url: data.url || '/', room: data.room || null, kind: data.kind },

@@ -1,4 +1,5 @@
 // Building the DOM for rooms and messages. Text always goes in through textContent, never as HTML.
+import { avatar, nameOf } from './people.js';
 
 export const $ = (id) => document.getElementById(id);
 
@@ -37,7 +38,7 @@ export function dayLabel(ms) {
 export function roomTitle(room, me) {
   if (room.kind === 'group') return room.name || 'Group';
   const other = room.members.find((member) => member.username !== me);
-  return other ? other.username : me;
+  return nameOf(other ? other.username : me);
 }
 
 /** One entry of the room list. */
@@ -49,8 +50,10 @@ export function roomItem(room, me, online, active) {
   button.dataset.roomId = String(room.id);
   if (active) button.setAttribute('aria-current', 'true');
   const other = room.kind === 'direct' ? room.members.find((member) => member.username !== me) : null;
+  // The other person's face (a group's initials), with a green dot while they are online.
+  const face = avatar(other?.username, { label: room.kind === 'group' ? roomTitle(room, me) : undefined });
   const dot = el('span', 'dot' + (other && online.has(other.username) ? ' on' : ''));
-  dot.setAttribute('aria-hidden', 'true');
+  face.append(dot);
   const text = el('span', 'room-text');
   const name = el('span', 'room-name', roomTitle(room, me));
   if (room.settings?.pinned) {
@@ -66,10 +69,10 @@ export function roomItem(room, me, online, active) {
   }
   text.append(name);
   const summary = last
-    ? `${room.kind === 'group' && !last.system && last.from.username ? last.from.username + ': ' : ''}${preview(last)}`
+    ? `${room.kind === 'group' && !last.system && last.from.username ? nameOf(last.from.username) + ': ' : ''}${preview(last)}`
     : 'No messages yet';
   text.append(el('span', 'room-last', summary));
-  button.append(dot, text);
+  button.append(face, text);
   if (room.unread > 0) {
     const badge = el('span', 'badge', String(room.unread));
     badge.setAttribute('aria-label', `${room.unread} unread`);
@@ -102,7 +105,12 @@ export function bubble(message, { mine, showSender, status, error, me }) {
   node.dataset.id = message.clientId || String(message.id || '');
   if (message.seq) node.dataset.seq = String(message.seq);
   if (mine) node.dataset.status = status;
-  if (showSender && !mine) node.append(el('span', 'sender', message.from.username || 'someone'));
+  if (showSender && !mine) {
+    const sender = el('span', 'sender');
+    sender.append(avatar(message.from.username, { size: 20 }), document.createTextNode(nameOf(message.from.username)));
+    if (message.from.username) sender.title = `@${message.from.username}`;
+    node.append(sender);
+  }
   if (message.deleted) {
     node.classList.add('deleted');
     node.append(el('span', 'body gone', 'Message deleted'));

@@ -10,6 +10,7 @@ public final class AppServices: Sendable {
     public let database: AppDatabase
     public let registration: Registration
     public let sessions: Sessions
+    public let profiles: Profiles
     public let accounts: Accounts
     public let invites: Invites
     public let rooms: Rooms
@@ -72,6 +73,7 @@ public final class AppServices: Sendable {
             context: context, settings: configuration.push, signal: planner.wakeUp, publicURL: publicURL)
         backups = Backups(context: context, dataDirectory: configuration.dataDirectory)
         attachments = Attachments(context: context, limits: configuration.limits)
+        profiles = Profiles(context: context, limits: configuration.limits)
     }
 
     /// The services' clock (a test clock in tests).

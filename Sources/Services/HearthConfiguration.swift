@@ -72,6 +72,10 @@ public struct HearthConfiguration: Sendable {
             "application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.spreadsheet",
             "application/vnd.oasis.opendocument.presentation",
         ]
+        /// Largest image a user may choose as their avatar, in bytes.
+        public var avatarMaxBytes = 5 * 1024 * 1024
+        /// Longest display name, in characters.
+        public var displayNameMaxCharacters = 64
         /// Seconds an upload may stay unshared before it is removed.
         public var attachmentOrphanGrace: TimeInterval = 24 * 3600
 

@@ -89,6 +89,12 @@ extension Store {
             db, sql: "SELECT * FROM attachments WHERE message_id = ? ORDER BY id", arguments: [messageID])
     }
 
+    /// Whether the attachment is someone's avatar.
+    public func isAvatar(publicID: String) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM users WHERE avatar = ?)", arguments: [publicID])
+            ?? false
+    }
+
     /// Links an attachment to the message that shares it.
     public func attach(attachmentID: Int64, toMessage messageID: Int64) throws {
         try db.execute(sql: "UPDATE attachments SET message_id = ? WHERE id = ?", arguments: [messageID, attachmentID])
@@ -119,7 +125,9 @@ extension Store {
         try db.execute(
             sql: """
                 DELETE FROM attachments
-                WHERE (complete = 0 AND created_at < ?) OR (message_id IS NULL AND created_at < ?)
+                WHERE (complete = 0 AND created_at < ?)
+                   OR (message_id IS NULL AND created_at < ?
+                       AND NOT EXISTS (SELECT 1 FROM users WHERE avatar = attachments.public_id))
                 """,
             arguments: [incompleteBefore, unreferencedBefore])
         return changes

@@ -31,6 +31,9 @@ public struct RoomMember: Sendable, Equatable, Codable {
     public var lastReadSeq: Int64
     /// Whether the member manages the group (room admin).
     public var admin: Bool
+    /// Their profile: the name they go by and their avatar's public id.
+    public var displayName: String?
+    public var avatar: String?
 }
 
 extension RoomMember: FetchableRecord {
@@ -39,6 +42,8 @@ extension RoomMember: FetchableRecord {
         username = row["username"]
         lastReadSeq = row["last_read_seq"]
         admin = row["admin"] ?? false
+        displayName = row["display_name"]
+        avatar = row["avatar"]
     }
 }
 

@@ -104,8 +104,10 @@ public struct PushPreview: Sendable {
     public var deleted: Bool
     public var group: Bool
     public var roomName: String?
-    /// Who sent it (or, for a reaction, who reacted).
+    /// Who sent it (or, for a reaction, who reacted): the name they go by, else their username.
     public var actor: String?
+    /// Their avatar's public id, if they have one.
+    public var actorAvatar: String?
     public var contentTypes: [String]
 }
 
@@ -342,23 +344,26 @@ extension Store {
             quietMode: row?["quiet_mode"], timeZone: row?["time_zone"])
     }
 
-    /// What a push says of a published message, in one cached query: its text, sender, room and
+    /// What a push says of a published message, in one cached query: its text, sender (and avatar), room and
     /// the types of its files. Nil when there is no such published message.
     public func pushPreview(roomID: Int64, seq: Int64, actorID: Int64?) throws -> PushPreview? {
         try Row.fetchOne(
             db.cachedStatement(
                 sql: """
                     SELECT m.body, m.deleted_at IS NOT NULL AS deleted, r.kind, r.name,
-                        coalesce((SELECT username FROM users WHERE id = ?3), u.username) AS actor,
+                        CASE WHEN a.id IS NULL THEN coalesce(u.display_name, u.username)
+                             ELSE coalesce(a.display_name, a.username) END AS actor,
+                        CASE WHEN a.id IS NULL THEN u.avatar ELSE a.avatar END AS avatar,
                         (SELECT group_concat(content_type, ' ') FROM attachments WHERE message_id = m.id) AS types
                     FROM messages m JOIN rooms r ON r.id = m.room_id LEFT JOIN users u ON u.id = m.sender_id
+                    LEFT JOIN users a ON a.id = ?3
                     WHERE m.room_id = ?1 AND m.seq = ?2 AND m.held = 0
                     """),
             arguments: [roomID, seq, actorID]
         ).map {
             PushPreview(
                 body: $0["body"], deleted: $0["deleted"], group: $0["kind"] == "group", roomName: $0["name"],
-                actor: $0["actor"],
+                actor: $0["actor"], actorAvatar: $0["avatar"],
                 contentTypes: ($0["types"] as String?)?.split(separator: " ").map(String.init) ?? [])
         }
     }

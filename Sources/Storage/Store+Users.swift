@@ -63,3 +63,11 @@ extension Store {
         return changes > 0
     }
 }
+
+extension Store {
+    /// Sets the name a user goes by and their avatar (nil clears either).
+    public func setProfile(userID: Int64, displayName: String?, avatar: String?) throws {
+        try db.execute(
+            sql: "UPDATE users SET display_name = ?, avatar = ? WHERE id = ?", arguments: [displayName, avatar, userID])
+    }
+}

@@ -29,6 +29,10 @@ public struct User: Sendable, Equatable, Codable {
     public var createdAt: Int64
     /// While in the future, the user's sends are refused with `muted` (milliseconds since the epoch).
     public var mutedUntil: Int64?
+    /// The name they go by, if they gave one ("Mum"); the username otherwise.
+    public var displayName: String?
+    /// The public id of their avatar image, if they chose one.
+    public var avatar: String?
 
     /// Creates a user value (not yet stored).
     public init(
@@ -52,5 +56,7 @@ extension User: FetchableRecord {
         disabled = row["disabled"]
         createdAt = row["created_at"]
         mutedUntil = row["muted_until"]
+        displayName = row["display_name"]
+        avatar = row["avatar"]
     }
 }

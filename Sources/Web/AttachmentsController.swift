@@ -54,6 +54,14 @@ struct AttachmentsController: Sendable {
     @Sendable func download(_ request: Request, context: AppRequestContext) async throws -> Response {
         let session = try context.signedIn()
         let attachment = try await attachments.open(context.parameters.get("id") ?? "", for: session.user)
+        return try Self.response(for: attachment, from: attachments, request: request, context: context)
+    }
+
+    /// A stored file as a response: streamed from the database, with its type, a strong ETag
+    /// (`If-None-Match` gets 304), long private caching, and one `Range` (206, or 416 outside it).
+    static func response(
+        for attachment: Attachment, from attachments: Attachments, request: Request, context: AppRequestContext
+    ) throws -> Response {
         let etag = "\"" + AttachmentJSON(attachment).sha256 + "\""
         var headers: HTTPFields = [
             .contentType: attachment.contentType, .eTag: etag, .acceptRanges: "bytes",

@@ -139,17 +139,58 @@ struct AuthController: Sendable {
     }
 }
 
-/// A user as the API shows it.
+/// A user as the API shows them to themselves: `{id, username, role, displayName, avatar}`.
 struct UserJSON: Encodable {
     let id: Int64
     let username: String
     let role: String
+    let displayName: String?
+    let avatar: String?
 
     init(_ user: User) {
         id = user.id
         username = user.username
         role = user.role.rawValue
+        displayName = user.displayName
+        avatar = user.avatar
     }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(username, forKey: .username)
+        try container.encode(role, forKey: .role)
+        try container.encode(displayName, forKey: .displayName)  // null when unset, not left out
+        try container.encode(avatar, forKey: .avatar)
+    }
+
+    enum CodingKeys: String, CodingKey { case id, username, role, displayName, avatar }
+}
+
+/// A user as others see them: `{id, username, displayName, avatar}`; `avatar` is the id for
+/// `GET /api/v1/avatars/{id}`, null when they have none.
+struct ProfileJSON: Encodable {
+    let id: Int64
+    let username: String
+    let displayName: String?
+    let avatar: String?
+
+    init(_ user: User) {
+        id = user.id
+        username = user.username
+        displayName = user.displayName
+        avatar = user.avatar
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(username, forKey: .username)
+        try container.encode(displayName, forKey: .displayName)
+        try container.encode(avatar, forKey: .avatar)
+    }
+
+    enum CodingKeys: String, CodingKey { case id, username, displayName, avatar }
 }
 
 /// A device as the API shows it.

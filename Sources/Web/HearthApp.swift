@@ -70,6 +70,9 @@ public struct HearthApp: Sendable {
             publicURL: { await services.publicURL() }
         ).addRoutes(to: api)
         AttachmentsController(attachments: services.attachments, authenticator: authenticator).addRoutes(to: api)
+        ProfileController(
+            profiles: services.profiles, attachments: services.attachments, authenticator: authenticator
+        ).addRoutes(to: api)
         PushController(push: services.push, authenticator: authenticator).addRoutes(to: api)
         InvitesController(
             invites: services.invites, authenticator: authenticator, inviteURL: { await services.inviteURL($0) }

@@ -177,8 +177,22 @@ struct RoomJSON: Encodable {
     struct Member: Encodable {
         let id: Int64
         let username: String
+        let displayName: String?
+        let avatar: String?
         let lastReadSeq: Int64
         let admin: Bool
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(username, forKey: .username)
+            try container.encode(displayName, forKey: .displayName)  // null when unset, not left out
+            try container.encode(avatar, forKey: .avatar)
+            try container.encode(lastReadSeq, forKey: .lastReadSeq)
+            try container.encode(admin, forKey: .admin)
+        }
+
+        enum CodingKeys: String, CodingKey { case id, username, displayName, avatar, lastReadSeq, admin }
     }
 
     let id: Int64
@@ -197,7 +211,9 @@ struct RoomJSON: Encodable {
         name = info.room.name
         owner = info.room.ownerID
         members = info.members.map {
-            Member(id: $0.userID, username: $0.username, lastReadSeq: $0.lastReadSeq, admin: $0.admin)
+            Member(
+                id: $0.userID, username: $0.username, displayName: $0.displayName, avatar: $0.avatar,
+                lastReadSeq: $0.lastReadSeq, admin: $0.admin)
         }
         lastMessage = nil
         unread = nil

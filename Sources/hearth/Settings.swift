@@ -63,6 +63,8 @@ enum Settings {
             count("HEARTH_DEVICES_PER_USER", \.hearth.limits.devicesPerUser),
             count("HEARTH_AUTH_BODY_BYTES", \.hearth.limits.authBodyBytes),
             count("HEARTH_ATTACHMENT_MAX_BYTES", \.hearth.limits.attachmentMaxBytes),
+            count("HEARTH_AVATAR_MAX_BYTES", \.hearth.limits.avatarMaxBytes),
+            count("HEARTH_DISPLAY_NAME_MAX_CHARS", \.hearth.limits.displayNameMaxCharacters),
             Setting(variable: "HEARTH_ATTACHMENT_QUOTA_BYTES", flag: nil, serveOnly: false) {
                 text, name, configuration in
                 configuration.hearth.limits.attachmentQuotaBytes = try number(text, name, minimum: 0)

@@ -57,22 +57,22 @@ import Testing
     }
 
     @Test func theInstallableAppWorksOfflineAndShowsPushes() async throws {
-        let temp = try TempDirectory()
-        defer { temp.remove() }
-        let password = try temp.file("pw", "a long family password")
-        for name in ["mum", "dad"] {
-            #expect(try hearth(["user", "add", name, "--password-file", password, "--data", temp.data]).status == 0)
-        }
-        let shots =
-            ProcessInfo.processInfo.environment["HEARTH_SCREENSHOTS"] ?? temp.url.appending(path: "screens").path
-        let text = try TestScript.run(
-            "pwa.py", [try HearthBinary.url.path, temp.data, "a long family password", shots])
-        #expect(text.hasSuffix("OK\n"), "\(text)")
-        print(text)
+        print(try Self.binaryScript("pwa.py", users: ["mum", "dad"]))
+    }
+
+    /// A new build's service worker is offered ("A new version of Hearth is ready") and, on
+    /// Reload, takes over with only its own cache left.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/nginx")))
+    func aNewVersionIsOfferedAndTakesOver() async throws {
+        print(try Self.binaryScript("update_prompt.py", users: ["mum"]))
     }
 
     @Test func searchFindsAnOldMessageAndOpensTheChatThere() async throws {
         try Self.familyScript("search.py", users: ["mum", "dad"], withData: true)
+    }
+
+    @Test func aNameAndAPictureReachTheFamily() async throws {
+        try Self.familyScript("profiles.py", users: ["mum", "dad"], roles: ["mum": "admin"])
     }
 
     @Test func pinArchiveAndMuteFromTheChatsMenu() async throws {
@@ -115,6 +115,23 @@ import Testing
                 temp.url.appending(path: "restored").path, "--yes",
             ])
         #expect(restored.status == 0, "\(restored.stderr)")
+    }
+
+    /// Runs `script HEARTH_BINARY DATA PASSWORD SCREENSHOTS` (a script that starts `hearth serve`
+    /// itself) over a data directory with `users`, and expects it to print OK; returns its output.
+    @discardableResult
+    static func binaryScript(_ script: String, users: [String]) throws -> String {
+        let temp = try TempDirectory()
+        defer { temp.remove() }
+        let password = try temp.file("pw", "a long family password")
+        for name in users {
+            #expect(try hearth(["user", "add", name, "--password-file", password, "--data", temp.data]).status == 0)
+        }
+        let shots =
+            ProcessInfo.processInfo.environment["HEARTH_SCREENSHOTS"] ?? temp.url.appending(path: "screens").path
+        let text = try TestScript.run(script, [try HearthBinary.url.path, temp.data, "a long family password", shots])
+        #expect(text.hasSuffix("OK\n"), "\(text)")
+        return text
     }
 
     /// Runs `script URL PASSWORD SCREENSHOTS [DATA]` against a `hearth serve` whose `users` share

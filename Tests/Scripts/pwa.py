@@ -106,7 +106,7 @@ def notifications(driver):
     return driver.execute_async_script("""
         const done = arguments[arguments.length - 1];
         navigator.serviceWorker.ready.then((r) => r.getNotifications())
-          .then((list) => done(list.map((n) => ({ title: n.title, body: n.body, tag: n.tag }))));
+          .then((list) => done(list.map((n) => ({ title: n.title, body: n.body, tag: n.tag, icon: n.icon }))));
     """)
 
 
@@ -205,15 +205,18 @@ def main(binary, data, password, shots):
         registration_id = next(r["registrationId"] for r in registration["registrations"] if r["scopeURL"] == base + "/")
         payload = {"kind": "message", "room": room, "seq": 1, "title": "dad", "body": "Are you coming?",
                    "tag": f"room-{room}", "url": f"/#room={room}", "silent": False,
-                   "unread": {str(room): 1}, "badge": 1}
+                   "unread": {str(room): 1}, "badge": 1, "icon": "/api/v1/avatars/dads-face"}
         tools.call("ServiceWorker.deliverPushMessage", origin=base, registrationId=registration_id,
                    data=json.dumps(payload))
         shown = wait(driver, lambda d: notifications(d) or None)
-        assert shown == [{"title": "dad", "body": "Are you coming?", "tag": f"room-{room}"}], shown
+        # The sender's avatar is the notification's icon.
+        icon = base + "/api/v1/avatars/dads-face"
+        assert shown == [{"title": "dad", "body": "Are you coming?", "tag": f"room-{room}", "icon": icon}], shown
         # A second push for the same room replaces the first: still one notification.
         tools.call("ServiceWorker.deliverPushMessage", origin=base, registrationId=registration_id,
                    data=json.dumps({**payload, "body": "Hello?", "unread": {str(room): 2}, "badge": 2}))
-        wait(driver, lambda d: notifications(d) == [{"title": "dad", "body": "Hello?", "tag": f"room-{room}"}])
+        wait(driver, lambda d: notifications(d) == [
+            {"title": "dad", "body": "Hello?", "tag": f"room-{room}", "icon": icon}])
         assert driver.execute_script("return location.hash") == "", "a room was open already"
         click_notification(driver, base, f"room-{room}")
         wait(driver, lambda d: d.execute_script("return location.hash") == f"#room={room}")

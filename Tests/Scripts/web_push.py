@@ -290,6 +290,21 @@ def main(binary, data, password):
         call(url, "PATCH", "/me/push", {"preview": None}, dad)
         print("preview 'sender': title only, no text")
 
+        # Mum's profile: the notification names her as she goes by, with her face as its icon.
+        from profiles import png
+        request = urllib.request.Request(
+            url + "/api/v1/attachments?name=me.png", method="POST", data=png(64, 64),
+            headers={"Content-Type": "image/png", "Authorization": f"Bearer {mum}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            avatar = json.loads(response.read())["attachment"]["id"]
+        status, body = call(url, "PATCH", "/me", {"displayName": "Mum", "avatar": avatar}, mum)
+        assert status == 200 and body["user"]["avatar"] == avatar, body
+        send(url, mum, direct, "Home soon")
+        _, _, payload, _ = service.wait("dad-phone", 5)[4]
+        assert payload["title"] == "Mum" and payload["icon"] == f"/api/v1/avatars/{avatar}", payload
+        call(url, "PATCH", "/me", {"displayName": None, "avatar": None}, mum)
+        print("profile: the title says Mum, the icon is her avatar")
+
         # Dad mutes the group: its messages push no more, but a mention of him does.
         status, body = call(url, "PATCH", f"/rooms/{group}/settings", {"mute": "forever"}, dad)
         assert status == 400 and body["error"]["code"] == "invalid_field", body
@@ -297,17 +312,17 @@ def main(binary, data, password):
         assert status == 200 and body["settings"]["mutedUntil"] > time.time() * 1000, body
         send(url, mum, group, "muted chatter")
         send(url, mum, group, "@dad muted, but you are mentioned")
-        _, _, payload, _ = service.wait("dad-phone", 5)[4]
+        _, _, payload, _ = service.wait("dad-phone", 6)[5]
         assert payload["kind"] == "mention" and payload["body"] == "@dad muted, but you are mentioned", payload
         print("muted group: only the mention pushed")
 
         # A push service that is busy: 503 with Retry-After 2 is tried again, no sooner.
         service.behaviour["dad-phone"] = "busy"
         send(url, mum, direct, "are you there?")
-        entries = service.wait("dad-phone", 7, timeout=30)
-        assert entries[5][2] == {"status": 503}, entries[5]
-        waited = entries[6][3] - entries[5][3]
-        assert waited >= 1.9 and entries[6][2]["body"] == "are you there?", (waited, entries[6])
+        entries = service.wait("dad-phone", 8, timeout=30)
+        assert entries[6][2] == {"status": 503}, entries[6]
+        waited = entries[7][3] - entries[6][3]
+        assert waited >= 1.9 and entries[7][2]["body"] == "are you there?", (waited, entries[7])
         print(f"503 Retry-After 2: tried again after {waited:.1f} s")
 
         # A push service that hangs costs its timeout; the others' pushes go meanwhile.
@@ -315,14 +330,14 @@ def main(binary, data, password):
         service.behaviour["mum-laptop"] = "hang"
         send(url, dad, direct, "on my way")
         send(url, mum, direct, "see you soon")
-        service.wait("dad-phone", 8)
+        service.wait("dad-phone", 9)
         print("a hanging push service does not hold up the others")
 
         # Mum reacts to dad's message: his phone hears of it.
         dad_seq = send(url, dad, direct, "I am at the shop")
         time.sleep(1)  # dad's socket is closed by now: his phone counts as offline again
         change(url, mum, {"type": "react", "room": direct, "seq": dad_seq, "emoji": "👍", "on": True})
-        _, headers, payload, _ = service.wait("dad-phone", 9)[8]
+        _, headers, payload, _ = service.wait("dad-phone", 10)[9]
         assert payload["kind"] == "reaction" and payload["title"] == "mum reacted 👍", payload
         assert payload["body"] == "to “I am at the shop”" and headers["Urgency"] == "normal", (headers, payload)
         assert headers["Topic"] == f"reaction-{direct}", headers

@@ -32,7 +32,8 @@ import Testing
         for payload in [
             PushPayload(
                 kind: "message", room: 12, seq: 1043, title: "dad in “Family”", body: "Dinner \"at\" 7?\n\\ 🍝\t/",
-                tag: "room-12", url: "/#room=12", silent: true, unread: ["12": 3], badge: 3),
+                tag: "room-12", url: "/#room=12", silent: true, unread: ["12": 3], badge: 3,
+                icon: "/api/v1/avatars/x3v-_9"),
             PushPayload(
                 kind: "link", room: nil, seq: nil, title: "A new device wants to sign in", body: "Open Hearth",
                 tag: "link", url: "/", silent: false, unread: [:], badge: 0),

@@ -15,20 +15,6 @@ import FoundationNetworking
     /// A real PNG (a QR code), 8 px per module.
     static let png = Data((try? QRCode("https://hearth.example/photo").png()) ?? [])
 
-    func upload(
-        _ family: Family, _ data: Data, type: String, token: String, name: String = "photo.png"
-    ) async throws -> (status: Int, json: [String: Any]) {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(family.port)/api/v1/attachments?name=\(name)")!)
-        request.httpMethod = "POST"
-        request.setValue(type, forHTTPHeaderField: "Content-Type")
-        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-        let (body, response) = try await URLSession.shared.upload(for: request, from: data)
-        return (
-            (response as? HTTPURLResponse)?.statusCode ?? 0,
-            (try? JSONSerialization.jsonObject(with: body) as? [String: Any]) ?? [:]
-        )
-    }
-
     func download(
         _ family: Family, _ id: String, token: String, range: String? = nil
     ) async throws
@@ -51,7 +37,7 @@ import FoundationNetworking
             let strangerToken = try await family.signIn("stranger")
             let room = try await family.directRoom("mum", "dad")
 
-            let uploaded = try await upload(family, Self.png, type: "image/png", token: mumToken)
+            let uploaded = try await family.upload(Self.png, type: "image/png", token: mumToken)
             #expect(uploaded.status == 201)
             let attachment = try #require(uploaded.json["attachment"] as? [String: Any])
             let id = try #require(attachment["id"] as? String)
@@ -100,7 +86,7 @@ import FoundationNetworking
             #expect(try await mum.next("error")["code"] as? String == "not_found")
             // Someone else's upload cannot be sent.
             let dadsFile = try #require(
-                (try await upload(family, Self.png, type: "image/png", token: dadToken).json["attachment"]
+                (try await family.upload(Self.png, type: "image/png", token: dadToken).json["attachment"]
                     as? [String: Any])?["id"] as? String)
             try await mum.send(["type": "send", "id": "p3", "room": room, "body": "x", "attachments": [dadsFile]])
             #expect(try await mum.next("error")["code"] as? String == "not_found")
@@ -115,7 +101,7 @@ import FoundationNetworking
             var audio = Data("ID3".utf8)
             audio.append(Data((0..<600_000).map { UInt8($0 % 251) }))
             let id = try #require(
-                (try await upload(family, audio, type: "audio/mpeg", token: token, name: "note.mp3").json["attachment"]
+                (try await family.upload(audio, type: "audio/mpeg", token: token, name: "note.mp3").json["attachment"]
                     as? [String: Any])?["id"] as? String)
             let first = try await download(family, id, token: token, range: "bytes=0-9")
             #expect(first.status == 206)
@@ -146,14 +132,14 @@ import FoundationNetworking
                 (Data(repeating: 65, count: 6_000), "text/plain", 413, "too_large"),
             ]
             for (data, type, status, code) in cases {
-                let result = try await upload(family, data, type: type, token: token)
+                let result = try await family.upload(data, type: type, token: token)
                 #expect(result.status == status, "\(code)")
                 #expect((result.json["error"] as? [String: Any])?["code"] as? String == code)
             }
             #expect(
-                try await upload(family, Data(repeating: 66, count: 4_500), type: "text/plain", token: token).status
+                try await family.upload(Data(repeating: 66, count: 4_500), type: "text/plain", token: token).status
                     == 201)
-            let over = try await upload(family, Data(repeating: 67, count: 4_500), type: "text/plain", token: token)
+            let over = try await family.upload(Data(repeating: 67, count: 4_500), type: "text/plain", token: token)
             #expect(over.status == 413)
             #expect((over.json["error"] as? [String: Any])?["code"] as? String == "quota_exceeded")
             try await Task.sleep(for: .milliseconds(200))
@@ -186,7 +172,7 @@ import FoundationNetworking
             for (name, type) in kinds {
                 let data = try sample(name)
                 for sent in [type, "application/octet-stream"] {
-                    let result = try await upload(family, data, type: sent, token: token, name: name)
+                    let result = try await family.upload(data, type: sent, token: token, name: name)
                     #expect(result.status == 201, "\(name) as \(sent): \(result.json)")
                     let attachment = result.json["attachment"] as? [String: Any]
                     #expect(attachment?["contentType"] as? String == type, "\(name) as \(sent)")
@@ -209,7 +195,7 @@ import FoundationNetworking
                 ("program", "application/x-msdownload", "unsupported_type", "Windows programs can't be shared here."),
             ]
             for (name, type, code, words) in refused {
-                let result = try await upload(family, try sample(name), type: type, token: token, name: name)
+                let result = try await family.upload(try sample(name), type: type, token: token, name: name)
                 let error = result.json["error"] as? [String: Any]
                 #expect(result.status == 415 && error?["code"] as? String == code, "\(name) as \(type)")
                 #expect((error?["message"] as? String)?.hasPrefix(words) == true, "\(String(describing: error))")
@@ -223,8 +209,8 @@ import FoundationNetworking
         }) { family in
             let token = try await family.signIn("mum")
             for type in ["application/vnd.openxmlformats-officedocument.wordprocessingml.document", ""] {
-                let result = try await upload(
-                    family, try sample("list.docx"), type: type, token: token, name: "list.docx")
+                let result = try await family.upload(
+                    try sample("list.docx"), type: type, token: token, name: "list.docx")
                 let error = result.json["error"] as? [String: Any]
                 #expect(result.status == 415 && error?["code"] as? String == "unsupported_type")
                 #expect(error?["message"] as? String == "Word documents can't be shared here.")
@@ -289,7 +275,7 @@ import FoundationNetworking
         try await withLiveApp { family in
             let token = try await family.signIn("mum")
             let id = try #require(
-                (try await upload(family, Self.png, type: "image/png", token: token).json["attachment"]
+                (try await family.upload(Self.png, type: "image/png", token: token).json["attachment"]
                     as? [String: Any])?["id"] as? String)
             #expect(try await family.env.services.attachments.removeOrphans() == 0)
             family.env.clock.advance(25 * 3600)

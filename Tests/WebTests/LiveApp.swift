@@ -65,6 +65,21 @@ struct Family: Sendable {
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, object, data)
     }
 
+    /// Uploads `data` as `type` (`POST /api/v1/attachments?name=NAME`): the status and the decoded object.
+    func upload(
+        _ data: Data, type: String, token: String, name: String = "photo.png"
+    ) async throws -> (status: Int, json: [String: Any]) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/api/v1/attachments?name=\(name)")!)
+        request.httpMethod = "POST"
+        request.setValue(type, forHTTPHeaderField: "Content-Type")
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        let (body, response) = try await URLSession.shared.upload(for: request, from: data)
+        return (
+            (response as? HTTPURLResponse)?.statusCode ?? 0,
+            (try? JSONSerialization.jsonObject(with: body) as? [String: Any]) ?? [:]
+        )
+    }
+
     /// `error.code` of an error body.
     static func errorCode(_ json: [String: Any]) -> String? {
         (json["error"] as? [String: Any])?["code"] as? String

@@ -6,7 +6,8 @@ import Storage
 ///
 /// ```json
 /// {"kind":"message","room":12,"seq":1043,"title":"dad in Family","body":"Dinner at 7?",
-///  "tag":"room-12","url":"/#room=12","silent":false,"unread":{"12":3,"15":1},"badge":4}
+///  "tag":"room-12","url":"/#room=12","silent":false,"unread":{"12":3,"15":1},"badge":4,
+///  "icon":"/api/v1/avatars/x3v…"}
 /// ```
 struct PushPayload: Encodable {
     var kind: String
@@ -23,6 +24,8 @@ struct PushPayload: Encodable {
     var unread: [String: Int]
     /// All unread messages, for the app badge.
     var badge: Int
+    /// The sender's avatar, when the notification may name them and they have one.
+    var icon: String?
 
     typealias Preview = HearthConfiguration.PushSettings.Preview
 
@@ -68,6 +71,7 @@ struct PushPayload: Encodable {
         }
         guard preview != .none else { return payload }
         let actor = message.actor ?? "Someone"
+        payload.icon = message.actorAvatar.map { "/api/v1/avatars/\($0)" }
         let excerpt = message.body.isEmpty ? Self.fileWords(message.contentTypes) : message.body
         switch push.kind {
         case .reaction:
@@ -124,6 +128,10 @@ struct PushPayload: Encodable {
     func json() -> Data {
         var out = "{\"badge\":\(badge),\"body\":"
         JSONText.appendString(body, to: &out)
+        if let icon {
+            out += ",\"icon\":"
+            JSONText.appendString(icon, to: &out)
+        }
         out += ",\"kind\":"
         JSONText.appendString(kind, to: &out)
         if let room { out += ",\"room\":\(room)" }

@@ -32,6 +32,9 @@ public protocol LiveEvents: Sendable {
     func roomChanged(_ room: Rooms.Info, to userIDs: [Int64], joined: [Int64])
     /// A member changed their own settings for a chat: their devices get them.
     func settingsChanged(roomID: Int64, _ settings: ChatSettings, to userID: Int64)
+    /// A user changed their display name or avatar: `userIDs` (they and everyone who shares a
+    /// room with them) get the new profile.
+    func profileChanged(_ user: User, to userIDs: [Int64])
     /// The devices with a socket open now.
     func connectedDeviceIDs() -> Set<Int64>
     /// The devices of `userIDs` with a socket open now.
@@ -57,6 +60,7 @@ public struct NoLiveEvents: LiveEvents {
     public func memberLeft(userID: Int64, roomID: Int64) {}
     public func roomChanged(_ room: Rooms.Info, to userIDs: [Int64], joined: [Int64]) {}
     public func settingsChanged(roomID: Int64, _ settings: ChatSettings, to userID: Int64) {}
+    public func profileChanged(_ user: User, to userIDs: [Int64]) {}
     public func connectedDeviceIDs() -> Set<Int64> { [] }
     public func connectedDeviceIDs(ofUsers userIDs: Set<Int64>) -> Set<Int64> { [] }
     public func onlineCounts() -> (users: Int, devices: Int) { (0, 0) }

@@ -76,12 +76,13 @@ struct RelayTransaction {
         if !send.attachments.isEmpty, try store.messageID(deviceID: sender.deviceID, clientID: send.clientID) == nil {
             for publicID in send.attachments {
                 guard let file = try store.attachment(publicID: publicID), file.ownerID == sender.userID,
-                    file.complete, file.messageID == nil, !files.contains(where: { $0.id == file.id })
+                    file.complete, file.messageID == nil, !files.contains(where: { $0.id == file.id }),
+                    try !store.isAvatar(publicID: publicID)
                 else { break }
                 files.append(file)
             }
             guard files.count == send.attachments.count else {
-                // Unknown, someone else's, unfinished or already shared: all look the same.
+                // Unknown, someone else's, unfinished, already shared or an avatar: all look the same.
                 return .refused(.notFound("Attachment"))
             }
         }

@@ -20,6 +20,16 @@ extension AdminController {
         router.get("admin/devices/{id}/revoke", use: confirmRevokeDevice)
         router.post("admin/devices/{id}/revoke", use: revokeDevice)
         router.get("admin/rooms", use: rooms)
+        router.get("admin/avatars/{id}", use: avatar)
+    }
+
+    /// `GET /admin/avatars/{id}` — a user's avatar, for the panel's pages (whose cookie the API does not take).
+    @Sendable func avatar(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await page(request, context, role: .moderator) { _ in
+            let file = try await services.profiles.avatar(context.parameters.get("id") ?? "")
+            return try AttachmentsController.response(
+                for: file, from: services.attachments, request: request, context: context)
+        }
     }
 
     // MARK: Users
@@ -40,10 +50,13 @@ extension AdminController {
     }
 
     static func row(_ user: User) -> [String: Any] {
-        [
+        var row: [String: Any] = [
             "username": user.username, "role": user.role.rawValue, "joined": AdminFormat.date(user.createdAt),
             "state": user.disabled ? "disabled" : "active",
         ]
+        if let name = user.displayName { row["displayName"] = name }
+        if let avatar = user.avatar { row["avatar"] = "/admin/avatars/\(avatar)" }
+        return row
     }
 
     /// `POST /admin/users` (`username`, `password`, `role`) — adds an account.

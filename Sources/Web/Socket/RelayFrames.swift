@@ -67,6 +67,11 @@ enum RelayFrames {
         let settings: ChatSettingsJSON
     }
 
+    struct ProfileChanged: Encodable {
+        var type = "profile"
+        let user: ProfileJSON
+    }
+
     static func encode(_ value: some Encodable) -> String { JSONText.encode(value) }
 
     // The frames on the message path (acks, receipts) are written by hand, as ``MessageJSON`` is.

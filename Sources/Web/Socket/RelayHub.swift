@@ -294,6 +294,10 @@ public final class RelayHub: LiveEvents {
             RelayFrames.encode(RelayFrames.SettingsChanged(room: roomID, settings: .init(settings))), to: [userID])
     }
 
+    public func profileChanged(_ user: User, to userIDs: [Int64]) {
+        broadcast(RelayFrames.encode(RelayFrames.ProfileChanged(user: ProfileJSON(user))), to: userIDs)
+    }
+
     public func sessionEnded(deviceID: Int64) { disconnect(deviceID: deviceID) }
 
     public func sessionsEnded(userID: Int64) { disconnect(userID: userID) }
