@@ -40,12 +40,13 @@ function claimedType(file, name) {
   return file.type || 'application/octet-stream';
 }
 
-/** Uploads a file as a raw body; returns `{attachment}`. */
-export async function upload(file, name) {
+/** Uploads a file as a raw body (with how long it lasts, for a voice note); returns `{attachment}`. */
+export async function upload(file, name, { durationMs } = {}) {
   let response;
   name = name || file.name || 'file';
+  const duration = durationMs ? `&duration=${Math.round(durationMs)}` : '';
   try {
-    response = await fetch(`/api/v1/attachments?name=${encodeURIComponent(name)}`, {
+    response = await fetch(`/api/v1/attachments?name=${encodeURIComponent(name)}${duration}`, {
       method: 'POST', credentials: 'same-origin',
       headers: { 'Content-Type': claimedType(file, name) }, body: file,
     });

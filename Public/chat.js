@@ -3,13 +3,14 @@
 import { api, upload } from './api.js';
 import { Connection } from './socket.js';
 import { Store } from './store.js';
-import { $, bubble, dayKey, daySeparator, el, roomItem, roomTitle, when } from './views.js';
+import { $, bubble, dayKey, daySeparator, el, forgetPlayers, roomItem, roomTitle, when } from './views.js';
 import { handleLinkRequest } from './link.js';
 import { prepareImage } from './images.js';
 import { QUICK_REACTIONS, emojiPicker } from './emoji.js';
 import { describePush, showUnread, subscribePush } from './pwa.js';
 import { avatar, avatarURL, fullName, learn, nameOf } from './people.js';
 import { showProfile } from './profile.js';
+import { VoiceRecorder } from './voice.js';
 
 const PAGE = 50;
 /** How long a finger rests on a message before its menu opens. */
@@ -49,6 +50,10 @@ export class Chat {
   async start() {
     this.wire();
     this.onOwnProfile = (event) => this.onProfile(event.detail);
+    new VoiceRecorder({
+      onRecorded: (file, durationMs) => this.sendVoice(file, durationMs),
+      onProblem: (text) => { $('attach-status').textContent = text; },
+    }).wire();
     window.addEventListener('hearth-profile', this.onOwnProfile);
     await this.loadRooms();
     if (this.store.read('cursor', null) === null) {
@@ -201,6 +206,7 @@ export class Chat {
     this.renderOptions();
     this.renderRooms();
     $('messages').replaceChildren();
+    forgetPlayers();
     if (!this.histories.has(roomId)) {
       this.histories.set(roomId, { list: [], loadedAll: false, loading: false });
       await this.loadOlder(roomId);
@@ -724,6 +730,19 @@ export class Chat {
     target.scrollIntoView({ block: 'center', behavior: smooth ? 'smooth' : 'auto' });
     target.classList.add('flash');
     setTimeout(() => target.classList.remove('flash'), 1500);
+  }
+
+  /** Uploads a recorded voice note and sends it on its own (what is typed stays in the box). */
+  async sendVoice(file, durationMs) {
+    const status = $('attach-status');
+    status.textContent = 'Sending the voice message…';
+    try {
+      const { attachment } = await upload(file, file.name, { durationMs });
+      status.textContent = '';
+      this.send('', [{ ...attachment, name: file.name }]);
+    } catch (error) {
+      status.textContent = error.message;
+    }
   }
 
   async attach(fileList) {

@@ -197,6 +197,7 @@ function richText(text, mentions, me) {
 }
 
 const KINDS = [
+  [/^audio\//, '🎤', 'Voice message', (file) => /^voice-note/.test(file.name || '')],
   [/^image\//, '🖼️', 'Photo'],
   [/^video\//, '🎬', 'Video'],
   [/^audio\//, '🎵', 'Sound'],
@@ -209,7 +210,7 @@ const KINDS = [
 
 /** What a file is, in a word and an icon: `{icon, label}` ("Spreadsheet", "Video"…). */
 export function fileKind(file) {
-  const found = KINDS.find(([pattern]) => pattern.test(file.contentType));
+  const found = KINDS.find(([pattern, , , when]) => pattern.test(file.contentType) && (!when || when(file)));
   return found ? { icon: found[1], label: found[2] } : { icon: '📎', label: 'File' };
 }
 
@@ -230,10 +231,89 @@ function sizeLabel(bytes) {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
+const players = new Map();
+
+function keep(id, node) {
+  players.set(id, node);
+  return node;
+}
+
+/** Forgets the players of other chats (called when a chat opens). */
+export function forgetPlayers() {
+  for (const [id, node] of players) if (!node.isConnected) players.delete(id);
+}
+
+const clock = (seconds) => `${Math.floor(seconds / 60)}:${String(Math.floor(seconds % 60)).padStart(2, '0')}`;
+
+/**
+ * A voice message's player: play/pause, a bar that shows and moves the position, and the time
+ * (the duration from the upload, as recorded: a recorded WebM says none in its header).
+ */
+function voicePlayer(file, url) {
+  const box = el('div', 'voice-note');
+  box.dataset.testid = 'voice-note';
+  const audio = el('audio');
+  audio.preload = 'metadata';
+  audio.src = url;
+  let total = file.durationMs ? file.durationMs / 1000 : 0;
+  const play = el('button', 'play', '▶');
+  play.type = 'button';
+  play.setAttribute('aria-label', 'Play the voice message');
+  const bar = el('input');
+  bar.type = 'range';
+  bar.min = '0';
+  bar.step = '0.1';
+  bar.value = '0';
+  bar.setAttribute('aria-label', 'Position in the voice message');
+  const time = el('span', 'clock');
+  const show = () => {
+    bar.max = String(total || 0);
+    time.textContent = audio.currentTime > 0 ? `${clock(audio.currentTime)} / ${clock(total)}` : clock(total);
+  };
+  show();
+  play.addEventListener('click', () => (audio.paused ? audio.play() : audio.pause()));
+  audio.addEventListener('play', () => {
+    play.textContent = '⏸';
+    play.setAttribute('aria-label', 'Pause the voice message');
+    box.classList.add('playing');
+  });
+  const stopped = () => {
+    play.textContent = '▶';
+    play.setAttribute('aria-label', 'Play the voice message');
+    box.classList.remove('playing');
+  };
+  audio.addEventListener('pause', stopped);
+  audio.addEventListener('ended', () => {
+    stopped();
+    audio.currentTime = 0;
+    bar.value = '0';
+    show();
+  });
+  audio.addEventListener('loadedmetadata', () => {
+    if (!total && Number.isFinite(audio.duration)) total = audio.duration;
+    show();
+  });
+  audio.addEventListener('timeupdate', () => {
+    if (audio.currentTime > total) total = audio.currentTime;
+    bar.value = String(audio.currentTime);
+    show();
+  });
+  bar.addEventListener('input', () => {
+    audio.currentTime = Number(bar.value);
+  });
+  box.append(play, bar, time, audio);
+  return box;
+}
+
 function attachmentView(file) {
   const url = `/api/v1/attachments/${encodeURIComponent(file.id)}`;
+  // A sound or video playing goes on playing while messages arrive: the list is drawn again, but
+  // the same element moves into the new bubble (taken out and put back in one step, it never pauses).
+  const kept = players.get(file.id);
+  if (kept) return kept;
+  if (file.contentType.startsWith('audio/')) return keep(file.id, voicePlayer(file, url));
   if (file.contentType.startsWith('video/')) {
-    const video = el('video');
+    const video = keep(file.id, el('video'));
     video.controls = true;
     video.preload = 'metadata';
     video.playsInline = true;
@@ -262,12 +342,6 @@ function attachmentView(file) {
     image.addEventListener('error', () => link.replaceWith(fileLink(file, url)), { once: true });
     link.append(image);
     return link;
-  }
-  if (file.contentType.startsWith('audio/')) {
-    const audio = el('audio');
-    audio.controls = true;
-    audio.src = url;
-    return audio;
   }
   return fileLink(file, url);
 }

@@ -8,6 +8,8 @@ import Storage
 public final class Attachments: ContextualService {
     /// Bytes per stored chunk (and the most of an upload held in memory at once).
     static let chunkBytes = 256 * 1024
+    /// The longest duration an upload may give (a day), in milliseconds.
+    static let longestDurationMs = 86_400_000
 
     let limits: HearthConfiguration.Limits
 
@@ -36,13 +38,19 @@ public final class Attachments: ContextualService {
     /// grows it in the chunk's own transaction, checked against everything the user holds and
     /// has reserved. A failed upload's row goes, and its reservation with it.
     public func upload<Body: AsyncSequence>(
-        owner: User, contentType rawType: String, filename: String?, declaredLength: Int?, body: Body
+        owner: User, contentType rawType: String, filename: String?, declaredLength: Int?, durationMs: Int? = nil,
+        body: Body
     ) async throws -> Attachment where Body.Element == [UInt8] {
         // A file sent without a type of its own (browsers say `application/octet-stream`, or
         // nothing, for a type they do not know) gets the one its bytes show.
         var contentType = Self.normalize(rawType)
         let detecting = contentType.isEmpty || contentType == "application/octet-stream"
         if !detecting { try checkAllowed(contentType) }
+        if let durationMs {
+            guard (1...Self.longestDurationMs).contains(durationMs) else {
+                throw ServiceError.invalidField("A duration is a whole number of milliseconds, from 1 to a day's.")
+            }
+        }
         let maxBytes = limits.attachmentMaxBytes
         if let declaredLength, declaredLength > maxBytes { throw ServiceError.tooLarge(limit: maxBytes) }
         let name = filename.map {
@@ -134,6 +142,10 @@ public final class Attachments: ContextualService {
                 throw ServiceError.typeMismatch(contentType)
             }
         }
+        if durationMs != nil, !contentType.hasPrefix("audio/"), !contentType.hasPrefix("video/") {
+            throw ServiceError.invalidField(
+                "Only a sound or a video has a duration; this is \(Words.kind(of: contentType)).")
+        }
         let digest = Data(hasher.finalize())
         let dimensions = FileSniffer.dimensions(contentType, head: head ?? [])
         let total = Int64(size)
@@ -141,7 +153,7 @@ public final class Attachments: ContextualService {
             try await database.write { store -> Attachment? in
                 try store.completeAttachment(
                     id: id, contentType: contentType, size: total, sha256: digest, width: dimensions?.0,
-                    height: dimensions?.1)
+                    height: dimensions?.1, durationMs: durationMs)
                 return try store.attachment(publicID: publicID)
             }
         }

@@ -13,6 +13,8 @@ public struct Attachment: Sendable, Equatable {
     public var sha256: Data?
     public var width: Int?
     public var height: Int?
+    /// How long a sound or video lasts, in milliseconds, when its uploader said.
+    public var durationMs: Int?
     public var complete: Bool
     public var createdAt: Int64
 }
@@ -29,6 +31,7 @@ extension Attachment: FetchableRecord {
         sha256 = row["sha256"]
         width = row["width"]
         height = row["height"]
+        durationMs = row["duration_ms"]
         complete = row["complete"]
         createdAt = row["created_at"]
     }
@@ -63,14 +66,15 @@ extension Store {
 
     /// Marks an upload complete with its type (as sniffed), size, hash and image dimensions.
     public func completeAttachment(
-        id: Int64, contentType: String, size: Int64, sha256: Data, width: Int?, height: Int?
+        id: Int64, contentType: String, size: Int64, sha256: Data, width: Int?, height: Int?, durationMs: Int? = nil
     ) throws {
         try db.execute(
             sql: """
-                UPDATE attachments SET complete = 1, content_type = ?, size = ?, sha256 = ?, width = ?, height = ?
+                UPDATE attachments SET complete = 1, content_type = ?, size = ?, sha256 = ?, width = ?, height = ?,
+                    duration_ms = ?
                 WHERE id = ?
                 """,
-            arguments: [contentType, size, sha256, width, height, id])
+            arguments: [contentType, size, sha256, width, height, durationMs, id])
     }
 
     /// Deletes an attachment and its chunks.

@@ -62,6 +62,8 @@ public struct AttachmentInfo: Sendable, Equatable, Codable {
     public var name: String?
     public var width: Int?
     public var height: Int?
+    /// How long a sound or video lasts, in milliseconds (voice notes carry it).
+    public var durationMs: Int?
 
     /// The description of a stored attachment.
     public init(_ attachment: Attachment) {
@@ -71,6 +73,7 @@ public struct AttachmentInfo: Sendable, Equatable, Codable {
         name = attachment.filename
         width = attachment.width
         height = attachment.height
+        durationMs = attachment.durationMs
     }
 }
 

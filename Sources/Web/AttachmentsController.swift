@@ -22,6 +22,7 @@ struct AttachmentsController: Sendable {
         let name: String?
         let width: Int?
         let height: Int?
+        let durationMs: Int?
 
         init(_ attachment: Attachment) {
             id = attachment.publicID
@@ -31,21 +32,31 @@ struct AttachmentsController: Sendable {
             name = attachment.filename
             width = attachment.width
             height = attachment.height
+            durationMs = attachment.durationMs
         }
     }
 
-    /// `POST /api/v1/attachments?name=FILE` — the raw body with its `Content-Type`, streamed into
-    /// the database: `201 {attachment:{id, size, contentType, sha256, name, width, height}}`.
+    /// `POST /api/v1/attachments?name=FILE[&duration=MS]` — the raw body with its `Content-Type`,
+    /// streamed into the database: `201 {attachment:{id, size, contentType, sha256, name, width,
+    /// height, durationMs}}`. `duration` is how long a sound or video lasts (a voice note's, as
+    /// recorded).
     @Sendable func upload(_ request: Request, context: AppRequestContext) async throws -> Response {
         let session = try context.signedIn()
         guard let contentType = request.headers[.contentType] else {
             throw APIError(.unsupportedMediaType, code: "unsupported_type", message: "Send the file's Content-Type.")
         }
         let declared = request.headers[.contentLength].flatMap(Int.init)
+        var duration: Int?
+        if let text = request.uri.queryParameters.get("duration") {
+            guard let value = Int(text) else {
+                throw ServiceError.invalidField("A duration is a whole number of milliseconds, from 1 to a day's.")
+            }
+            duration = value
+        }
         let body = request.body.map { [UInt8](buffer: $0) }
         let attachment = try await attachments.upload(
             owner: session.user, contentType: contentType, filename: request.uri.queryParameters.get("name"),
-            declaredLength: declared, body: body)
+            declaredLength: declared, durationMs: duration, body: body)
         return try .json(["attachment": AttachmentJSON(attachment)], status: .created)
     }
 

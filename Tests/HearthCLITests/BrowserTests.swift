@@ -75,6 +75,16 @@ import Testing
         try Self.familyScript("profiles.py", users: ["mum", "dad"], roles: ["mum": "admin"])
     }
 
+    /// A voice note recorded with Chromium's fake microphone, sent, and played in the other
+    /// browser; cancelled ones are not sent; a video (made by ffmpeg) plays inline.
+    @Test func voiceNotesAndVideosInRealBrowsers() async throws {
+        let samples = try TempDirectory()
+        defer { samples.remove() }
+        try TestScript.run("make_samples.py", [samples.url.path])
+        try Self.familyScript(
+            "voice_note.py", users: ["mum", "dad"], arguments: [samples.url.appending(path: "clip.mp4").path])
+    }
+
     @Test func pinArchiveAndMuteFromTheChatsMenu() async throws {
         try Self.familyScript("chat_list.py", users: ["mum", "dad", "gran"])
     }
@@ -134,12 +144,13 @@ import Testing
         return text
     }
 
-    /// Runs `script URL PASSWORD SCREENSHOTS [DATA]` against a `hearth serve` whose `users` share
+    /// Runs `script URL PASSWORD SCREENSHOTS [DATA] [ARGUMENTS…]` against a `hearth serve` whose `users` share
     /// the family password (with `roles` by name), and expects it to print OK; returns its output.
     /// Screenshots go to $HEARTH_SCREENSHOTS when set, to look at; else they are thrown away.
     @discardableResult
     static func familyScript(
-        _ script: String, users: [String], roles: [String: String] = [:], withData: Bool = false
+        _ script: String, users: [String], roles: [String: String] = [:], withData: Bool = false,
+        arguments: [String] = []
     ) throws -> String {
         let temp = try TempDirectory()
         defer { temp.remove() }
@@ -155,7 +166,7 @@ import Testing
         let shots =
             ProcessInfo.processInfo.environment["HEARTH_SCREENSHOTS"] ?? temp.url.appending(path: "screens").path
         let text = try TestScript.run(
-            script, [server.url, "a long family password", shots] + (withData ? [temp.data] : []))
+            script, [server.url, "a long family password", shots] + (withData ? [temp.data] : []) + arguments)
         #expect(text.hasSuffix("OK\n"), "\(text)")
         return text
     }

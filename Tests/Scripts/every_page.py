@@ -126,12 +126,18 @@ def seed(base, password):
         dad.send(family, "Yes! The recipe: https://example.com/recipes/a-very-long-address-that-does-not-fit-on-a-phone-screen-at-all")
         dad.send(direct, "Can you pick up milk on the way home?")
         mum.send(direct, "Sure 👍")
-        request = urllib.request.Request(base + "/api/v1/attachments?name=garden.png", method="POST",
-                                         data=png(320, 240))
-        request.add_header("Authorization", "Bearer " + tokens["kid"])
-        request.add_header("Content-Type", "image/png")
-        with urllib.request.urlopen(request) as response:
-            photo = json.loads(response.read())["attachment"]["id"]
+        def upload(token, name, data, content_type):
+            request = urllib.request.Request(base + "/api/v1/attachments?name=" + name, method="POST", data=data)
+            request.add_header("Authorization", "Bearer " + token)
+            request.add_header("Content-Type", content_type)
+            with urllib.request.urlopen(request) as response:
+                return json.loads(response.read())["attachment"]["id"]
+        # A voice note (its player) and a document (its card), in the direct chat.
+        voice = upload(tokens["dad"], "voice-note-1.ogg&duration=7000", b"OggS" + bytes(2000), "audio/ogg")
+        dad.send(direct, attachments=[voice])
+        document = upload(tokens["mum"], "Shopping%20list%20for%20the%20whole%20week.csv", b"eggs,flour\n", "text/csv")
+        mum.send(direct, attachments=[document])
+        photo = upload(tokens["kid"], "garden.png", png(320, 240), "image/png")
         shared = kid.send(family, attachments=[photo])
         reported = kid.send(family, "this chat is so boring")
         # Reports: one left open, one dismissed, one whose message a moderator deletes.

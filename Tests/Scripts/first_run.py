@@ -18,10 +18,14 @@ from selenium.webdriver.support.ui import WebDriverWait
 PASSWORD = "a long family password"
 
 
-def browser():
+def browser(media=False):
+    """Headless Chromium; with `media`, a fake microphone and camera it may use without asking."""
     options = webdriver.ChromeOptions()
     for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
         options.add_argument(flag)
+    if media:
+        options.add_argument("--use-fake-device-for-media-stream")
+        options.add_argument("--use-fake-ui-for-media-stream")
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 
 

@@ -226,6 +226,43 @@ import FoundationNetworking
         }
     }
 
+    /// A voice note carries how long it lasts (`?duration=MS`, as the browser recorded it): kept
+    /// with the file and in the message; a bad duration, or one for a file that is not a sound
+    /// or a video, is refused and stores nothing.
+    @Test func aVoiceNoteCarriesItsDuration() async throws {
+        try await withLiveApp { family in
+            let mum = try await family.signIn("mum")
+            let dad = try await family.signIn("dad")
+            let room = try await family.directRoom("mum", "dad")
+            var ogg = Data("OggS".utf8)
+            ogg.append(Data(repeating: 7, count: 3_000))
+            let uploaded = try await family.upload(
+                ogg, type: "audio/ogg; codecs=opus", token: mum, name: "voice-note.ogg&duration=2300")
+            let attachment = try #require(uploaded.json["attachment"] as? [String: Any], "\(uploaded.json)")
+            #expect(attachment["durationMs"] as? Int == 2300 && attachment["contentType"] as? String == "audio/ogg")
+            let socket = try await family.socket(dad)
+            let mumSocket = try await family.socket(mum)
+            try await mumSocket.send([
+                "type": "send", "id": "v1", "room": room, "body": "", "attachments": [attachment["id"] ?? ""],
+            ])
+            let message = try await socket.next("message")
+            let files = try #require(message["attachments"] as? [[String: Any]])
+            #expect(files.first?["durationMs"] as? Int == 2300)
+            for (query, type) in [
+                ("x.ogg&duration=abc", "audio/ogg"), ("x.ogg&duration=0", "audio/ogg"),
+                ("x.ogg&duration=86400001", "audio/ogg"), ("x.txt&duration=1000", "text/plain"),
+            ] {
+                let data = type == "audio/ogg" ? ogg : Data("words\n".utf8)
+                let refused = try await family.upload(data, type: type, token: mum, name: query)
+                #expect(refused.status == 400 && Family.errorCode(refused.json) == "invalid_field", "\(query)")
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(try await family.env.services.database.read { try $0.attachmentCount(ownerID: 1) } == 1)
+            await socket.close()
+            await mumSocket.close()
+        }
+    }
+
     @Test func anAbortedUploadLeavesNothing() async throws {
         try await withLiveApp { family in
             let token = try await family.signIn("mum")
