@@ -598,7 +598,7 @@ export class Chat {
       const panel = el('div', 'menu info');
       panel.id = 'message-actions';
       panel.dataset.testid = 'message-info';
-      const line = (label, names) => panel.append(el('p', null, `${label}: ${names.length ? names.join(', ') : 'nobody yet'}`));
+      const line = (label, names) => panel.append(el('p', null, `${label}: ${names.length ? names.map(nameOf).join(', ') : 'nobody yet'}`));
       line('Read by', info.read);
       line('Delivered to', info.delivered);
       if (info.waiting.length) line('Not yet delivered to', info.waiting);

@@ -2,6 +2,7 @@
 // (`GET /api/v1/search`), each opening its room at the message.
 import { api } from './api.js';
 import { $, el, roomTitle, when } from './views.js';
+import { nameOf } from './people.js';
 
 /** A body with its matched words marked: text nodes and <mark>s, never HTML. */
 export function highlighted(body, ranges) {
@@ -94,7 +95,7 @@ export class Search {
     button.dataset.testid = 'search-result';
     const text = el('span', 'room-text');
     const head = el('span', 'room-name', room ? roomTitle(room, this.chat.me.username) : 'A chat');
-    const meta = el('span', 'hint', ` · ${result.from || 'someone'}, ${when(result.ts)}`);
+    const meta = el('span', 'hint', ` · ${result.from ? nameOf(result.from) : 'someone'}, ${when(result.ts)}`);
     head.append(meta);
     const body = el('span', 'result-body');
     body.append(...highlighted(result.body, result.highlights));
