@@ -17,6 +17,11 @@ struct GlobalOptions: ParsableArguments {
         help: "Log level: trace, debug, info, notice, warning, error (default: $HEARTH_LOG_LEVEL, else info).")
     var logLevel: String?
 
+    @Option(
+        name: .long,
+        help: "Log format: text, or json for one JSON object per line (default: $HEARTH_LOG_FORMAT, else text).")
+    var logFormat: String?
+
     @Option(help: "Argon2id memory in KiB for new hashes (default: $HEARTH_ARGON2_MEMORY_KIB, else 19456).")
     var argon2Memory: UInt32?
 
@@ -38,7 +43,8 @@ struct GlobalOptions: ParsableArguments {
     /// These options by flag name, for the settings table.
     var flags: [String: String] {
         [
-            "--data": data, "--log-level": logLevel, "--argon2-memory": argon2Memory.map(String.init),
+            "--data": data, "--log-level": logLevel, "--log-format": logFormat,
+            "--argon2-memory": argon2Memory.map(String.init),
             "--argon2-iterations": argon2Iterations.map(String.init),
             "--argon2-parallelism": argon2Parallelism.map(String.init), "--hash-threads": hashThreads.map(String.init),
             "--hash-queue": hashQueue.map(String.init),
@@ -53,12 +59,15 @@ struct GlobalOptions: ParsableArguments {
             serving: serveFlags != nil)
     }
 
-    /// Sends logs to stderr at the configured level (else `defaultLevel`), secrets redacted
-    /// (``RedactingLogHandler``).
+    /// Sends logs to stderr at the configured level (else `defaultLevel`), as text or JSON lines
+    /// (``JSONLogHandler``), secrets redacted (``RedactingLogHandler``).
     func bootstrapLogging(_ configuration: Configuration, defaultLevel: Logger.Level = .critical) -> Logger {
         let level = configuration.logLevel ?? defaultLevel
+        let format = configuration.logFormat
         LoggingSystem.bootstrap { label in
-            var handler = RedactingLogHandler(wrapped: StreamLogHandler.standardError(label: label))
+            let written: any LogHandler =
+                format == .json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            var handler = RedactingLogHandler(wrapped: written)
             handler.logLevel = level
             return handler
         }

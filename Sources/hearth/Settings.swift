@@ -11,6 +11,10 @@ struct Configuration {
     var server = ServerConfiguration()
     /// The log level chosen; nil leaves each command its own default.
     var logLevel: Logger.Level?
+    /// How log lines are written: text for people, JSON for machines.
+    var logFormat = LogFormat.text
+
+    enum LogFormat: String, CaseIterable { case text, json }
 }
 
 /// One setting: its `HEARTH_*` variable, the flag that overrides it (nil: the variable alone),
@@ -37,6 +41,12 @@ enum Settings {
                         "Unknown log level '\(text)'; use trace, debug, info, notice, warning, error or critical.")
                 }
                 configuration.logLevel = level
+            },
+            Setting(variable: "HEARTH_LOG_FORMAT", flag: "--log-format", serveOnly: false) { text, _, configuration in
+                guard let format = Configuration.LogFormat(rawValue: text.lowercased()) else {
+                    throw CLIError("Unknown log format '\(text)'; use text or json.")
+                }
+                configuration.logFormat = format
             },
             argon2("HEARTH_ARGON2_MEMORY_KIB", flag: "--argon2-memory", \.memoryKiB),
             argon2("HEARTH_ARGON2_ITERATIONS", flag: "--argon2-iterations", \.iterations),

@@ -307,8 +307,14 @@ def throttle(binary, data):
 
 
 def log(binary, data):
-    """Every kind of secret link and code, served, with the log at trace level: none in the log."""
-    server = Server(binary, data, log_level="trace")
+    """Every kind of secret link and code, served, with the log at trace level: none in the log,
+    in either format (text, and JSON lines on a second, fresh server)."""
+    log_in_format(binary, data, "text")
+    log_in_format(binary, data + "-json", "json")
+
+
+def log_in_format(binary, data, log_format):
+    server = Server(binary, data, log_level="trace", extra=("--log-format", log_format))
     secrets = []
     try:
         setup = re.search(r"/setup\?token=(\S+)", "".join(server.stdout)).group(1)
@@ -376,7 +382,16 @@ def log(binary, data):
     leaked = [secret for secret in secrets if secret in text]
     check(not leaked, f"{len(leaked)} secrets in the log, e.g. …{leaked[0][-6:] if leaked else ''}")
     check("[redacted]" in text, "the log marks what it left out")
-    print(f"log: {len(secrets)} secrets served, {len(text.splitlines())} log lines at trace level, none leaked")
+    if log_format == "json":
+        # One JSON object per line, each with the fields ADMIN.md names.
+        for line in text.splitlines():
+            entry = json.loads(line)
+            check({"time", "level", "label", "source", "message"} <= set(entry), f"a JSON log line: {line}")
+            check(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", entry["time"]), entry["time"])
+        requests = [json.loads(line) for line in text.splitlines() if '"GET /setup' in line]
+        check(requests and isinstance(requests[0].get("metadata"), dict), f"a request's metadata: {requests[:1]}")
+    print(f"log ({log_format}): {len(secrets)} secrets served, {len(text.splitlines())} log lines at trace level,"
+          " none leaked")
 
 
 def quota(binary, data):
