@@ -408,6 +408,12 @@ export class Chat {
   send(body, files = []) {
     const roomId = this.current;
     if (!roomId || (!body.trim() && files.length === 0)) return;
+    if (this.editing && files.length > 0) {
+      // Files (a photo, a voice note) are a new message, never part of an edit: the edit is
+      // dropped and the files go on their own.
+      this.cancelCompose();
+      body = '';
+    }
     if (this.editing) {
       const { seq } = this.editing;
       this.cancelCompose();

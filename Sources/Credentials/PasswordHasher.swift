@@ -63,6 +63,9 @@ public final class PasswordHasher: Sendable {
     /// ``PasswordHasherError/busy``: lets a caller shed a request before doing any other work for it.
     public var isBusy: Bool { queue.isFull }
 
+    /// Hashes and verifications waiting for a thread now.
+    public var queueDepth: Int { queue.depth }
+
     /// Hashes a password with the configured parameters into a PHC string.
     public func hash(_ password: String) async throws -> String {
         let parameters = configuration.parameters
@@ -177,6 +180,12 @@ final class JobQueue: @unchecked Sendable {
         thread.name = name
         thread.stackSize = 1 << 20
         thread.start()
+    }
+
+    var depth: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return jobs.count - head
     }
 
     var isFull: Bool {

@@ -29,6 +29,8 @@ public final class AppServices: Sendable {
     /// The socket side, told what happens.
     let live: any LiveEvents
     public let logger: Logger
+    /// The password hasher the account services share (its queue depth is a metric).
+    let hasher: PasswordHasher
 
     static let publicURLKey = Store.publicURLKey
 
@@ -44,8 +46,10 @@ public final class AppServices: Sendable {
         self.live = live
         startedAt = clock()
         database = try AppDatabase.open(dataDirectory: configuration.dataDirectory)
-        let context = ServiceContext(database: database, live: live, clock: clock, logger: logger)
+        let context = ServiceContext(
+            database: database, live: live, clock: clock, logger: logger, metrics: HearthMetrics())
         let hasher = try PasswordHasher(configuration: configuration.hashing)
+        self.hasher = hasher
         let throttle = Throttle(now: clock)
         let gate = AccountGate(hasher: hasher, throttle: throttle, configuration: configuration)
         registration = Registration(context: context, gate: gate)

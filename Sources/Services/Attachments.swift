@@ -159,6 +159,7 @@ public final class Attachments: ContextualService {
         }
         guard let attachment else { throw ServiceError.internal("upload vanished") }
         finished = true
+        metrics.attachmentBytes.increment(by: size)
         logger.info("attachment stored", metadata: ["bytes": "\(size)", "type": "\(contentType)"])
         return attachment
     }

@@ -69,6 +69,7 @@ public final class Backups: ContextualService {
         case .failure(let error): record.error = error.message
         }
         let saved = record
+        (saved.error == nil ? metrics.backupsOK : metrics.backupsFailed).increment()
         try? await database.write { store in
             try store.recordBackup(
                 kind: saved.kind, startedAt: saved.startedAt, durationMS: saved.durationMS, target: saved.target,

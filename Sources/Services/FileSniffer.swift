@@ -113,7 +113,10 @@ enum FileSniffer {
         return "application/zip"
     }
 
-    /// Valid UTF-8 without NUL bytes (the head may end mid-character).
+    /// Text: valid UTF-8 without NUL bytes (the head may end mid-character), or a single-byte
+    /// encoding such as Windows-1252, in which Excel saves CSV — bytes that are not UTF-8 but
+    /// hold no control characters besides tab, line breaks and form feed, as no program or
+    /// picture manages to.
     private static func isText(_ head: [UInt8]) -> Bool {
         guard !head.contains(0) else { return false }
         var bytes = head
@@ -122,7 +125,8 @@ enum FileSniffer {
             bytes.removeLast()
             dropped += 1
         }
-        return String(validating: bytes, as: UTF8.self) != nil
+        if String(validating: bytes, as: UTF8.self) != nil { return true }
+        return !head.contains { $0 == 0x7F || ($0 < 0x20 && ![0x09, 0x0A, 0x0C, 0x0D].contains($0)) }
     }
 
     /// Width and height of PNG, GIF, JPEG and WebP images, when the header has them.

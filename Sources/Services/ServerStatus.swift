@@ -114,3 +114,20 @@ extension AppServices {
         return Int64(stats.f_bavail) * Int64(stats.f_frsize)
     }
 }
+
+/// The levels `/metrics` reads at each scrape besides the dashboard's figures.
+public struct MetricLevels: Sendable {
+    public let hashQueue: Int
+    public let attachmentBytes: Int64
+    public let pushQueue: Int
+}
+
+extension AppServices {
+    /// Hashes waiting, attachment bytes stored and pushes queued, now.
+    public func metricLevels() async throws -> MetricLevels {
+        let (bytes, pushes) = try await run {
+            try await database.read { store in (try store.totalAttachmentBytes(), try store.pushQueueLength()) }
+        }
+        return MetricLevels(hashQueue: hasher.queueDepth, attachmentBytes: bytes, pushQueue: pushes)
+    }
+}

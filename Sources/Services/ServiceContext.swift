@@ -10,6 +10,8 @@ struct ServiceContext: Sendable {
     let live: any LiveEvents
     let clock: @Sendable () -> Date
     let logger: Logger
+    /// What the server counts for `/metrics` (no-ops outside `hearth serve`).
+    let metrics: HearthMetrics
 }
 
 /// A service built on the shared ``ServiceContext``: its parts by their short names.
@@ -22,6 +24,7 @@ extension ContextualService {
     var live: any LiveEvents { context.live }
     var clock: @Sendable () -> Date { context.clock }
     var logger: Logger { context.logger }
+    var metrics: HearthMetrics { context.metrics }
     /// The services' clock, in milliseconds since the epoch.
     var now: Int64 { context.clock().epochMilliseconds }
 }

@@ -93,6 +93,11 @@ extension Store {
             db, sql: "SELECT * FROM attachments WHERE message_id = ? ORDER BY id", arguments: [messageID])
     }
 
+    /// Bytes of every complete attachment on the server.
+    public func totalAttachmentBytes() throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT coalesce(sum(size), 0) FROM attachments WHERE complete = 1") ?? 0
+    }
+
     /// Whether the attachment is someone's avatar.
     public func isAvatar(publicID: String) throws -> Bool {
         try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM users WHERE avatar = ?)", arguments: [publicID])

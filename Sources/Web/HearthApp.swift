@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import Prometheus
 import ServiceLifecycle
 import Services
 import Storage
@@ -14,11 +15,16 @@ public struct HearthApp: Sendable {
     public let services: AppServices
     public let hub: RelayHub
     public let server: ServerConfiguration
+    /// The registry `/metrics` writes (``MetricsExport/bootstrap()``); nil serves no `/metrics`.
+    public let metrics: PrometheusCollectorRegistry?
 
-    public init(services: AppServices, hub: RelayHub, server: ServerConfiguration) {
+    public init(
+        services: AppServices, hub: RelayHub, server: ServerConfiguration, metrics: PrometheusCollectorRegistry? = nil
+    ) {
         self.services = services
         self.hub = hub
         self.server = server
+        self.metrics = metrics
     }
 
     /// Whether browsers reach this server over HTTPS.
@@ -51,6 +57,10 @@ public struct HearthApp: Sendable {
             }
         }
         router.get("setup") { request, _ in try Self.page404(assets.response(for: "setup.html", request: request)) }
+        if let metrics {
+            MetricsController(services: services, hub: hub, registry: metrics, access: server.metrics)
+                .addRoutes(to: router)
+        }
 
         AdminController(
             services: services, templates: templates, secure: servesHTTPS

@@ -63,10 +63,12 @@ struct Serve: AsyncParsableCommand {
         let lock = try await command { try DataDirectoryLock(configuration.dataDirectory) }
         defer { withExtendedLifetime(lock) {} }
         defer { ServerPIDFile.remove(configuration.dataDirectory) }
+        // The metrics backend first: swift-metrics binds each counter to it when the counter is made.
+        let metrics = MetricsExport.bootstrap()
         let hub = RelayHub(limits: configuration.relay, logger: logger)
         let services = try await command { try AppServices(configuration: configuration, live: hub, logger: logger) }
         let certificates = try await command { try HearthApp.certificates(server) }
-        let app = HearthApp(services: services, hub: hub, server: server)
+        let app = HearthApp(services: services, hub: hub, server: server, metrics: metrics)
         do {
             try await app.run(logger: logger, certificates: certificates) { channel in
                 let port = channel.localAddress?.port ?? server.port

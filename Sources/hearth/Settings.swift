@@ -42,6 +42,23 @@ enum Settings {
                 }
                 configuration.logLevel = level
             },
+            Setting(variable: "HEARTH_METRICS_ALLOW", flag: nil, serveOnly: true) { text, name, configuration in
+                let entries = list(text)
+                if let bad = entries.first(where: { !ServerConfiguration.MetricsAccess.isValid($0) }) {
+                    throw CLIError("\(name): '\(bad)' is not an IP address or an IPv4 network like 192.168.1.0/24.")
+                }
+                configuration.server.metrics.allowed = entries
+            },
+            Setting(variable: "HEARTH_METRICS_TOKEN_FILE", flag: nil, serveOnly: true) { text, name, configuration in
+                guard let data = FileManager.default.contents(atPath: text) else {
+                    throw CLIError("\(name): cannot read \(text).")
+                }
+                let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                guard token.count >= 16, !token.contains(where: \.isWhitespace) else {
+                    throw CLIError("\(name): the token in \(text) must be one word of 16 characters or more.")
+                }
+                configuration.server.metrics.token = token
+            },
             Setting(variable: "HEARTH_LOG_FORMAT", flag: "--log-format", serveOnly: false) { text, _, configuration in
                 guard let format = Configuration.LogFormat(rawValue: text.lowercased()) else {
                     throw CLIError("Unknown log format '\(text)'; use text or json.")

@@ -81,6 +81,10 @@ with open(path('scores.csv'), 'w', newline='') as handle:
     writer.writerow(['name', 'score'])
     writer.writerow(['Zoë', 12])
 
+# As Excel saves "CSV (Comma delimited)" on Windows: Windows-1252, not UTF-8.
+with open(path('prices.csv'), 'w', newline='', encoding='cp1252') as handle:
+    csv.writer(handle).writerows([['item', 'price'], ['Crème brûlée', '£4.50']])
+
 with open(path('notes.txt'), 'w') as handle:
     handle.write('Bins go out on Tuesday.\n')
 

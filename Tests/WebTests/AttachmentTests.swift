@@ -163,7 +163,8 @@ import FoundationNetworking
             ("letter.odt", "application/vnd.oasis.opendocument.text"),
             ("chores.ods", "application/vnd.oasis.opendocument.spreadsheet"),
             ("sports.odp", "application/vnd.oasis.opendocument.presentation"),
-            ("scores.csv", "text/csv"), ("notes.txt", "text/plain"), ("drawing.pdf", "application/pdf"),
+            ("scores.csv", "text/csv"), ("prices.csv", "text/csv"), ("notes.txt", "text/plain"),
+            ("drawing.pdf", "application/pdf"),
             ("garden.heic", "image/heic"), ("clip.mp4", "video/mp4"), ("clip.mov", "video/quicktime"),
             ("voice.webm", "audio/webm"), ("voice.ogg", "audio/ogg"), ("voice.m4a", "audio/mp4"),
         ]

@@ -55,6 +55,7 @@ public final class Sessions: GatedService {
         let device = try rules.deviceName(
             deviceName, fallback: AccountRules.deviceName(fromUserAgent: client.userAgent))
         if let wait = throttle.reserve([(accountKey, accountPolicy), (addressKey, addressPolicy)]) {
+            metrics.signInsThrottled.increment()
             throw ServiceError.rateLimited(retryAfter: wait)
         }
         let user: User?
@@ -86,10 +87,17 @@ public final class Sessions: GatedService {
             try await run { try await hasher.verifyDummy(password) }
         }
         // A failure keeps its count (reserved above).
-        guard let user, case .valid(let needsRehash) = verification else { throw ServiceError.invalidCredentials }
+        guard let user, case .valid(let needsRehash) = verification else {
+            metrics.signInsFailed.increment()
+            throw ServiceError.invalidCredentials
+        }
         throttle.reset(accountKey)
         throttle.release(addressKey, policy: addressPolicy)
-        if user.disabled { throw ServiceError.accountDisabled }
+        if user.disabled {
+            metrics.signInsFailed.increment()
+            throw ServiceError.accountDisabled
+        }
+        metrics.signInsOK.increment()
 
         let newHash = needsRehash ? try? await hasher.hash(password) : nil
         let cap = devicesPerUser

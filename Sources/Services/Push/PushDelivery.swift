@@ -212,6 +212,9 @@ public final class PushDelivery: ContextualService {
     /// most once an hour.
     private func record(_ results: [Result]) async {
         let now = now
+        for result in results {
+            if case .delivered = result { metrics.pushesSent.increment() } else { metrics.pushFailures.increment() }
+        }
         for case let (subscription?, error?, again) in results.map(Self.trouble) {
             let shouldLog = lastLogged.withLock { logged in
                 guard now - (logged[subscription] ?? 0) >= Self.logInterval else { return false }

@@ -31,6 +31,8 @@ final class MessageWriter: ContextualService {
         let attachments: [String]
         /// The seq of the message it replies to, in the same room.
         var replyTo: Int64?
+        /// When it reached the writer (`DispatchTime` nanoseconds), for the send/ack latency.
+        var queuedAt: UInt64 = 0
     }
 
     /// A change to a message from a socket: a reaction, an edit or a deletion, waiting for its commit.
@@ -103,6 +105,8 @@ final class MessageWriter: ContextualService {
 
     /// Queues a send; its ack or error reaches its socket after the commit.
     func submit(_ send: Send) {
+        var send = send
+        send.queuedAt = DispatchTime.now().uptimeNanoseconds
         enqueue(.send(send))
     }
 
@@ -178,6 +182,7 @@ final class MessageWriter: ContextualService {
             case .decision, .system:
                 return (job, nil)
             }
+            for rule in screening.hits { metrics.ruleHits[rule.action.rawValue]?.increment() }
             if let refusal = screening.refusal, screening.hits.isEmpty {
                 live.answer(answer(.refused(refusal)))
                 return nil
@@ -193,6 +198,7 @@ final class MessageWriter: ContextualService {
         let planner = planner
         let outcomes: [RelayTransaction.Outcome]
         let pushes: Int
+        let started = DispatchTime.now().uptimeNanoseconds
         do {
             (outcomes, pushes) = try await database.write { store in
                 var transaction = try RelayTransaction(store: store, screener: screener, now: now)
@@ -222,6 +228,16 @@ final class MessageWriter: ContextualService {
             }
             return
         }
+        metrics.writerCommit.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds &- started))
+        metrics.writerBatch.record(batch.count)
+        var stored = 0
+        for outcome in outcomes {
+            switch outcome {
+            case .published, .held: stored += 1
+            default: break
+            }
+        }
+        if stored > 0 { metrics.messagesStored.increment(by: stored) }
         for ((job, _), outcome) in zip(batch, outcomes) { deliver(outcome, of: job) }
         if pushes > 0 { planner.wakeUp.signal() }
     }
@@ -271,6 +287,7 @@ final class MessageWriter: ContextualService {
             default:
                 break
             }
+            metrics.recordSendAck(queuedAt: send.queuedAt)
         }
     }
 }

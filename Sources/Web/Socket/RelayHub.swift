@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import Services
 import Storage
 import Synchronization
@@ -30,6 +31,9 @@ public final class RelayHub: LiveEvents {
     }
 
     let limits: HearthConfiguration.RelayLimits
+    /// Messages written to a recipient's socket (`hearth_messages_delivered_total`; a no-op
+    /// outside `hearth serve`).
+    let deliveredCount = Counter(label: "hearth_messages_delivered_total")
     let clock: @Sendable () -> Date
     let logger: Logger
     private let registry = Mutex(Registry())
@@ -179,6 +183,7 @@ public final class RelayHub: LiveEvents {
     /// Receipts are cumulative per room and recipient, so only a higher seq makes a new one.
     public func delivered(_ delivery: Outbox.Delivery, to recipient: RelayConnection) {
         guard delivery.senderID != recipient.userID else { return }
+        deliveredCount.increment()
         let key = DeliveryKey(roomID: delivery.roomID, userID: recipient.userID)
         let fresh = registry.withLock { registry in
             guard registry.lastDelivered[key, default: 0] < delivery.seq else { return false }
