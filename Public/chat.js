@@ -11,6 +11,7 @@ import { describePush, showUnread, subscribePush } from './pwa.js';
 import { avatar, avatarURL, fullName, learn, nameOf } from './people.js';
 import { showProfile } from './profile.js';
 import { VoiceRecorder } from './voice.js';
+import { initWebhooks, showWebhooks } from './webhooks.js';
 
 const PAGE = 50;
 /** How long a finger rests on a message before its menu opens. */
@@ -563,9 +564,10 @@ export class Chat {
       const item = el('li');
       item.dataset.username = member.username;
       const who = el('span', 'member');
-      who.append(avatar(member.username, { size: 28 }), el('span', null, fullName(member.username) + (member.admin ? ' (admin)' : '') + (member.username === this.me.username ? ' — you' : '')));
+      const what = member.bot ? ' (bot)' : member.admin ? ' (admin)' : '';
+      who.append(avatar(member.username, { size: 28 }), el('span', null, fullName(member.username) + what + (member.username === this.me.username ? ' — you' : '')));
       item.append(who);
-      if (manages && member.username !== this.me.username) {
+      if (manages && member.username !== this.me.username && !member.bot) {
         const actions = el('span', 'row');
         const role = el('button', 'secondary small', member.admin ? 'Make member' : 'Make admin');
         role.type = 'button';
@@ -1176,8 +1178,13 @@ export class Chat {
     $('open-group').addEventListener('click', () => {
       $('group').hidden = false;
       $('group-result').textContent = '';
+      $('webhook-result').textContent = '';
+      $('webhook-created').hidden = true;
       this.renderGroup();
+      const room = this.rooms.get(this.current);
+      if (room) showWebhooks(room, this.managesGroup(room));
     });
+    initWebhooks();
     $('close-group').addEventListener('click', () => {
       $('group').hidden = true;
     });

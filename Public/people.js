@@ -6,7 +6,12 @@ const known = new Map(); // username → { username, displayName, avatar }
 /** Remembers the profiles in a room's member list (or one profile). */
 export function learn(members) {
   for (const member of members || []) {
-    if (member?.username) known.set(member.username, { username: member.username, displayName: member.displayName || null, avatar: member.avatar || null });
+    if (member?.username) {
+      known.set(member.username, {
+        username: member.username, displayName: member.displayName || null, avatar: member.avatar || null,
+        bot: Boolean(member.bot || known.get(member.username)?.bot),
+      });
+    }
   }
 }
 
@@ -19,6 +24,11 @@ export function nameOf(username) {
 export function fullName(username) {
   const name = known.get(username)?.displayName;
   return name && name !== username ? `${name} (@${username})` : username;
+}
+
+/** Whether someone is a program (a webhook's bot), not a person. */
+export function isBot(username) {
+  return Boolean(known.get(username)?.bot);
 }
 
 /** Where someone's avatar image is, or null. */

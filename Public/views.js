@@ -1,5 +1,5 @@
 // Building the DOM for rooms and messages. Text always goes in through textContent, never as HTML.
-import { avatar, nameOf } from './people.js';
+import { avatar, isBot, nameOf } from './people.js';
 
 export const $ = (id) => document.getElementById(id);
 
@@ -108,6 +108,7 @@ export function bubble(message, { mine, showSender, status, error, me }) {
   if (showSender && !mine) {
     const sender = el('span', 'sender');
     sender.append(avatar(message.from.username, { size: 20 }), document.createTextNode(nameOf(message.from.username)));
+    if (isBot(message.from.username)) sender.append(el('span', 'bot-badge', 'bot'));
     if (message.from.username) sender.title = `@${message.from.username}`;
     node.append(sender);
   }

@@ -11,6 +11,7 @@ public final class AppServices: Sendable {
     public let registration: Registration
     public let sessions: Sessions
     public let profiles: Profiles
+    public let webhooks: Webhooks
     public let accounts: Accounts
     public let invites: Invites
     public let rooms: Rooms
@@ -65,6 +66,8 @@ public final class AppServices: Sendable {
             context: context, screener: screener, writer: writer, limits: configuration.moderation)
         relay = Relay(context: context, writer: writer, limits: configuration.relay)
         rooms = Rooms(context: context, limits: configuration.relay, writer: writer)
+        webhooks = Webhooks(
+            context: context, writer: writer, limits: configuration.limits, relayLimits: configuration.relay)
         let database = database
         let explicitURL = configuration.publicURL
         let publicURL: @Sendable () async -> String = {

@@ -72,6 +72,12 @@ public struct HearthConfiguration: Sendable {
             "application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.spreadsheet",
             "application/vnd.oasis.opendocument.presentation",
         ]
+        /// Messages one incoming webhook may post a minute.
+        public var webhookMessagesPerMinute = 30
+        /// Largest request an incoming webhook takes, in bytes.
+        public var webhookBodyBytes = 64 * 1024
+        /// Incoming webhooks one room may have.
+        public var webhooksPerRoom = 20
         /// Largest image a user may choose as their avatar, in bytes.
         public var avatarMaxBytes = 5 * 1024 * 1024
         /// Longest display name, in characters.

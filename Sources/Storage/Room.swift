@@ -34,6 +34,8 @@ public struct RoomMember: Sendable, Equatable, Codable {
     /// Their profile: the name they go by and their avatar's public id.
     public var displayName: String?
     public var avatar: String?
+    /// A program (a webhook's bot), not a person.
+    public var bot: Bool
 }
 
 extension RoomMember: FetchableRecord {
@@ -44,6 +46,7 @@ extension RoomMember: FetchableRecord {
         admin = row["admin"] ?? false
         displayName = row["display_name"]
         avatar = row["avatar"]
+        bot = row["bot"] ?? false
     }
 }
 

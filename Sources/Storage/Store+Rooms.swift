@@ -73,7 +73,7 @@ extension Store {
         try RoomMember.fetchAll(
             db,
             sql: """
-                SELECT m.user_id, u.username, u.display_name, u.avatar, m.last_read_seq, m.admin
+                SELECT m.user_id, u.username, u.display_name, u.avatar, u.bot, m.last_read_seq, m.admin
                 FROM room_members m JOIN users u ON u.id = m.user_id
                 WHERE m.room_id = ? ORDER BY u.username
                 """,

@@ -33,6 +33,8 @@ public struct User: Sendable, Equatable, Codable {
     public var displayName: String?
     /// The public id of their avatar image, if they chose one.
     public var avatar: String?
+    /// A program (an incoming webhook's bot), not a person: it never signs in.
+    public var bot = false
 
     /// Creates a user value (not yet stored).
     public init(
@@ -58,5 +60,6 @@ extension User: FetchableRecord {
         mutedUntil = row["muted_until"]
         displayName = row["display_name"]
         avatar = row["avatar"]
+        bot = row["bot"] ?? false
     }
 }

@@ -84,6 +84,10 @@ public struct HearthApp: Sendable {
             profiles: services.profiles, attachments: services.attachments, authenticator: authenticator
         ).addRoutes(to: api)
         PushController(push: services.push, authenticator: authenticator).addRoutes(to: api)
+        WebhooksController(
+            webhooks: services.webhooks, authenticator: authenticator, limits: configuration.limits,
+            publicURL: { await services.publicURL() }
+        ).addRoutes(to: api)
         InvitesController(
             invites: services.invites, authenticator: authenticator, inviteURL: { await services.inviteURL($0) }
         ).addRoutes(to: api)

@@ -4,7 +4,7 @@ import Logging
 
 /// Logs one line per request: method, path (never the query, which may hold a code), status,
 /// duration and the request id, which the response also carries as `X-Request-Id`. The path
-/// segment after `invite`, `invites`, `link`, `reset` and `key` is a secret code and is logged as
+/// segment after `invite`, `invites`, `link`, `reset`, `key` and `hooks` is a secret code and is logged as
 /// `[redacted]`; `hearth` also redacts anything shaped like a token from every log line.
 struct RequestLogMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
@@ -31,7 +31,7 @@ struct RequestLogMiddleware: RouterMiddleware {
     /// Segments after which a path carries a secret code: `/invite/CODE`, `/link/CODE`,
     /// `/reset/CODE`, `/api/v1/devices/link/CODE/…`, `/admin/invites/CODE/revoke`,
     /// `/admin/backups/key/TOKEN`.
-    static let secretAfter: Set<Substring> = ["invite", "invites", "link", "reset", "key"]
+    static let secretAfter: Set<Substring> = ["invite", "invites", "link", "reset", "key", "hooks"]
 
     /// `path` with the segment after each of ``secretAfter`` replaced by `[redacted]`.
     static func redacted(path: String) -> String {

@@ -181,6 +181,7 @@ struct RoomJSON: Encodable {
         let avatar: String?
         let lastReadSeq: Int64
         let admin: Bool
+        let bot: Bool
 
         func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
@@ -190,9 +191,10 @@ struct RoomJSON: Encodable {
             try container.encode(avatar, forKey: .avatar)
             try container.encode(lastReadSeq, forKey: .lastReadSeq)
             try container.encode(admin, forKey: .admin)
+            if bot { try container.encode(bot, forKey: .bot) }
         }
 
-        enum CodingKeys: String, CodingKey { case id, username, displayName, avatar, lastReadSeq, admin }
+        enum CodingKeys: String, CodingKey { case id, username, displayName, avatar, lastReadSeq, admin, bot }
     }
 
     let id: Int64
@@ -213,7 +215,7 @@ struct RoomJSON: Encodable {
         members = info.members.map {
             Member(
                 id: $0.userID, username: $0.username, displayName: $0.displayName, avatar: $0.avatar,
-                lastReadSeq: $0.lastReadSeq, admin: $0.admin)
+                lastReadSeq: $0.lastReadSeq, admin: $0.admin, bot: $0.bot)
         }
         lastMessage = nil
         unread = nil

@@ -91,6 +91,9 @@ enum Settings {
             count("HEARTH_AUTH_BODY_BYTES", \.hearth.limits.authBodyBytes),
             count("HEARTH_ATTACHMENT_MAX_BYTES", \.hearth.limits.attachmentMaxBytes),
             count("HEARTH_AVATAR_MAX_BYTES", \.hearth.limits.avatarMaxBytes),
+            count("HEARTH_WEBHOOK_MESSAGES_PER_MINUTE", \.hearth.limits.webhookMessagesPerMinute),
+            count("HEARTH_WEBHOOK_BODY_BYTES", \.hearth.limits.webhookBodyBytes),
+            count("HEARTH_WEBHOOKS_PER_ROOM", \.hearth.limits.webhooksPerRoom),
             count("HEARTH_DISPLAY_NAME_MAX_CHARS", \.hearth.limits.displayNameMaxCharacters),
             Setting(variable: "HEARTH_ATTACHMENT_QUOTA_BYTES", flag: nil, serveOnly: false) {
                 text, name, configuration in

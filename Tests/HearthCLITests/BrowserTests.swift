@@ -85,6 +85,11 @@ import Testing
             "voice_note.py", users: ["mum", "dad"], arguments: [samples.url.appending(path: "clip.mp4").path])
     }
 
+    /// A webhook added in the group's settings, posted to, shown with its bot badge, revoked.
+    @Test func aWebhookFromTheGroupSettings() async throws {
+        try Self.familyScript("webhook_ui.py", users: ["mum", "dad"])
+    }
+
     @Test func pinArchiveAndMuteFromTheChatsMenu() async throws {
         try Self.familyScript("chat_list.py", users: ["mum", "dad", "gran"])
     }

@@ -9,11 +9,12 @@ import subprocess
 import threading
 
 
-def start(binary, data, port=0, log_level="error", environment=None, log=None):
-    """`hearth serve` on DATA at PORT (0: any free one), with extra `environment` variables;
-    its log goes to the file `log` (else nowhere). Returns (process, url)."""
+def start(binary, data, port=0, log_level="error", environment=None, log=None, extra=()):
+    """`hearth serve` on DATA at PORT (0: any free one), with extra `environment` variables and
+    `extra` flags; its log goes to the file `log` (else nowhere). Returns (process, url)."""
     process = subprocess.Popen(
-        [binary, "serve", "--data", data, "--host", "127.0.0.1", "--port", str(port), "--log-level", log_level],
+        [binary, "serve", "--data", data, "--host", "127.0.0.1", "--port", str(port), "--log-level", log_level,
+         *extra],
         stdout=subprocess.PIPE, stderr=open(log, "a") if log else subprocess.DEVNULL, text=True,
         env=dict(os.environ, **(environment or {})))
     for line in process.stdout:

@@ -373,7 +373,19 @@ import Testing
                 #expect(audit.contains(action), "\(action)")
             }
             #expect(audit.contains("notification previews"))
+            // A webhook made and revoked reads as a sentence naming its group; its bot is listed
+            // among the people as one.
+            let group = try await env.services.rooms.create(
+                by: env.accounts.user(named: "mum"), name: "Family", usernames: [], direct: false
+            ).0.room.id
+            let mum = try await env.accounts.user(named: "mum")
+            let hook = try await env.services.webhooks.create(in: group, name: "Doorbell", by: mum)
+            try await env.services.webhooks.revoke(hook.webhook.id, in: group, by: mum)
+            let people = try await browser.get("/admin/users").text
+            #expect(people.contains("bot (webhook)") && people.contains("Doorbell"))
             let sentences = try await browser.get("/admin/audit").text
+            #expect(sentences.contains("added the webhook “Doorbell” to <a href=\"/admin/rooms\">Family</a>"))
+            #expect(sentences.contains("revoked the webhook “Doorbell” of <a href=\"/admin/rooms\">Family</a>"))
             #expect(sentences.contains("chose a new password with a reset link"))
             #expect(sentences.contains("<a href=\"/admin/users/kid\">kid</a>"))
         }

@@ -1,4 +1,5 @@
 import Storage
+import Synchronization
 
 /// What the services announce to the devices online now, and the little they ask of them.
 ///
@@ -113,4 +114,21 @@ public struct LinkRequest: Sendable {
     public let deviceName: String
     public let userAgent: String
     public let ip: String
+}
+
+/// A send whose answer a caller waits for (a webhook's HTTP request, not a socket): the writer
+/// resumes it exactly once with the send's outcome, when it has one.
+final class AwaitedSend: SendOrigin {
+    private let continuation: Mutex<CheckedContinuation<SendAnswer.Outcome, Never>?>
+
+    init(_ continuation: CheckedContinuation<SendAnswer.Outcome, Never>) {
+        self.continuation = Mutex(continuation)
+    }
+
+    func resume(_ outcome: SendAnswer.Outcome) {
+        continuation.withLock { waiting in
+            waiting?.resume(returning: outcome)
+            waiting = nil
+        }
+    }
 }

@@ -184,7 +184,7 @@ final class MessageWriter: ContextualService {
             }
             for rule in screening.hits { metrics.ruleHits[rule.action.rawValue]?.increment() }
             if let refusal = screening.refusal, screening.hits.isEmpty {
-                live.answer(answer(.refused(refusal)))
+                reply(answer(.refused(refusal)))
                 return nil
             }
             return (job, screening)
@@ -220,7 +220,7 @@ final class MessageWriter: ContextualService {
             logger.error("message batch not committed", metadata: ["error": "\(error)", "size": "\(batch.count)"])
             for (job, _) in batch {
                 switch job {
-                case .send(let send): live.answer(send.answer(.refused(refusal)))
+                case .send(let send): reply(send.answer(.refused(refusal)))
                 case .change(let change): live.answer(change.answer(.refused(refusal)))
                 case .decision(let decision): decision.reply.resume(throwing: refusal)
                 case .system(let line): line.reply.resume(throwing: refusal)
@@ -240,6 +240,15 @@ final class MessageWriter: ContextualService {
         if stored > 0 { metrics.messagesStored.increment(by: stored) }
         for ((job, _), outcome) in zip(batch, outcomes) { deliver(outcome, of: job) }
         if pushes > 0 { planner.wakeUp.signal() }
+    }
+
+    /// Answers a send or a change: on its socket, or to the caller awaiting it.
+    private func reply(_ answer: SendAnswer) {
+        if let awaited = answer.origin as? AwaitedSend {
+            awaited.resume(answer.outcome)
+        } else {
+            live.answer(answer)
+        }
     }
 
     /// Publishes, acks or answers one committed job.
@@ -275,15 +284,17 @@ final class MessageWriter: ContextualService {
         case .send(let send):
             switch outcome {
             case .published(let message, let members):
-                live.published(message, to: members, answering: send.answer(stored: message))
+                let answer = send.answer(stored: message)
+                live.published(message, to: members, answering: answer)
+                (send.origin as? AwaitedSend)?.resume(answer.outcome)
             case .held(let message):
-                live.answer(send.answer(stored: message, held: true))
+                reply(send.answer(stored: message, held: true))
             case .retry(let id, let seq, let createdAt, let body, let held):
-                live.answer(
+                reply(
                     send.answer(
                         .stored(seq: seq, ts: createdAt, body: send.masked(body), held: held, messageID: id)))
             case .refused(let error):
-                live.answer(send.answer(.refused(error)))
+                reply(send.answer(.refused(error)))
             default:
                 break
             }

@@ -51,7 +51,8 @@ extension AdminController {
 
     static func row(_ user: User) -> [String: Any] {
         var row: [String: Any] = [
-            "username": user.username, "role": user.role.rawValue, "joined": AdminFormat.date(user.createdAt),
+            "username": user.username, "role": user.bot ? "bot (webhook)" : user.role.rawValue,
+            "joined": AdminFormat.date(user.createdAt),
             "state": user.disabled ? "disabled" : "active",
         ]
         if let name = user.displayName { row["displayName"] = name }

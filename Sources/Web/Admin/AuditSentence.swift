@@ -21,7 +21,19 @@ struct AuditSentence {
     static func roomIDs(in entry: AuditEntry) -> [Int64] {
         guard let target = entry.target else { return [] }
         if let message = MessageTarget(target) { return [message.roomID] }
+        if let room = roomID(target) { return [room] }
         return []
+    }
+
+    /// The id in a target of the form "room 12".
+    static func roomID(_ target: String) -> Int64? {
+        target.hasPrefix("room ") ? Int64(target.dropFirst(5)) : nil
+    }
+
+    /// A room named by its title where known ("Family"), else "a room".
+    static func room(_ target: String, rooms: [Int64: String]) -> Part {
+        guard let id = roomID(target) else { return Part(text: target) }
+        return Part(text: rooms[id] ?? "a room", href: "/admin/rooms")
     }
 
     init(_ entry: AuditEntry, rooms: [Int64: String]) {
@@ -71,6 +83,9 @@ struct AuditSentence {
         case "backup_restored": add(actor, " restored this server from the backup \(target)", detail.map { " (\($0))" })
         case "backup_key_added": add(actor, " added a backup key \(target)")
         case "push_keys_rotated": add(actor, " made new notification keys", detail.map { " (\($0))" })
+        case "webhook_created": add(actor, " added the webhook “\(detail ?? "")” to ", Self.room(target, rooms: rooms))
+        case "webhook_revoked":
+            add(actor, " revoked the webhook “\(detail ?? "")” of ", Self.room(target, rooms: rooms))
         default:
             add(actor, " — \(entry.action.replacingOccurrences(of: "_", with: " ")) ", what, detail.map { ": \($0)" })
         }

@@ -1,0 +1,146 @@
+import Foundation
+import HearthTestSupport
+import Services
+import Storage
+import Testing
+
+@testable import Web
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Incoming webhooks over a live server: made by a group's admins, posted to in the formats
+/// tools send, screened by the rules like anyone's messages, limited, revoked.
+@Suite struct WebhookTests {
+    /// POSTs raw `body` with `headers` to `url`: the status and the decoded object.
+    func post(_ url: String, _ body: String, headers: [String: String]) async throws -> (Int, [String: Any]) {
+        var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = "POST"
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        let (data, response) = try await URLSession.shared.upload(for: request, from: Data(body.utf8))
+        return (
+            (response as? HTTPURLResponse)?.statusCode ?? 0,
+            (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+        )
+    }
+
+    @Test func aDoorbellPostsIntoTheFamilyGroup() async throws {
+        try await withLiveApp { family in
+            let mum = try await family.signIn("mum", role: .admin)
+            let dad = try await family.signIn("dad")
+            _ = try await family.signIn("kid")
+            let room = try await family.group("Family", owner: "dad", members: ["mum", "kid"])
+            let kidToken = try await family.signIn("kid")
+            let dadSocket = try await family.socket(dad)
+
+            // Only the group's admins (dad made it) and server admins make webhooks.
+            let refused = try await family.call(
+                "POST", "/api/v1/rooms/\(room)/webhooks", json: ["name": "Doorbell"], token: kidToken)
+            #expect(refused.status == 403 && Family.errorCode(refused.json) == "forbidden")
+            let made = try await family.call(
+                "POST", "/api/v1/rooms/\(room)/webhooks", json: ["name": "Doorbell"], token: dad)
+            #expect(made.status == 201, "\(made.json)")
+            let url = try #require(made.json["url"] as? String)
+            let hook = try #require(made.json["webhook"] as? [String: Any])
+            let bot = try #require(hook["username"] as? String)
+            #expect(url.contains("/api/v1/hooks/") && bot.hasPrefix("hook-"))
+            let local =
+                "http://127.0.0.1:\(family.port)"
+                + (url.components(separatedBy: "/api/v1").last.map { "/api/v1" + $0 } ?? "")
+            // Its bot joins the room, named after it and marked as a bot.
+            let roomFrame = try await dadSocket.next("room")
+            let members = (roomFrame["room"] as? [String: Any])?["members"] as? [[String: Any]] ?? []
+            let member = try #require(members.first { $0["username"] as? String == bot })
+            #expect(member["displayName"] as? String == "Doorbell" && member["bot"] as? Bool == true)
+
+            // Slack's JSON, Apprise's, and plain text with a title: each a message from the bot.
+            let formats: [(String, [String: String], String)] = [
+                (
+                    #"{"text": "Someone is at the door", "username": "ignored"}"#, ["Content-Type": "application/json"],
+                    "Someone is at the door"
+                ),
+                (
+                    #"{"version": "1.0", "title": "Backup", "message": "Nightly backup done", "type": "success"}"#,
+                    ["Content-Type": "application/json"], "✅ Backup\nNightly backup done"
+                ),
+                (
+                    "Washing machine finished", ["Content-Type": "text/plain", "Title": "Laundry"],
+                    "Laundry\nWashing machine finished"
+                ),
+                ("plain curl -d text", ["Content-Type": "application/x-www-form-urlencoded"], "plain curl -d text"),
+            ]
+            for (body, headers, expected) in formats {
+                let (status, answer) = try await post(local, body, headers: headers)
+                #expect(status == 200 && answer["ok"] as? Bool == true, "\(answer)")
+                let message = try await dadSocket.next("message")
+                #expect(message["body"] as? String == expected)
+                #expect((message["from"] as? [String: Any])?["username"] as? String == bot)
+            }
+
+            // Bad input: a sentence each, nothing posted.
+            let bad: [(String, [String: String], Int, String)] = [
+                ("   ", ["Content-Type": "text/plain"], 400, "invalid_field"),
+                (#"{"color": "red"}"#, ["Content-Type": "application/json"], 400, "invalid_field"),
+                ("{not json", ["Content-Type": "application/json"], 400, "invalid_field"),
+                (String(repeating: "x", count: 70_000), ["Content-Type": "text/plain"], 400, "invalid_field"),
+                ("--b\r\n", ["Content-Type": "multipart/form-data; boundary=b"], 415, "unsupported_type"),
+            ]
+            for (body, headers, status, code) in bad {
+                let (got, answer) = try await post(local, body, headers: headers)
+                #expect(got == status && Family.errorCode(answer) == code, "\(body.prefix(20)): \(answer)")
+            }
+            // A wrong secret is a 404 whatever the body: nothing says a room exists.
+            let (wrong, _) = try await post(
+                "http://127.0.0.1:\(family.port)/api/v1/hooks/" + String(repeating: "A", count: 43), "hi",
+                headers: ["Content-Type": "text/plain"])
+            #expect(wrong == 404)
+
+            // The rules screen it like anyone: a blocked word is refused, a held one waits.
+            for (pattern, action) in [("burglar", "block"), ("parcel", "hold")] {
+                let rule = try await family.call(
+                    "POST", "/api/v1/admin/rules", json: ["kind": "word", "pattern": pattern, "action": action],
+                    token: mum)
+                #expect(rule.status == 201)
+            }
+            let (blocked, blockedAnswer) = try await post(
+                local, "a burglar!", headers: ["Content-Type": "text/plain"])
+            #expect(blocked == 403 && Family.errorCode(blockedAnswer) == "blocked_by_rule")
+            let (held, heldAnswer) = try await post(local, "parcel arrived", headers: ["Content-Type": "text/plain"])
+            #expect(held == 200 && heldAnswer["held"] as? Bool == true)
+
+            // Listed for members; renamed; revoked: the URL then gets 404 and the bot leaves.
+            let listed = try await family.call("GET", "/api/v1/rooms/\(room)/webhooks", token: kidToken)
+            #expect((listed.json["webhooks"] as? [[String: Any]])?.first?["name"] as? String == "Doorbell")
+            let id = try #require(hook["id"] as? Int)
+            let renamed = try await family.call(
+                "PATCH", "/api/v1/rooms/\(room)/webhooks/\(id)", json: ["name": "Front door"], token: mum)
+            #expect((renamed.json["webhook"] as? [String: Any])?["name"] as? String == "Front door")
+            #expect(try await family.call("DELETE", "/api/v1/rooms/\(room)/webhooks/\(id)", token: dad).status == 204)
+            let (gone, _) = try await post(local, "still there?", headers: ["Content-Type": "text/plain"])
+            #expect(gone == 404)
+            let after = try await family.call("GET", "/api/v1/rooms/\(room)/webhooks", token: dad)
+            #expect((after.json["webhooks"] as? [Any])?.isEmpty == true)
+            await dadSocket.close()
+        }
+    }
+
+    @Test func eachWebhookHasItsOwnRate() async throws {
+        try await withLiveApp({ configuration in
+            configuration.limits.webhookMessagesPerMinute = 2
+        }) { family in
+            let mum = try await family.signIn("mum")
+            _ = try await family.signIn("dad")
+            let room = try await family.group("Home", owner: "mum", members: ["dad"])
+            let made = try await family.call(
+                "POST", "/api/v1/rooms/\(room)/webhooks", json: ["name": "Monitor"], token: mum)
+            let url = try #require(made.json["url"] as? String)
+            let local = "http://127.0.0.1:\(family.port)/api/v1" + (url.components(separatedBy: "/api/v1").last ?? "")
+            var statuses: [Int] = []
+            for n in 0..<3 {
+                statuses.append(try await post(local, "ping \(n)", headers: ["Content-Type": "text/plain"]).0)
+            }
+            #expect(statuses == [200, 200, 429])
+        }
+    }
+}
