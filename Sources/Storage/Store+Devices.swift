@@ -93,7 +93,7 @@ extension Store {
     }
 
     /// Ends every session of `kind` last used before `idleBefore` or begun before
-    /// `createdBefore` (milliseconds); returns the devices whose sessions ended.
+    /// `createdBefore` (milliseconds), bots' excepted; returns the devices whose sessions ended.
     public func expireSessions(
         of kind: Device.Kind, idleBefore: Int64, createdBefore: Int64, now: Int64
     ) throws -> [Int64] {
@@ -102,6 +102,7 @@ extension Store {
             sql: """
                 SELECT id FROM devices WHERE revoked_at IS NULL AND pending = 0 AND kind = ?
                 AND (last_seen_at < ? OR created_at < ?)
+                AND user_id NOT IN (SELECT id FROM users WHERE bot = 1)
                 """,
             arguments: [kind.rawValue, idleBefore, createdBefore])
         for id in ids { try revokeDevice(id: id, now: now) }

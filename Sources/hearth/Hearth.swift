@@ -14,6 +14,7 @@ struct Hearth: AsyncParsableCommand {
         subcommands: [
             Serve.self, UserCommand.self, InviteCommand.self, RegistrationCommand.self, BackupCommand.self,
             RestoreCommand.self, BackupScheduleCommand.self, KeygenCommand.self, DecryptCommand.self, PushCommand.self,
+            BotCommand.self,
         ]
     )
 

@@ -383,6 +383,15 @@ import Testing
             try await env.services.webhooks.revoke(hook.webhook.id, in: group, by: mum)
             let people = try await browser.get("/admin/users").text
             #expect(people.contains("bot (webhook)") && people.contains("Doorbell"))
+            // A bot from the panel: its token shown once, and good for the API.
+            let bot = try await browser.post("/admin/bots", ["username": "weatherbot", "displayName": "Weather"])
+            #expect(bot.text.contains("The bot weatherbot is ready") && bot.text.contains("Token"))
+            let token = try #require(
+                bot.text.range(of: "id=\"secret-link\" class=\"link\" readonly value=\"").map {
+                    String(bot.text[$0.upperBound...].prefix { $0 != "\"" })
+                })
+            let session = try await env.sessions.authenticate(token: token, client: TestServices.home)
+            #expect(session.user.username == "weatherbot" && session.user.bot && session.user.displayName == "Weather")
             let sentences = try await browser.get("/admin/audit").text
             #expect(sentences.contains("added the webhook “Doorbell” to <a href=\"/admin/rooms\">Family</a>"))
             #expect(sentences.contains("revoked the webhook “Doorbell” of <a href=\"/admin/rooms\">Family</a>"))

@@ -72,6 +72,9 @@ public final class Sessions: GatedService {
         if password.utf8.count > rules.limits.passwordMaxBytes {
             // Never hash an oversized password, but spend the time anyway.
             try await run { try await hasher.verifyDummy("") }
+        } else if let user, user.bot {
+            // A bot has no password: it signs in with its token only.
+            try await run { try await hasher.verifyDummy(password) }
         } else if let user {
             do {
                 verification = try await hasher.verify(password, against: user.passwordHash)
@@ -122,8 +125,10 @@ public final class Sessions: GatedService {
         guard let (user, device) = try await run({ try await database.read { try $0.session(tokenHash: digest) } })
         else { throw ServiceError.unauthorized }
         let now = self.now
-        if now - device.lastSeenAt > sessionLimits.idleTimeout.milliseconds
-            || now - device.createdAt > sessionLimits.maxAge.milliseconds
+        // A bot's token works until it is replaced (`hearth bot token`) or the bot is disabled.
+        if !user.bot,
+            now - device.lastSeenAt > sessionLimits.idleTimeout.milliseconds
+                || now - device.createdAt > sessionLimits.maxAge.milliseconds
         {
             try await run { try await database.write { try $0.revokeDevice(id: device.id, now: now) } }
             logger.info("session expired", metadata: ["device": "\(device.id)"])

@@ -21,6 +21,7 @@ extension AdminController {
         router.post("admin/devices/{id}/revoke", use: revokeDevice)
         router.get("admin/rooms", use: rooms)
         router.get("admin/avatars/{id}", use: avatar)
+        router.post("admin/bots", use: createBot)
     }
 
     /// `GET /admin/avatars/{id}` — a user's avatar, for the panel's pages (whose cookie the API does not take).
@@ -58,6 +59,23 @@ extension AdminController {
         if let name = user.displayName { row["displayName"] = name }
         if let avatar = user.avatar { row["avatar"] = "/admin/avatars/\(avatar)" }
         return row
+    }
+
+    /// `POST /admin/bots` (`username`, `displayName`) — adds a bot account and shows its token once.
+    @Sendable func createBot(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await act(request, context, role: .admin, back: "/admin/users") { admin, form in
+            let created = try await services.accounts.createBot(
+                username: form.text("username") ?? "", displayName: form.text("displayName"), by: admin.actor)
+            return try secret(
+                admin, heading: "The bot \(created.user.username) is ready",
+                explanation:
+                    "Give the program this token, shown only now: it signs in with it to the same API and WebSocket "
+                    + "as the chat (docs/PROTOCOL.md). It works until you give the bot a new one "
+                    + "(`hearth bot token \(created.user.username)`) or disable it.",
+                link: created.token,
+                validity: "Add the bot to a group by its username, like anyone: it sees only the groups it is in.",
+                back: "/admin/users", label: "Token", qr: false)
+        }
     }
 
     /// `POST /admin/users` (`username`, `password`, `role`) — adds an account.
@@ -196,16 +214,17 @@ extension AdminController {
         }
     }
 
-    /// A page that shows a one-time link and its QR code.
+    /// A page that shows a one-time link and its QR code (or, with `qr: false`, a token to copy).
     func secret(
-        _ user: AdminUser, heading: String, explanation: String, link: String, validity: String, back: String
+        _ user: AdminUser, heading: String, explanation: String, link: String, validity: String, back: String,
+        label: String = "Link", qr: Bool = true
     ) throws -> Response {
-        let svg = try QRCode(link).svg()
         var page = base(user, heading)
         page["heading"] = heading
         page["explanation"] = explanation
         page["link"] = link
-        page["qr"] = "data:image/svg+xml;base64," + Data(svg.utf8).base64EncodedString()
+        page["label"] = label
+        if qr { page["qr"] = "data:image/svg+xml;base64," + Data(try QRCode(link).svg().utf8).base64EncodedString() }
         page["validity"] = validity
         page["back"] = back
         return templates.page("secret", page)
