@@ -85,6 +85,11 @@ public final class Webhooks: ContextualService {
         }
     }
 
+    /// Every webhook of the server with its room's name (the admin panel's list).
+    public func all() async throws -> [(webhook: Webhook, roomName: String?)] {
+        try await run { try await database.read { try $0.allWebhooks() } }
+    }
+
     /// Renames a webhook (its room admins and server admins).
     public func rename(_ id: Int64, in roomID: Int64, to name: String, by actor: User) async throws -> Webhook {
         let name = try Self.checkName(name)

@@ -63,6 +63,18 @@ extension Store {
             arguments: [secretHash])
     }
 
+    /// Every webhook not revoked, with its room's name, by room and age (for the admin panel).
+    public func allWebhooks() throws -> [(webhook: Webhook, roomName: String?)] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT w.*, u.username, r.name AS room_name FROM webhooks w
+                JOIN users u ON u.id = w.user_id JOIN rooms r ON r.id = w.room_id
+                WHERE w.revoked_at IS NULL ORDER BY w.room_id, w.id
+                """
+        ).map { (try Webhook(row: $0), $0["room_name"]) }
+    }
+
     /// A room's webhooks that are not revoked, oldest first.
     public func webhooks(roomID: Int64) throws -> [Webhook] {
         try Webhook.fetchAll(

@@ -380,7 +380,14 @@ import Testing
             ).0.room.id
             let mum = try await env.accounts.user(named: "mum")
             let hook = try await env.services.webhooks.create(in: group, name: "Doorbell", by: mum)
-            try await env.services.webhooks.revoke(hook.webhook.id, in: group, by: mum)
+            // The Rooms page lists it; revoking it there asks first.
+            let rooms = try await browser.get("/admin/rooms").text
+            #expect(rooms.contains("Doorbell") && rooms.contains("/admin/webhooks/\(hook.webhook.id)/revoke"))
+            let asked = try await browser.get("/admin/webhooks/\(hook.webhook.id)/revoke").text
+            #expect(asked.contains("Revoke this webhook?"))
+            let revoked = try await browser.follow(
+                try await browser.post("/admin/webhooks/\(hook.webhook.id)/revoke", [:]))
+            #expect(revoked.text.contains("Webhook “Doorbell” revoked.") && revoked.text.contains("No webhooks."))
             let people = try await browser.get("/admin/users").text
             #expect(people.contains("bot (webhook)") && people.contains("Doorbell"))
             // A bot from the panel: its token shown once, and good for the API.

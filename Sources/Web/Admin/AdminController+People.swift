@@ -22,6 +22,8 @@ extension AdminController {
         router.get("admin/rooms", use: rooms)
         router.get("admin/avatars/{id}", use: avatar)
         router.post("admin/bots", use: createBot)
+        router.get("admin/webhooks/{id}/revoke", use: confirmRevokeWebhook)
+        router.post("admin/webhooks/{id}/revoke", use: revokeWebhook)
     }
 
     /// `GET /admin/avatars/{id}` — a user's avatar, for the panel's pages (whose cookie the API does not take).
@@ -298,6 +300,37 @@ extension AdminController {
         return id
     }
 
+    /// `GET /admin/webhooks/{id}/revoke` — asks first.
+    @Sendable func confirmRevokeWebhook(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await page(request, context, role: .admin) { user in
+            let id = try Self.webhookID(context)
+            return confirmation(
+                user, request: request, heading: "Revoke this webhook?",
+                explanation:
+                    "Its address stops working at once, and its bot leaves the group. What it posted stays.",
+                button: "Revoke webhook", action: "/admin/webhooks/\(id)/revoke", back: "/admin/rooms")
+        }
+    }
+
+    /// `POST /admin/webhooks/{id}/revoke`.
+    @Sendable func revokeWebhook(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await act(request, context, role: .admin, back: "/admin/rooms") { user, _ in
+            let id = try Self.webhookID(context)
+            guard let entry = try await services.webhooks.all().first(where: { $0.webhook.id == id }) else {
+                throw ServiceError.notFound("That webhook")
+            }
+            try await services.webhooks.revoke(id, in: entry.webhook.roomID, by: user.session.user)
+            return redirect("/admin/rooms", notice: "Webhook “\(entry.webhook.name)” revoked.", for: user)
+        }
+    }
+
+    private static func webhookID(_ context: AppRequestContext) throws -> Int64 {
+        guard let id = context.parameters.get("id").flatMap(Int64.init) else {
+            throw ServiceError.notFound("That webhook")
+        }
+        return id
+    }
+
     // MARK: Devices and rooms
 
     /// `GET /admin/devices?before=` — every signed-in device.
@@ -353,6 +386,13 @@ extension AdminController {
                 ] as [String: Any]
             }
             page["next"] = nextLink("/admin/rooms", count: list.count, cursor: list.last.map { String($0.room.id) })
+            page["webhooks"] = try await services.webhooks.all().map { entry in
+                [
+                    "id": entry.webhook.id, "name": entry.webhook.name, "room": entry.roomName ?? "a room",
+                    "created": AdminFormat.date(entry.webhook.createdAt),
+                    "lastUsed": entry.webhook.lastUsedAt.map(AdminFormat.date) ?? "never",
+                ] as [String: Any]
+            }
             return templates.page("rooms", page)
         }
     }
