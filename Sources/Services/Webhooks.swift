@@ -158,8 +158,11 @@ public final class Webhooks: ContextualService {
                     sender: sender, origin: AwaitedSend(continuation), roomID: webhook.roomID,
                     clientID: UUID().uuidString, body: text, attachments: []))
         }
+        // "Last posted" to the minute: a write of its own for every post would cost more than the post.
         let now = now
-        try? await database.write { try $0.touchWebhook(id: webhook.id, now: now) }
+        if now - (webhook.lastUsedAt ?? 0) >= 60_000 {
+            try? await database.write { try $0.touchWebhook(id: webhook.id, now: now) }
+        }
         switch outcome {
         case .stored(let seq, _, _, let held, _): return (seq, held)
         case .refused(let error): throw error
