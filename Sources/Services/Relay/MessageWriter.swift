@@ -296,7 +296,8 @@ final class MessageWriter: ContextualService {
             case .refused(let error):
                 reply(send.answer(.refused(error)))
             default:
-                break
+                // No other outcome comes of a send; a caller awaiting one is never left waiting.
+                (send.origin as? AwaitedSend)?.resume(.refused(.internal("the send had no outcome")))
             }
             metrics.recordSendAck(queuedAt: send.queuedAt)
         }
