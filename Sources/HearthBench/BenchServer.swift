@@ -179,6 +179,16 @@ final class BenchServer: @unchecked Sendable {
         return (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
     }
 
+    /// Creates a group owned by `token`'s user with `members` (usernames); returns its id.
+    func createGroup(_ name: String, members: [String], token: String) async throws -> Int64 {
+        let answer = try await postJSON(
+            "/api/v1/rooms", ["name": name, "members": members], token: token, expect: [201])
+        guard let id = ((answer["room"] as? [String: Any])?["id"] as? NSNumber)?.int64Value else {
+            throw BenchError("no room id in \(answer)")
+        }
+        return id
+    }
+
     /// The WebSocket URL of the server.
     var webSocketURL: String { url.replacingOccurrences(of: "http://", with: "ws://") + "/api/v1/ws" }
 

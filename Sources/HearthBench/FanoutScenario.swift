@@ -33,17 +33,11 @@ struct FanoutScenario: AsyncParsableCommand {
         let tokens = try await server.registerUsers(largest, prefix: "fan")
         var rooms: [Int: Int64] = [:]
         for size in groupSizes {
-            let answer = try await server.postJSON(
-                "/api/v1/rooms", ["name": "fanout \(size)", "members": (1..<size).map { "fan\($0)" }], token: tokens[0],
-                expect: [201])
-            rooms[size] = ((answer["room"] as? [String: Any])?["id"] as? NSNumber)?.int64Value ?? 0
+            rooms[size] = try await server.createGroup(
+                "fanout \(size)", members: (1..<size).map { "fan\($0)" }, token: tokens[0])
         }
         let recorder = FanoutRecorder()
-        var sockets: [BenchSocket] = []
-        for token in tokens {
-            sockets.append(try await BenchSocket.connect(url: server.webSocketURL, token: token) { recorder.frame($0) })
-        }
-        try await Task.sleep(for: .seconds(1))
+        let sockets = try await recorder.connect(tokens, to: server)
 
         var results: [[String: Double]] = []
         print(
@@ -74,10 +68,7 @@ struct FanoutScenario: AsyncParsableCommand {
                 }
             }
             let sendSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            let drainDeadline = Date().addingTimeInterval(10)
-            while Date() < drainDeadline, !recorder.allComplete {
-                try await Task.sleep(for: .milliseconds(20))
-            }
+            try await recorder.waitUntilAllComplete()
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             var result = recorder.summary(seconds: elapsed)
             result["members"] = Double(size)
@@ -125,6 +116,23 @@ final class FanoutRecorder: Sendable {
     private let state = Mutex(State())
 
     func reset(recipients: Int) { state.withLock { $0 = State(recipients: recipients) } }
+
+    /// Opens a socket for each of `tokens` whose frames this recorder reads, and gives the server
+    /// a second to settle.
+    func connect(_ tokens: [String], to server: BenchServer) async throws -> [BenchSocket] {
+        var sockets: [BenchSocket] = []
+        for token in tokens {
+            sockets.append(try await BenchSocket.connect(url: server.webSocketURL, token: token) { self.frame($0) })
+        }
+        try await Task.sleep(for: .seconds(1))
+        return sockets
+    }
+
+    /// Waits until every message sent has reached every recipient, for at most `timeout` seconds.
+    func waitUntilAllComplete(timeout: TimeInterval = 10) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline, !allComplete { try await Task.sleep(for: .milliseconds(20)) }
+    }
 
     func sent() { state.withLock { $0.sent += 1 } }
 

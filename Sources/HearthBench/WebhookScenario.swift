@@ -31,22 +31,16 @@ struct WebhookScenario: AsyncParsableCommand {
         defer { server.stop() }
         print("Setting up \(members) members, a group and its webhook…")
         let tokens = try await server.registerUsers(members, prefix: "home")
-        let room = try await server.postJSON(
-            "/api/v1/rooms", ["name": "Home", "members": (1..<members).map { "home\($0)" }], token: tokens[0],
-            expect: [201])
-        let roomID = ((room["room"] as? [String: Any])?["id"] as? NSNumber)?.int64Value ?? 0
+        let roomID = try await server.createGroup(
+            "Home", members: (1..<members).map { "home\($0)" }, token: tokens[0])
         let made = try await server.postJSON(
             "/api/v1/rooms/\(roomID)/webhooks", ["name": "Bench"], token: tokens[0], expect: [201])
-        guard
-            let hookURL = (made["url"] as? String).flatMap({ $0.components(separatedBy: "/api/v1/hooks/").last })
-                .flatMap({ URL(string: server.url + "/api/v1/hooks/" + $0) })
+        // The secret from the URL, at the address this benchmark reaches the server.
+        guard let secret = (made["url"] as? String)?.split(separator: "/").last,
+            let hookURL = URL(string: server.url + "/api/v1/hooks/" + secret)
         else { throw BenchError("no webhook URL") }
         let recorder = FanoutRecorder()
-        var sockets: [BenchSocket] = []
-        for token in tokens {
-            sockets.append(try await BenchSocket.connect(url: server.webSocketURL, token: token) { recorder.frame($0) })
-        }
-        try await Task.sleep(for: .seconds(1))
+        let sockets = try await recorder.connect(tokens, to: server)
 
         var results: [[String: Double]] = []
         print(
@@ -54,7 +48,7 @@ struct WebhookScenario: AsyncParsableCommand {
                 + "  bench_cpu (cores)")
         for rate in steps {
             recorder.reset(recipients: members)
-            let refused = Counter()
+            let refused = SharedCount()
             let (serverCPU, benchCPU) = (server.cpuSeconds(), BenchServer.ownCPUSeconds())
             let count = Int(rate * seconds / Double(clients))
             let start = DispatchTime.now().uptimeNanoseconds
@@ -82,10 +76,7 @@ struct WebhookScenario: AsyncParsableCommand {
                 }
             }
             let sendSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            let drainDeadline = Date().addingTimeInterval(10)
-            while Date() < drainDeadline, !recorder.allComplete {
-                try await Task.sleep(for: .milliseconds(20))
-            }
+            try await recorder.waitUntilAllComplete()
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             var result = recorder.summary(seconds: elapsed)
             result["rate"] = rate
@@ -119,7 +110,7 @@ struct WebhookScenario: AsyncParsableCommand {
 }
 
 /// A count several tasks add to.
-final class Counter: Sendable {
+final class SharedCount: Sendable {
     private let count = Mutex(0)
     func add() { count.withLock { $0 += 1 } }
     var value: Int { count.withLock { $0 } }

@@ -34,26 +34,31 @@ public final class Webhooks: ContextualService {
     }
 
     /// Makes a webhook for a group (its room admins and server admins): a bot user named after it
-    /// joins the room. `name` is what its messages are shown as (1–64 characters, one line).
-    public func create(in roomID: Int64, name: String, by actor: User) async throws -> Created {
+    /// joins the room. `name` is what its messages are shown as (1–64 characters, one line);
+    /// `avatar`, if given, is one of the actor's own image uploads, checked as a profile's is.
+    public func create(in roomID: Int64, name: String, avatar: String? = nil, by actor: User) async throws -> Created {
         let name = try Self.checkName(name)
         let secret = SecretToken.generate()
         let hash = SecretToken.digest(secret)
         let deviceToken = SecretToken.digest(SecretToken.generate())
         let now = now
         let perRoom = limits.webhooksPerRoom
+        let avatarMaxBytes = limits.avatarMaxBytes
         let webhook = try await run {
             try await database.write { store -> Webhook in
                 _ = try Rooms.managedGroup(store, roomID, by: actor)
                 guard try store.webhooks(roomID: roomID).count < perRoom else {
                     throw ServiceError.invalidField("A room may have \(perRoom) webhooks; revoke one first.")
                 }
+                if let avatar {
+                    try Profiles.checkAvatar(avatar, ownerID: actor.id, maxBytes: avatarMaxBytes, store: store)
+                }
                 var bot = User(
                     username: "hook-" + SecretToken.generateCode().prefix(10).lowercased(), passwordHash: "!",
                     role: .member, createdAt: now)
                 bot = try store.insertUser(bot)
                 try store.setBot(userID: bot.id)
-                try store.setProfile(userID: bot.id, displayName: name, avatar: nil)
+                try store.setProfile(userID: bot.id, displayName: name, avatar: avatar)
                 let device = try store.insertDevice(
                     userID: bot.id, name: "webhook", userAgent: nil, ip: nil, tokenHash: deviceToken, now: now)
                 _ = try store.addMember(roomID: roomID, userID: bot.id, now: now)

@@ -139,47 +139,42 @@ struct AuthController: Sendable {
     }
 }
 
-/// A user as the API shows them to themselves: `{id, username, role, displayName, avatar}`.
+/// A user as the API shows them to themselves: their profile (``ProfileJSON``) and `role`.
 struct UserJSON: Encodable {
-    let id: Int64
-    let username: String
+    let profile: ProfileJSON
     let role: String
-    let displayName: String?
-    let avatar: String?
 
     init(_ user: User) {
-        id = user.id
-        username = user.username
+        profile = ProfileJSON(user)
         role = user.role.rawValue
-        displayName = user.displayName
-        avatar = user.avatar
     }
 
     func encode(to encoder: any Encoder) throws {
+        try profile.encode(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(username, forKey: .username)
         try container.encode(role, forKey: .role)
-        try container.encode(displayName, forKey: .displayName)  // null when unset, not left out
-        try container.encode(avatar, forKey: .avatar)
     }
 
-    enum CodingKeys: String, CodingKey { case id, username, role, displayName, avatar }
+    enum CodingKeys: String, CodingKey { case role }
 }
 
 /// A user as others see them: `{id, username, displayName, avatar}`; `avatar` is the id for
-/// `GET /api/v1/avatars/{id}`, null when they have none.
+/// `GET /api/v1/avatars/{id}`; both are null (not left out) when unset.
 struct ProfileJSON: Encodable {
     let id: Int64
     let username: String
     let displayName: String?
     let avatar: String?
 
+    init(id: Int64, username: String, displayName: String?, avatar: String?) {
+        self.id = id
+        self.username = username
+        self.displayName = displayName
+        self.avatar = avatar
+    }
+
     init(_ user: User) {
-        id = user.id
-        username = user.username
-        displayName = user.displayName
-        avatar = user.avatar
+        self.init(id: user.id, username: user.username, displayName: user.displayName, avatar: user.avatar)
     }
 
     func encode(to encoder: any Encoder) throws {

@@ -174,27 +174,23 @@ struct RoomsController: Sendable {
 
 /// A room as the API shows it.
 struct RoomJSON: Encodable {
+    /// A member: their profile (``ProfileJSON``), how far they have read, whether they manage
+    /// the group, and `bot: true` for a program.
     struct Member: Encodable {
-        let id: Int64
-        let username: String
-        let displayName: String?
-        let avatar: String?
+        let profile: ProfileJSON
         let lastReadSeq: Int64
         let admin: Bool
         let bot: Bool
 
         func encode(to encoder: any Encoder) throws {
+            try profile.encode(to: encoder)
             var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(id, forKey: .id)
-            try container.encode(username, forKey: .username)
-            try container.encode(displayName, forKey: .displayName)  // null when unset, not left out
-            try container.encode(avatar, forKey: .avatar)
             try container.encode(lastReadSeq, forKey: .lastReadSeq)
             try container.encode(admin, forKey: .admin)
             if bot { try container.encode(bot, forKey: .bot) }
         }
 
-        enum CodingKeys: String, CodingKey { case id, username, displayName, avatar, lastReadSeq, admin, bot }
+        enum CodingKeys: String, CodingKey { case lastReadSeq, admin, bot }
     }
 
     let id: Int64
@@ -214,7 +210,8 @@ struct RoomJSON: Encodable {
         owner = info.room.ownerID
         members = info.members.map {
             Member(
-                id: $0.userID, username: $0.username, displayName: $0.displayName, avatar: $0.avatar,
+                profile: ProfileJSON(
+                    id: $0.userID, username: $0.username, displayName: $0.displayName, avatar: $0.avatar),
                 lastReadSeq: $0.lastReadSeq, admin: $0.admin, bot: $0.bot)
         }
         lastMessage = nil

@@ -25,6 +25,11 @@ struct WebhooksController: Sendable {
         let name: String
     }
 
+    struct CreateBody: Decodable {
+        let name: String
+        let avatar: String?
+    }
+
     /// A webhook as the API shows it: `{id, name, username, createdAt, lastUsedAt}` (`username`
     /// is its bot's, as its messages' `from` says).
     struct WebhookJSON: Encodable {
@@ -44,18 +49,21 @@ struct WebhooksController: Sendable {
     }
 
     struct CreatedJSON: Encodable {
-        let webhook: WebhookJSON
+        let id: Int64
         let url: String
+        let webhook: WebhookJSON
     }
 
-    /// `POST /api/v1/rooms/{id}/webhooks {name}` — `201 {webhook, url}`; the URL (with its
-    /// secret) is shown only here.
+    /// `POST /api/v1/rooms/{id}/webhooks {name, avatar?}` — `201 {id, url, webhook}`; the URL
+    /// (with its secret) is shown only here. `avatar` is one of the caller's uploaded images.
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
         let session = try context.signedIn()
-        let body = try await request.decodeJSON(NameBody.self, limit: 16 * 1024)
-        let created = try await webhooks.create(in: try roomID(context), name: body.name, by: session.user)
+        let body = try await request.decodeJSON(CreateBody.self, limit: 16 * 1024)
+        let created = try await webhooks.create(
+            in: try roomID(context), name: body.name, avatar: body.avatar, by: session.user)
         let url = await publicURL() + "/api/v1/hooks/" + created.secret
-        return try .json(CreatedJSON(webhook: WebhookJSON(created.webhook), url: url), status: .created)
+        return try .json(
+            CreatedJSON(id: created.webhook.id, url: url, webhook: WebhookJSON(created.webhook)), status: .created)
     }
 
     /// `GET /api/v1/rooms/{id}/webhooks` — `{webhooks: [...]}`, to the room's members.

@@ -11,24 +11,9 @@ import re
 import subprocess
 import sys
 import threading
-import urllib.error
-import urllib.request
 
 import websocket
-from serve import start
-
-
-def call(base, method, path, body=None, token=None):
-    request = urllib.request.Request(base + "/api/v1" + path, method=method,
-                                     data=json.dumps(body).encode() if body is not None else None)
-    request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read() or b"{}")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
+from serve import call, start
 
 
 def token_from(output):

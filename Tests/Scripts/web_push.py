@@ -25,7 +25,7 @@ import websocket
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-from serve import start
+from serve import call, start
 
 
 def b64(data):
@@ -148,20 +148,6 @@ class PushService:
                 if left <= 0:
                     raise AssertionError(f"{name}: {len(got)} pushes, expected {count}")
                 self.condition.wait(left)
-
-
-def call(base, method, path, body=None, token=None):
-    request = urllib.request.Request(
-        base + "/api/v1" + path, method=method, data=json.dumps(body).encode() if body is not None else None,
-        headers={"Content-Type": "application/json"})
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            text = response.read()
-            return response.status, json.loads(text) if text else {}
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
 
 
 def subscribe(base, token, service, name):

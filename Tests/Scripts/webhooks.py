@@ -15,18 +15,7 @@ import tempfile
 
 import apprise
 import websocket
-from serve import free_port, start
-
-
-def call(base, method, path, body=None, token=None, context=None):
-    import urllib.request
-    request = urllib.request.Request(base + "/api/v1" + path, method=method,
-                                     data=json.dumps(body).encode() if body is not None else None)
-    request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(request, timeout=30, context=context) as response:
-        return json.loads(response.read() or b"{}")
+from serve import call, free_port, start
 
 
 def messages(socket, count):
@@ -47,10 +36,10 @@ def run(binary, data, password, tls=None):
         args = ["--tls-cert", tls[0], "--tls-key", tls[1]]
     server, base = start(binary, data, port=port, extra=args)
     try:
-        mum = call(base, "POST", "/login", {"username": "mum", "password": password}, context=context)["token"]
-        dad = call(base, "POST", "/login", {"username": "dad", "password": password}, context=context)["token"]
-        room = call(base, "POST", "/rooms", {"name": "Home", "members": ["dad"]}, mum, context)["room"]["id"]
-        made = call(base, "POST", f"/rooms/{room}/webhooks", {"name": "House"}, mum, context)
+        mum = call(base, "POST", "/login", {"username": "mum", "password": password}, context=context)[1]["token"]
+        dad = call(base, "POST", "/login", {"username": "dad", "password": password}, context=context)[1]["token"]
+        room = call(base, "POST", "/rooms", {"name": "Home", "members": ["dad"]}, mum, context)[1]["room"]["id"]
+        made = call(base, "POST", f"/rooms/{room}/webhooks", {"name": "House"}, mum, context)[1]
         url, bot = made["url"], made["webhook"]["username"]
         scheme = "wss" if tls else "ws"
         socket = websocket.create_connection(

@@ -38,11 +38,20 @@ import FoundationNetworking
             let refused = try await family.call(
                 "POST", "/api/v1/rooms/\(room)/webhooks", json: ["name": "Doorbell"], token: kidToken)
             #expect(refused.status == 403 && Family.errorCode(refused.json) == "forbidden")
+            // Its picture: one of dad's own uploaded images, checked as a profile's is.
+            let text = try await family.upload(Data("not a picture\n".utf8), type: "text/plain", token: dad)
+            let textID = try #require((text.json["attachment"] as? [String: Any])?["id"] as? String)
+            let notAPicture = try await family.call(
+                "POST", "/api/v1/rooms/\(room)/webhooks", json: ["name": "Doorbell", "avatar": textID], token: dad)
+            #expect(notAPicture.status == 400 && Family.errorCode(notAPicture.json) == "invalid_field")
+            let picture = try await family.upload(AttachmentTests.png, type: "image/png", token: dad)
+            let pictureID = try #require((picture.json["attachment"] as? [String: Any])?["id"] as? String)
             let made = try await family.call(
-                "POST", "/api/v1/rooms/\(room)/webhooks", json: ["name": "Doorbell"], token: dad)
+                "POST", "/api/v1/rooms/\(room)/webhooks", json: ["name": "Doorbell", "avatar": pictureID], token: dad)
             #expect(made.status == 201, "\(made.json)")
             let url = try #require(made.json["url"] as? String)
             let hook = try #require(made.json["webhook"] as? [String: Any])
+            #expect(made.json["id"] as? Int == hook["id"] as? Int && made.json["id"] != nil)
             let bot = try #require(hook["username"] as? String)
             #expect(url.contains("/api/v1/hooks/") && bot.hasPrefix("hook-"))
             let local =
@@ -53,6 +62,7 @@ import FoundationNetworking
             let members = (roomFrame["room"] as? [String: Any])?["members"] as? [[String: Any]] ?? []
             let member = try #require(members.first { $0["username"] as? String == bot })
             #expect(member["displayName"] as? String == "Doorbell" && member["bot"] as? Bool == true)
+            #expect(member["avatar"] as? String == pictureID)
 
             // Slack's JSON, Apprise's, and plain text with a title: each a message from the bot.
             let formats: [(String, [String: String], String)] = [

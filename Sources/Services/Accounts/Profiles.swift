@@ -36,20 +36,7 @@ public final class Profiles: ContextualService {
                 guard let current = try store.user(id: user.id) else { throw ServiceError.notFound("User") }
                 var newAvatar = current.avatar
                 if case .set(let given) = avatar, given != current.avatar {
-                    if let given {
-                        guard let file = try store.attachment(publicID: given), file.ownerID == user.id, file.complete,
-                            file.messageID == nil
-                        else { throw ServiceError.notFound("Image") }
-                        guard Self.avatarTypes.contains(file.contentType) else {
-                            throw ServiceError.invalidField(
-                                "An avatar must be a photo or picture (JPEG, PNG, WebP or GIF); this is \(Words.kind(of: file.contentType))."
-                            )
-                        }
-                        guard file.size <= maxBytes else {
-                            throw ServiceError.invalidField(
-                                "That picture is too large for an avatar; the limit is \(maxBytes / 1_048_576) MiB.")
-                        }
-                    }
+                    if let given { try Self.checkAvatar(given, ownerID: user.id, maxBytes: maxBytes, store: store) }
                     newAvatar = given
                 }
                 try store.setProfile(userID: user.id, displayName: newName ?? current.displayName, avatar: newAvatar)
@@ -63,6 +50,23 @@ public final class Profiles: ContextualService {
         let contacts = try await run { try await database.read { try $0.contacts(userID: user.id) } }
         live.profileChanged(updated, to: contacts + [user.id])
         return updated
+    }
+
+    /// Refuses `publicID` as an avatar unless it is one of `ownerID`'s own finished uploads, shared
+    /// in no message and nobody's avatar yet, an image every browser draws, at most `maxBytes`.
+    static func checkAvatar(_ publicID: String, ownerID: Int64, maxBytes: Int, store: Store) throws {
+        guard let file = try store.attachment(publicID: publicID), file.ownerID == ownerID, file.complete,
+            file.messageID == nil, try !store.isAvatar(publicID: publicID)
+        else { throw ServiceError.notFound("Image") }
+        guard avatarTypes.contains(file.contentType) else {
+            throw ServiceError.invalidField(
+                "An avatar must be a photo or picture (JPEG, PNG, WebP or GIF); this is \(Words.kind(of: file.contentType))."
+            )
+        }
+        guard file.size <= maxBytes else {
+            throw ServiceError.invalidField(
+                "That picture is too large for an avatar; the limit is \(maxBytes / 1_048_576) MiB.")
+        }
     }
 
     /// A display name as stored: trimmed, nil when empty; refused when too long or when it holds
