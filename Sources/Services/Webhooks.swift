@@ -27,6 +27,9 @@ public final class Webhooks: ContextualService {
         self.relayLimits = relayLimits
     }
 
+    /// How many files one post may carry (as many as any message).
+    public var filesPerMessage: Int { relayLimits.attachmentsPerMessage }
+
     /// A webhook and, when just made, its secret (shown once).
     public struct Created: Sendable {
         public let webhook: Webhook
@@ -134,34 +137,57 @@ public final class Webhooks: ContextualService {
         }
     }
 
-    /// Posts `body` as the webhook whose secret is `secret`: the message's seq once stored.
-    /// An unknown or revoked secret is ``ServiceError/notFound(_:)`` (nothing says the room
-    /// exists); past `webhookMessagesPerMinute`, ``ServiceError/rateLimited(retryAfter:)``.
-    public func post(secret: String, body: String) async throws -> (seq: Int64, held: Bool) {
+    /// A webhook found by its secret, allowed to post now: what ``post(_:body:attachments:)``
+    /// posts as, and whose bot user owns the files it sends.
+    public struct Caller: Sendable {
+        public let webhook: Webhook
+        public let bot: User
+    }
+
+    /// The webhook whose secret is `secret`, if it may post now. An unknown or revoked secret is
+    /// ``ServiceError/notFound(_:)`` (nothing says the room exists); past
+    /// `webhookMessagesPerMinute`, ``ServiceError/rateLimited(retryAfter:)``. Called before the
+    /// request's body is read, so neither costs the server a byte of it.
+    public func open(secret: String) async throws -> Caller {
+        let hash = SecretToken.digest(secret)
+        let found = try await run {
+            try await database.read { store -> Caller? in
+                guard let webhook = try store.webhook(secretHash: hash), let bot = try store.user(id: webhook.userID)
+                else { return nil }
+                return Caller(webhook: webhook, bot: bot)
+            }
+        }
+        guard let found else { throw ServiceError.notFound("Webhook") }
+        guard allowPost(found.webhook.id) else {
+            throw ServiceError.rateLimited(retryAfter: 60 / max(1, limits.webhookMessagesPerMinute) + 1)
+        }
+        return found
+    }
+
+    /// Posts `body`, with the files the bot has just uploaded, as the webhook: the message's seq
+    /// once stored, and whether the rules held it for review.
+    public func post(
+        _ caller: Caller, body: String, attachments: [String] = []
+    ) async throws -> (seq: Int64, held: Bool) {
         let text = body.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !text.isEmpty else { throw ServiceError.invalidField("The message is empty; send some text.") }
+        guard !text.isEmpty || !attachments.isEmpty else {
+            throw ServiceError.invalidField("The message is empty; send some text.")
+        }
         guard text.utf8.count <= relayLimits.maxBodyBytes else {
             throw ServiceError.invalidField("The message is longer than \(relayLimits.maxBodyBytes) bytes.")
         }
-        let hash = SecretToken.digest(secret)
-        let found = try await run {
-            try await database.read { store -> (Webhook, User)? in
-                guard let webhook = try store.webhook(secretHash: hash), let bot = try store.user(id: webhook.userID)
-                else { return nil }
-                return (webhook, bot)
-            }
+        guard attachments.count <= relayLimits.attachmentsPerMessage else {
+            throw ServiceError.invalidField("At most \(relayLimits.attachmentsPerMessage) files per message.")
         }
-        guard let (webhook, bot) = found else { throw ServiceError.notFound("Webhook") }
-        guard allowPost(webhook.id) else {
-            throw ServiceError.rateLimited(retryAfter: 60 / max(1, limits.webhookMessagesPerMinute) + 1)
-        }
+        let webhook = caller.webhook
         let sender = Sender(
-            userID: bot.id, username: bot.username, deviceID: webhook.deviceID, accountCreatedAt: bot.createdAt)
+            userID: caller.bot.id, username: caller.bot.username, deviceID: webhook.deviceID,
+            accountCreatedAt: caller.bot.createdAt)
         let outcome = await withCheckedContinuation { continuation in
             writer.submit(
                 MessageWriter.Send(
                     sender: sender, origin: AwaitedSend(continuation), roomID: webhook.roomID,
-                    clientID: UUID().uuidString, body: text, attachments: []))
+                    clientID: UUID().uuidString, body: text, attachments: attachments))
         }
         // "Last posted" to the minute: a write of its own for every post would cost more than the post.
         let now = now

@@ -85,7 +85,8 @@ public struct HearthApp: Sendable {
         ).addRoutes(to: api)
         PushController(push: services.push, authenticator: authenticator).addRoutes(to: api)
         WebhooksController(
-            webhooks: services.webhooks, authenticator: authenticator, limits: configuration.limits,
+            webhooks: services.webhooks, attachments: services.attachments, authenticator: authenticator,
+            limits: configuration.limits,
             publicURL: { await services.publicURL() }
         ).addRoutes(to: api)
         InvitesController(

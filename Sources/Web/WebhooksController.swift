@@ -8,6 +8,7 @@ import Storage
 /// programs at `POST /api/v1/hooks/{secret}` in the formats they already speak.
 struct WebhooksController: Sendable {
     let webhooks: Webhooks
+    let attachments: Attachments
     let authenticator: SessionAuthenticator
     let limits: HearthConfiguration.Limits
     let publicURL: @Sendable () async -> String
@@ -90,21 +91,59 @@ struct WebhooksController: Sendable {
     }
 
     /// `POST /api/v1/hooks/{secret}` — posts a message as the webhook: `200 {ok, seq, held}`.
-    /// A wrong or revoked secret is `404` whatever the body.
+    /// A wrong or revoked secret is `404` whatever the body, answered before the body is read.
     @Sendable func post(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let caller = try await webhooks.open(secret: context.parameters.get("secret") ?? "")
         let limit = limits.webhookBodyBytes
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: limit)
-        } catch {
-            throw ServiceError.invalidField("The request is larger than \(limit) bytes.")
+        let contentType = request.headers[.contentType] ?? ""
+        let title = request.headers[HTTPField.Name("Title")!] ?? request.headers[HTTPField.Name("X-Title")!]
+        let posted: (seq: Int64, held: Bool)
+        if let boundary = MultipartReader<RequestBody>.boundary(of: contentType) {
+            let form = try await readForm(request.body, boundary: boundary, as: caller)
+            let text = try WebhookPayload.text(fields: form.fields, title: title, hasFiles: !form.files.isEmpty)
+            posted = try await webhooks.post(caller, body: text, attachments: form.files)
+        } else {
+            let buffer: ByteBuffer
+            do {
+                buffer = try await request.body.collect(upTo: limit)
+            } catch {
+                throw ServiceError.invalidField(
+                    "The request is larger than \(limit) bytes; send files as multipart/form-data.")
+            }
+            let text = try WebhookPayload.text(contentType: contentType, title: title, body: Array(buffer: buffer))
+            posted = try await webhooks.post(caller, body: text)
         }
-        let text = try WebhookPayload.text(
-            contentType: request.headers[.contentType],
-            title: request.headers[HTTPField.Name("Title")!]
-                ?? request.headers[HTTPField.Name("X-Title")!], body: Array(buffer: buffer))
-        let posted = try await webhooks.post(secret: context.parameters.get("secret") ?? "", body: text)
         return try .json(PostedJSON(ok: true, seq: posted.seq, held: posted.held))
+    }
+
+    /// A `multipart/form-data` body's text fields, and its files (every part with a file name:
+    /// `file` as `curl -F file=@…` sends, `file01`… as Apprise's `form://` does), each streamed
+    /// into storage as the webhook's bot through the same sniffing, types and size limits as any
+    /// upload. Fields and headers together fit in `webhookBodyBytes`.
+    private func readForm(
+        _ body: RequestBody, boundary: String, as caller: Webhooks.Caller
+    ) async throws -> (fields: [String: String], files: [String]) {
+        let reader = MultipartReader(boundary: boundary, body: body, overheadLimit: limits.webhookBodyBytes)
+        var fields: [String: String] = [:]
+        var files: [String] = []
+        while let part = try await reader.nextPart() {
+            if let filename = part.filename {
+                guard files.count < webhooks.filesPerMessage else {
+                    throw ServiceError.invalidField("At most \(webhooks.filesPerMessage) files per message.")
+                }
+                let stored = try await attachments.upload(
+                    owner: caller.bot, contentType: part.contentType ?? "application/octet-stream",
+                    filename: filename.isEmpty ? nil : filename, declaredLength: nil, body: reader.partBytes)
+                files.append(stored.publicID)
+            } else if let name = part.name {
+                let bytes = try await reader.partData(limit: limits.webhookBodyBytes)
+                guard let value = String(validating: bytes, as: UTF8.self) else {
+                    throw ServiceError.invalidField("The form field “\(name)” is not UTF-8 text.")
+                }
+                fields[name.lowercased()] = value
+            }
+        }
+        return (fields, files)
     }
 
     struct PostedJSON: Encodable {
@@ -139,30 +178,50 @@ enum WebhookPayload {
     ///   the `Title` (or `X-Title`) header, if any, as its first line.
     static func text(contentType: String?, title: String?, body: [UInt8]) throws -> String {
         let type = contentType?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
-        if type == "multipart/form-data" {
-            throw APIError(
-                .unsupportedMediaType, code: "unsupported_type",
-                message: "Files cannot be posted through a webhook yet; send text (JSON or plain).")
+        if type.hasPrefix("multipart/") {
+            throw ServiceError.invalidField("A multipart/form-data body needs its boundary in the Content-Type.")
         }
         if type == "application/json" || type.hasSuffix("+json") {
             guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
                 throw ServiceError.invalidField("The body is not a JSON object.")
             }
-            if let text = object["text"] as? String { return text }
-            if let message = object["message"] as? String {
-                let sign = (object["type"] as? String).flatMap { appriseTypes[$0.lowercased()] }
-                let heading = [sign, (object["title"] as? String).flatMap { $0.isEmpty ? nil : $0 }]
-                    .compactMap { $0 }.joined(separator: " ")
-                return heading.isEmpty ? message : heading + "\n" + message
+            if let files = object["attachments"] as? [Any], !files.isEmpty {
+                throw ServiceError.invalidField(
+                    "Files are not taken inside JSON; send them as multipart/form-data (Apprise's form://, curl -F file=@…)."
+                )
             }
-            throw ServiceError.invalidField(
-                "This JSON has no text: send {\"text\": \"…\"} (as for Slack) or {\"title\": \"…\", \"message\": \"…\"} (Apprise)."
-            )
+            let fields = object.compactMapValues { $0 as? String }
+            guard fields["text"] != nil || fields["message"] != nil else {
+                throw ServiceError.invalidField(
+                    "This JSON has no text: send {\"text\": \"…\"} (as for Slack) or {\"title\": \"…\", \"message\": \"…\"} (Apprise)."
+                )
+            }
+            return try text(fields: fields, title: nil, hasFiles: false)
         }
         guard let text = String(validating: body, as: UTF8.self) else {
             throw ServiceError.invalidField("The body is not UTF-8 text.")
         }
-        guard let title = title?.trimmingCharacters(in: .whitespaces), !title.isEmpty else { return text }
-        return title + "\n" + text
+        return compose(fields: ["message": text], title: title)
+    }
+
+    /// The text from a request's fields (a JSON object's or a form's): `text` as Slack sends it,
+    /// else `message` under Apprise's `title` and `type` (or the `Title` header). A form with
+    /// files may have no text at all.
+    static func text(fields: [String: String], title header: String?, hasFiles: Bool) throws -> String {
+        guard fields["text"] != nil || fields["message"] != nil || hasFiles else {
+            throw ServiceError.invalidField(
+                "This form has no text and no file: send a `text` or `message` field, or a `file`.")
+        }
+        return compose(fields: fields, title: header)
+    }
+
+    private static func compose(fields: [String: String], title header: String?) -> String {
+        if let text = fields["text"] { return text }
+        let message = fields["message"] ?? ""
+        let sign = fields["type"].flatMap { appriseTypes[$0.lowercased()] }
+        let title = (fields["title"] ?? header)?.trimmingCharacters(in: .whitespaces)
+        let heading = [sign, title.flatMap { $0.isEmpty ? nil : $0 }].compactMap { $0 }.joined(separator: " ")
+        guard !heading.isEmpty else { return message }
+        return message.isEmpty ? heading : heading + "\n" + message
     }
 }

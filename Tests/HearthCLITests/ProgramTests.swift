@@ -3,7 +3,7 @@ import HearthTestSupport
 import Testing
 
 /// Programs talking to Hearth the way people write them: incoming webhooks posted to by curl and
-/// Apprise's `json://` and `jsons://` (`Tests/Scripts/webhooks.py`), and a bot written with
+/// Apprise's `json://`, `form://` with a photo and `jsons://` (`Tests/Scripts/webhooks.py`), and a bot written with
 /// websocket-client that answers `/ping` (`bot.py`).
 @Suite struct ProgramTests {
     /// Runs `script BINARY DATA PASSWORD` over a data dir with mum and dad; expects OK.

@@ -1,7 +1,7 @@
 """Incoming webhooks posted to by the real clients: `curl` (plain text with and without a Title
-header, Slack-style JSON) and Apprise from PyPI (`json://`, and `jsons://` against hearth serving
-HTTPS with a self-signed certificate). Each message reaches a member's live socket as the
-webhook's bot, with the text the tool meant.
+header, Slack-style JSON, a photo with `-F file=@…`) and Apprise from PyPI (`json://`, `form://`
+with an attachment, and `jsons://` against hearth serving HTTPS with a self-signed certificate).
+Each message reaches a member's live socket as the webhook's bot, with the text the tool meant.
 
 Usage: webhooks.py HEARTH_BINARY DATA_DIR PASSWORD
 DATA_DIR holds mum and dad with PASSWORD. Prints OK.
@@ -9,9 +9,11 @@ DATA_DIR holds mum and dad with PASSWORD. Prints OK.
 
 import json
 import os
+import struct
 import subprocess
 import sys
 import tempfile
+import zlib
 
 import apprise
 import websocket
@@ -25,6 +27,16 @@ def messages(socket, count):
         if frame.get("type") == "message":
             got.append(frame)
     return got
+
+
+def png(path, width=40, height=30):
+    """Writes a small real PNG (a grey gradient) to `path`."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\0" + bytes((x * 6) % 256 for x in range(width)) for _ in range(height))
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+                + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
 def run(binary, data, password, tls=None):
@@ -66,6 +78,30 @@ def main(binary, data, password):
             frame = messages(socket, 1)[0]
             assert frame["body"] == expected and frame["from"]["username"] == bot, frame
             print("curl", " ".join(args[:-1]) or "-d", "→", json.dumps(frame["body"]))
+
+        # A photo with a caption, as curl -F sends a form: the file arrives as the message's attachment.
+        photo = os.path.join(tempfile.mkdtemp(), "porch.png")
+        png(photo)
+        result = subprocess.run(["curl", "-sS", "-f", "-F", f"file=@{photo}", "-F", "text=Parcel on the porch", url],
+                                capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        frame = messages(socket, 1)[0]
+        files = frame.get("attachments") or []
+        assert frame["body"] == "Parcel on the porch" and len(files) == 1, frame
+        assert files[0]["contentType"] == "image/png" and files[0]["name"] == "porch.png", files
+        assert files[0]["width"] == 40 and files[0]["height"] == 30, files
+        print("curl -F file=@porch.png -F text=… →", json.dumps(frame["body"]), files[0]["contentType"])
+
+        # Apprise's form:// sends the same as multipart/form-data, its file as `file01`.
+        notifier = apprise.Apprise()
+        assert notifier.add("form://" + url.split("://", 1)[1]), url
+        assert notifier.notify(title="Camera", body="Motion in the garden", attach=photo,
+                               notify_type=apprise.NotifyType.WARNING)
+        frame = messages(socket, 1)[0]
+        files = frame.get("attachments") or []
+        assert frame["body"] == "⚠️ Camera\nMotion in the garden" and len(files) == 1, frame
+        assert files[0]["contentType"] == "image/png", files
+        print("apprise form:// with a photo →", json.dumps(frame["body"]), files[0]["name"])
 
         # Apprise, with its json:// URL for the same address.
         target = "json://" + url.split("://", 1)[1]

@@ -15,10 +15,14 @@ import FoundationNetworking
 @Suite struct WebhookTests {
     /// POSTs raw `body` with `headers` to `url`: the status and the decoded object.
     func post(_ url: String, _ body: String, headers: [String: String]) async throws -> (Int, [String: Any]) {
+        try await post(url, Data(body.utf8), headers: headers)
+    }
+
+    func post(_ url: String, _ body: Data, headers: [String: String]) async throws -> (Int, [String: Any]) {
         var request = URLRequest(url: URL(string: url)!)
         request.httpMethod = "POST"
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        let (data, response) = try await URLSession.shared.upload(for: request, from: Data(body.utf8))
+        let (data, response) = try await URLSession.shared.upload(for: request, from: body)
         return (
             (response as? HTTPURLResponse)?.statusCode ?? 0,
             (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
@@ -94,7 +98,8 @@ import FoundationNetworking
                 (#"{"color": "red"}"#, ["Content-Type": "application/json"], 400, "invalid_field"),
                 ("{not json", ["Content-Type": "application/json"], 400, "invalid_field"),
                 (String(repeating: "x", count: 70_000), ["Content-Type": "text/plain"], 400, "invalid_field"),
-                ("--b\r\n", ["Content-Type": "multipart/form-data; boundary=b"], 415, "unsupported_type"),
+                ("--b\r\n", ["Content-Type": "multipart/form-data; boundary=b"], 400, "invalid_field"),
+                ("--b--\r\n", ["Content-Type": "multipart/form-data"], 400, "invalid_field"),
             ]
             for (body, headers, status, code) in bad {
                 let (got, answer) = try await post(local, body, headers: headers)
@@ -151,6 +156,102 @@ import FoundationNetworking
                 statuses.append(try await post(local, "ping \(n)", headers: ["Content-Type": "text/plain"]).0)
             }
             #expect(statuses == [200, 200, 429])
+        }
+    }
+
+    /// A `multipart/form-data` body of `fields` and `files` (name, file name, type, bytes).
+    static func form(_ fields: [(String, String)], files: [(String, String, String?, Data)]) -> (Data, String) {
+        let boundary = "hearth-test-\(UUID().uuidString)"
+        var body = Data()
+        for (name, value) in fields {
+            body += Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8)
+        }
+        for (name, filename, type, data) in files {
+            body += Data(
+                "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"\(filename)\"\r\n".utf8)
+            if let type { body += Data("Content-Type: \(type)\r\n".utf8) }
+            body += Data("\r\n".utf8) + data + Data("\r\n".utf8)
+        }
+        body += Data("--\(boundary)--\r\n".utf8)
+        return (body, "multipart/form-data; boundary=\(boundary)")
+    }
+
+    @Test func aCameraPostsAPhotoThroughItsWebhook() async throws {
+        try await withLiveApp({ configuration in
+            configuration.limits.attachmentMaxBytes = 600 * 1024
+        }) { family in
+            let mum = try await family.signIn("mum")
+            let dad = try await family.signIn("dad")
+            let room = try await family.group("Home", owner: "mum", members: ["dad"])
+            let made = try await family.call(
+                "POST", "/api/v1/rooms/\(room)/webhooks", json: ["name": "Garden camera"], token: mum)
+            let url = try #require(made.json["url"] as? String)
+            let local = "http://127.0.0.1:\(family.port)/api/v1" + (url.components(separatedBy: "/api/v1").last ?? "")
+            let dadSocket = try await family.socket(dad)
+
+            // A photo with a caption (curl -F file=@… -F text=…), sent in small pieces the reader joins.
+            let big = AttachmentTests.png + Data(repeating: 0, count: 300 * 1024)
+            let (body, type) = Self.form([("text", "Fox on the lawn")], files: [("file", "fox.png", "image/png", big)])
+            let (status, answer) = try await post(local, body, headers: ["Content-Type": type])
+            #expect(status == 200 && answer["ok"] as? Bool == true, "\(answer)")
+            var message = try await dadSocket.next("message")
+            #expect(message["body"] as? String == "Fox on the lawn")
+            var files = message["attachments"] as? [[String: Any]] ?? []
+            #expect(files.count == 1 && files.first?["contentType"] as? String == "image/png")
+            #expect(files.first?["name"] as? String == "fox.png" && files.first?["size"] as? Int == big.count)
+            // Dad can open it: it was shared in his room.
+            let id = try #require(files.first?["id"] as? String)
+            let download = try await family.call("GET", "/api/v1/attachments/\(id)", token: dad)
+            #expect(download.status == 200)
+
+            // Apprise's form:// fields, two files (file01, file02), one sent untyped and sniffed.
+            let (both, bothType) = Self.form(
+                [("version", "1.0"), ("title", "Motion"), ("message", "Two frames"), ("type", "warning")],
+                files: [
+                    ("file01", "a.png", "image/png", AttachmentTests.png),
+                    ("file02", "b.png", nil, AttachmentTests.png),
+                ])
+            let (bothStatus, bothAnswer) = try await post(local, both, headers: ["Content-Type": bothType])
+            #expect(bothStatus == 200, "\(bothAnswer)")
+            message = try await dadSocket.next("message")
+            #expect(message["body"] as? String == "⚠️ Motion\nTwo frames")
+            files = message["attachments"] as? [[String: Any]] ?? []
+            #expect(files.map { $0["contentType"] as? String } == ["image/png", "image/png"])
+
+            // A file alone is a message too.
+            let (alone, aloneType) = Self.form([], files: [("file", "c.png", "image/png", AttachmentTests.png)])
+            #expect(try await post(local, alone, headers: ["Content-Type": aloneType]).0 == 200)
+            message = try await dadSocket.next("message")
+            #expect(message["body"] as? String == "" && (message["attachments"] as? [Any])?.count == 1)
+
+            // The same limits as any upload, each refusal a sentence, nothing posted.
+            let program = Data([0x7F, 0x45, 0x4C, 0x46]) + Data(repeating: 1, count: 64)
+            let refusals: [(fields: [(String, String)], files: [(String, String, String?, Data)], Int, String)] = [
+                ([("text", "x")], [("file", "fox.png", "image/png", program)], 415, "type_mismatch"),
+                ([("text", "x")], [("file", "tool", nil, program)], 415, "unsupported_type"),
+                (
+                    [("text", "x")], [("file", "huge.png", "image/png", AttachmentTests.png + Data(count: 700 * 1024))],
+                    413, "too_large"
+                ),
+                ([("text", "x")], [("file", "empty.png", "image/png", Data())], 400, "empty_body"),
+                ([("colour", "red")], [], 400, "invalid_field"),
+                (
+                    [("text", "x")],
+                    (0..<11).map { ("file\($0)", "\($0).png", "image/png", AttachmentTests.png) }, 400,
+                    "invalid_field"
+                ),
+                ([("text", String(repeating: "x", count: 70_000))], [], 400, "invalid_field"),
+            ]
+            for (fields, files, expected, code) in refusals {
+                let (refused, refusedType) = Self.form(fields, files: files)
+                let (got, answer) = try await post(local, refused, headers: ["Content-Type": refusedType])
+                #expect(got == expected && Family.errorCode(answer) == code, "\(fields) \(files.count): \(answer)")
+            }
+            // Nothing of those reached dad: the next message is the one posted now.
+            #expect(try await post(local, "after", headers: ["Content-Type": "text/plain"]).0 == 200)
+            message = try await dadSocket.next("message")
+            #expect(message["body"] as? String == "after")
+            await dadSocket.close()
         }
     }
 }
