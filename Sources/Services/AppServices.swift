@@ -12,6 +12,8 @@ public final class AppServices: Sendable {
     public let sessions: Sessions
     public let profiles: Profiles
     public let webhooks: Webhooks
+    /// Outgoing webhooks; `serve` runs their sender.
+    public let outgoingWebhooks: OutgoingWebhooks
     public let accounts: Accounts
     public let invites: Invites
     public let rooms: Rooms
@@ -61,13 +63,17 @@ public final class AppServices: Sendable {
             database: database, limits: configuration.moderation, clock: clock, logger: logger)
         let planner = PushPlanner(live: live, settings: configuration.push, logger: logger)
         try database.readNow { try planner.load($0) }
-        let writer = MessageWriter(context: context, screener: screener, planner: planner)
+        let outgoing = OutgoingPlanner()
+        try database.readNow { try outgoing.load($0) }
+        let writer = MessageWriter(context: context, screener: screener, planner: planner, outgoing: outgoing)
         moderation = Moderation(
             context: context, screener: screener, writer: writer, limits: configuration.moderation)
         relay = Relay(context: context, writer: writer, limits: configuration.relay)
         rooms = Rooms(context: context, limits: configuration.relay, writer: writer)
         webhooks = Webhooks(
             context: context, writer: writer, limits: configuration.limits, relayLimits: configuration.relay)
+        outgoingWebhooks = OutgoingWebhooks(
+            context: context, settings: configuration.outgoingWebhooks, planner: outgoing)
         let database = database
         let explicitURL = configuration.publicURL
         let publicURL: @Sendable () async -> String = {

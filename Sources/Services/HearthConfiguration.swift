@@ -29,6 +29,8 @@ public struct HearthConfiguration: Sendable {
     public var passwordResetLifetime: TimeInterval = 86_400
     /// Web Push: what goes, where, and how long it is kept trying.
     public var push = PushSettings()
+    /// Outgoing webhooks: whom they may call and how long they keep trying.
+    public var outgoingWebhooks = OutgoingWebhookSettings()
 
     /// A configuration with defaults for everything but the data dir.
     public init(dataDirectory: URL) {
@@ -121,6 +123,26 @@ public struct HearthConfiguration: Sendable {
         public var subject: String?
         /// How much notifications say at most; the panel and each user may narrow it.
         public var preview: Preview = .full
+
+        /// The defaults.
+        public init() {}
+    }
+
+    /// Outgoing webhooks (docs/ADMIN.md, *Outgoing webhooks*).
+    public struct OutgoingWebhookSettings: Sendable {
+        /// Tries per delivery, the first included, before it is given up.
+        public var attempts = 8
+        /// Seconds before the first retry; each next one waits four times longer, at most 6 hours.
+        public var firstRetry: TimeInterval = 10
+        /// Seconds one delivery may take, connecting included.
+        public var timeout: TimeInterval = 10
+        /// Outgoing webhooks one room may have.
+        public var perRoom = 5
+        /// Deliveries in flight at once.
+        public var concurrency = 4
+        /// Private addresses, networks or host names outgoing webhooks may call (Home Assistant
+        /// on the home network), besides those the admin panel allows.
+        public var allowPrivate: [String] = []
 
         /// The defaults.
         public init() {}

@@ -120,14 +120,18 @@ public struct MetricLevels: Sendable {
     public let hashQueue: Int
     public let attachmentBytes: Int64
     public let pushQueue: Int
+    public let webhookQueue: Int
 }
 
 extension AppServices {
-    /// Hashes waiting, attachment bytes stored and pushes queued, now.
+    /// Hashes waiting, attachment bytes stored, pushes and webhook deliveries queued, now.
     public func metricLevels() async throws -> MetricLevels {
-        let (bytes, pushes) = try await run {
-            try await database.read { store in (try store.totalAttachmentBytes(), try store.pushQueueLength()) }
+        let (bytes, pushes, deliveries) = try await run {
+            try await database.read { store in
+                (try store.totalAttachmentBytes(), try store.pushQueueLength(), try store.pendingWebhookDeliveries())
+            }
         }
-        return MetricLevels(hashQueue: hasher.queueDepth, attachmentBytes: bytes, pushQueue: pushes)
+        return MetricLevels(
+            hashQueue: hasher.queueDepth, attachmentBytes: bytes, pushQueue: pushes, webhookQueue: deliveries)
     }
 }

@@ -97,6 +97,11 @@ extension Store {
         try db.execute(sql: "UPDATE webhooks SET last_used_at = ? WHERE id = ?", arguments: [now, id])
     }
 
+    /// Every webhook's bot user, revoked webhooks' included.
+    public func webhookBotIDs() throws -> Set<Int64> {
+        Set(try Int64.fetchAll(db, sql: "SELECT user_id FROM webhooks"))
+    }
+
     /// Marks a user as a bot (a webhook's or, later, an API bot's).
     public func setBot(userID: Int64) throws {
         try db.execute(sql: "UPDATE users SET bot = 1 WHERE id = ?", arguments: [userID])

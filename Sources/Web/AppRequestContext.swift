@@ -26,6 +26,18 @@ public struct AppRequestContext: RequestContext {
         return session
     }
 
+    /// The room named by the path's `{id}`; a path whose id is not a number names no room (404).
+    func roomID() throws -> Int64 {
+        guard let id = parameters.get("id").flatMap(Int64.init) else { throw ServiceError.roomNotFound }
+        return id
+    }
+
+    /// The webhook named by the path's `{hook}` (404 when it is not a number).
+    func hookID() throws -> Int64 {
+        guard let id = parameters.get("hook").flatMap(Int64.init) else { throw ServiceError.notFound("Webhook") }
+        return id
+    }
+
     /// The client as Services see it.
     public func client(_ request: Request) -> Client {
         Client(ip: clientAddress, userAgent: request.headers[.userAgent].map { String($0.prefix(256)) })

@@ -89,6 +89,8 @@ public struct HearthApp: Sendable {
             limits: configuration.limits,
             publicURL: { await services.publicURL() }
         ).addRoutes(to: api)
+        OutgoingWebhooksController(webhooks: services.outgoingWebhooks, authenticator: authenticator)
+            .addRoutes(to: api)
         InvitesController(
             invites: services.invites, authenticator: authenticator, inviteURL: { await services.inviteURL($0) }
         ).addRoutes(to: api)
@@ -163,6 +165,7 @@ public struct HearthApp: Sendable {
                     app, BackupService(backups: services.backups),
                     PeriodicService.housekeeping(sessions: services.sessions, attachments: services.attachments),
                     PushService(delivery: services.pushDelivery),
+                    WebhookDeliveryService(webhooks: services.outgoingWebhooks),
                     PeriodicService.searchIndexing(rooms: services.rooms, logger: logger),
                 ] + watcher + [RelayService(hub: hub, relay: services.relay)],
                 gracefulShutdownSignals: signals,

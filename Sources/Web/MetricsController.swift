@@ -28,6 +28,7 @@ struct MetricsController: Sendable {
         let backupAge: Prometheus.Gauge
         let backupLastOK: Prometheus.Gauge
         let pushQueue: Prometheus.Gauge
+        let webhookQueue: Prometheus.Gauge
         let reviewQueue: Prometheus.Gauge
         let uptime: Prometheus.Gauge
 
@@ -35,7 +36,8 @@ struct MetricsController: Sendable {
         static let names = [
             "hearth_sockets_open", "hearth_users_connected", "hearth_users", "hearth_hash_queue_depth",
             "hearth_attachment_bytes", "hearth_database_bytes", "hearth_backup_age_seconds", "hearth_backup_last_ok",
-            "hearth_push_queue_depth", "hearth_review_queue_open", "hearth_uptime_seconds",
+            "hearth_push_queue_depth", "hearth_webhook_queue_depth", "hearth_review_queue_open",
+            "hearth_uptime_seconds",
         ]
 
         init(_ registry: PrometheusCollectorRegistry) {
@@ -51,6 +53,7 @@ struct MetricsController: Sendable {
             backupAge = gauge("hearth_backup_age_seconds", "Seconds since the last good backup (-1: none yet)")
             backupLastOK = gauge("hearth_backup_last_ok", "1 when the last backup succeeded, 0 when it failed")
             pushQueue = gauge("hearth_push_queue_depth", "Pushes waiting to be sent")
+            webhookQueue = gauge("hearth_webhook_queue_depth", "Outgoing webhook deliveries waiting to be sent")
             reviewQueue = gauge("hearth_review_queue_open", "Review queue items waiting for a moderator")
             uptime = gauge("hearth_uptime_seconds", "Seconds since this server started")
         }
@@ -95,6 +98,7 @@ struct MetricsController: Sendable {
         gauges.backupAge.set(to: status.backupAge ?? -1)
         gauges.backupLastOK.set(to: status.lastBackupFailed ? 0 : 1)
         gauges.pushQueue.set(to: Double(levels.pushQueue))
+        gauges.webhookQueue.set(to: Double(levels.webhookQueue))
         gauges.reviewQueue.set(to: Double(status.openQueueItems))
         gauges.uptime.set(to: status.now.timeIntervalSince(status.startedAt))
         var buffer: [UInt8] = []

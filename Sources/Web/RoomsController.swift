@@ -65,7 +65,7 @@ struct RoomsController: Sendable {
             return mute
         }
         let settings = try await rooms.updateSettings(
-            try roomID(context), mute: mute, pinned: body.pinned, archived: body.archived, by: session.user)
+            try context.roomID(), mute: mute, pinned: body.pinned, archived: body.archived, by: session.user)
         return try .json(["settings": ChatSettingsJSON(settings)])
     }
 
@@ -73,7 +73,7 @@ struct RoomsController: Sendable {
     @Sendable func rename(_ request: Request, context: AppRequestContext) async throws -> Response {
         let session = try context.signedIn()
         let body = try await request.decodeJSON(RenameBody.self, limit: Self.bodyLimit)
-        let info = try await rooms.rename(try roomID(context), to: body.name, by: session.user)
+        let info = try await rooms.rename(try context.roomID(), to: body.name, by: session.user)
         return try .json(["room": RoomJSON(info)])
     }
 
@@ -83,7 +83,7 @@ struct RoomsController: Sendable {
         let session = try context.signedIn()
         let body = try await request.decodeJSON(AdminBody.self, limit: Self.bodyLimit)
         let info = try await rooms.setAdmin(
-            try roomID(context), username: context.parameters.get("username") ?? "", admin: body.admin,
+            try context.roomID(), username: context.parameters.get("username") ?? "", admin: body.admin,
             by: session.user)
         return try .json(["room": RoomJSON(info)])
     }
@@ -108,7 +108,7 @@ struct RoomsController: Sendable {
     /// `GET /api/v1/rooms/{id}` — one room and its members.
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
         let session = try context.signedIn()
-        let info = try await rooms.info(try roomID(context), for: session.user)
+        let info = try await rooms.info(try context.roomID(), for: session.user)
         return try .json(["room": RoomJSON(info)])
     }
 
@@ -116,7 +116,7 @@ struct RoomsController: Sendable {
     @Sendable func addMember(_ request: Request, context: AppRequestContext) async throws -> Response {
         let session = try context.signedIn()
         let body = try await request.decodeJSON(MemberBody.self, limit: Self.bodyLimit)
-        let info = try await rooms.addMember(try roomID(context), username: body.username, by: session.user)
+        let info = try await rooms.addMember(try context.roomID(), username: body.username, by: session.user)
         return try .json(["room": RoomJSON(info)])
     }
 
@@ -124,7 +124,7 @@ struct RoomsController: Sendable {
     @Sendable func removeMember(_ request: Request, context: AppRequestContext) async throws -> Response {
         let session = try context.signedIn()
         let username = context.parameters.get("username") ?? ""
-        let info = try await rooms.removeMember(try roomID(context), username: username, by: session.user)
+        let info = try await rooms.removeMember(try context.roomID(), username: username, by: session.user)
         return try .json(["room": RoomJSON(info)])
     }
 
@@ -140,9 +140,9 @@ struct RoomsController: Sendable {
         let limit = try request.positiveQuery("limit").map { Int(clamping: $0) }
         let messages =
             if let around {
-                try await rooms.history(try roomID(context), for: session.user, around: around, limit: limit)
+                try await rooms.history(try context.roomID(), for: session.user, around: around, limit: limit)
             } else {
-                try await rooms.history(try roomID(context), for: session.user, before: before, limit: limit)
+                try await rooms.history(try context.roomID(), for: session.user, before: before, limit: limit)
             }
         return Response(
             status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
@@ -162,13 +162,8 @@ struct RoomsController: Sendable {
         guard let seq = context.parameters.get("seq").flatMap(Int64.init), seq > 0 else {
             throw ServiceError.notFound("That message")
         }
-        let receipts = try await rooms.receipts(try roomID(context), seq: seq, for: session.user)
+        let receipts = try await rooms.receipts(try context.roomID(), seq: seq, for: session.user)
         return try .json(ReceiptsJSON(read: receipts.read, delivered: receipts.delivered, waiting: receipts.waiting))
-    }
-
-    private func roomID(_ context: AppRequestContext) throws -> Int64 {
-        guard let id = context.parameters.get("id").flatMap(Int64.init) else { throw ServiceError.roomNotFound }
-        return id
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Services
 
 /// How `hearth serve` meets the network: where it listens, TLS, which proxies it believes, and
 /// the limits on connections. Built by the CLI from flags and `HEARTH_*` variables.
@@ -16,8 +17,8 @@ public struct ServerConfiguration: Sendable {
     /// Who may scrape `/metrics`.
     public var metrics = MetricsAccess()
 
-    /// Who may scrape `/metrics`: clients at these addresses (IPv4 or IPv6 addresses, or IPv4
-    /// networks such as `192.168.1.0/24`; behind a reverse proxy, the client's address as the
+    /// Who may scrape `/metrics`: clients at these addresses (IPv4 or IPv6 addresses, or
+    /// networks such as `192.168.1.0/24` or `fd00::/8`; behind a reverse proxy, the client's address as the
     /// trusted proxy reports it), and anyone with the bearer token.
     public struct MetricsAccess: Sendable {
         public var allowed: [String] = ["127.0.0.1", "::1"]
@@ -28,40 +29,12 @@ public struct ServerConfiguration: Sendable {
 
         /// Whether `address` is one of ``allowed``, or in one of its networks.
         public func allows(_ address: String) -> Bool {
-            let plain = address.hasPrefix("::ffff:") ? String(address.dropFirst(7)) : address
-            return allowed.contains { entry in
-                guard let slash = entry.firstIndex(of: "/") else { return entry == plain || entry == address }
-                guard let network = Self.ipv4(String(entry[..<slash])),
-                    let bits = Int(entry[entry.index(after: slash)...]),
-                    (0...32).contains(bits), let value = Self.ipv4(plain)
-                else { return false }
-                let mask: UInt32 = bits == 0 ? 0 : ~UInt32(0) << (32 - bits)
-                return value & mask == network & mask
-            }
+            guard let address = IPAddress(address) else { return false }
+            return allowed.contains { IPNetwork($0)?.contains(address) == true }
         }
 
-        /// Whether `entry` is an address or an IPv4 network this setting understands.
-        public static func isValid(_ entry: String) -> Bool {
-            if let slash = entry.firstIndex(of: "/") {
-                guard ipv4(String(entry[..<slash])) != nil, let bits = Int(entry[entry.index(after: slash)...]) else {
-                    return false
-                }
-                return (0...32).contains(bits)
-            }
-            return ipv4(entry) != nil
-                || (entry.contains(":") && entry.allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." })
-        }
-
-        static func ipv4(_ text: String) -> UInt32? {
-            let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-            guard parts.count == 4 else { return nil }
-            var value: UInt32 = 0
-            for part in parts {
-                guard let byte = UInt8(part), String(byte) == part else { return nil }
-                value = value << 8 | UInt32(byte)
-            }
-            return value
-        }
+        /// Whether `entry` is an address or a network this setting understands.
+        public static func isValid(_ entry: String) -> Bool { IPNetwork(entry) != nil }
     }
 
     /// The defaults.

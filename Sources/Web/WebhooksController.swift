@@ -61,7 +61,7 @@ struct WebhooksController: Sendable {
         let session = try context.signedIn()
         let body = try await request.decodeJSON(CreateBody.self, limit: 16 * 1024)
         let created = try await webhooks.create(
-            in: try roomID(context), name: body.name, avatar: body.avatar, by: session.user)
+            in: try context.roomID(), name: body.name, avatar: body.avatar, by: session.user)
         let url = await publicURL() + "/api/v1/hooks/" + created.secret
         return try .json(
             CreatedJSON(id: created.webhook.id, url: url, webhook: WebhookJSON(created.webhook)), status: .created)
@@ -70,7 +70,7 @@ struct WebhooksController: Sendable {
     /// `GET /api/v1/rooms/{id}/webhooks` — `{webhooks: [...]}`, to the room's members.
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
         let session = try context.signedIn()
-        let found = try await webhooks.list(in: try roomID(context), by: session.user)
+        let found = try await webhooks.list(in: try context.roomID(), by: session.user)
         return try .json(["webhooks": found.map(WebhookJSON.init)])
     }
 
@@ -79,14 +79,14 @@ struct WebhooksController: Sendable {
         let session = try context.signedIn()
         let body = try await request.decodeJSON(NameBody.self, limit: 16 * 1024)
         let renamed = try await webhooks.rename(
-            try hookID(context), in: try roomID(context), to: body.name, by: session.user)
+            try context.hookID(), in: try context.roomID(), to: body.name, by: session.user)
         return try .json(["webhook": WebhookJSON(renamed)])
     }
 
     /// `DELETE /api/v1/rooms/{id}/webhooks/{hook}` — `204`; the URL stops working at once.
     @Sendable func revoke(_ request: Request, context: AppRequestContext) async throws -> Response {
         let session = try context.signedIn()
-        try await webhooks.revoke(try hookID(context), in: try roomID(context), by: session.user)
+        try await webhooks.revoke(try context.hookID(), in: try context.roomID(), by: session.user)
         return Response(status: .noContent)
     }
 
@@ -150,18 +150,6 @@ struct WebhooksController: Sendable {
         let ok: Bool
         let seq: Int64
         let held: Bool
-    }
-
-    private func roomID(_ context: AppRequestContext) throws -> Int64 {
-        guard let id = context.parameters.get("id").flatMap(Int64.init) else { throw ServiceError.roomNotFound }
-        return id
-    }
-
-    private func hookID(_ context: AppRequestContext) throws -> Int64 {
-        guard let id = context.parameters.get("hook").flatMap(Int64.init) else {
-            throw ServiceError.notFound("Webhook")
-        }
-        return id
     }
 }
 

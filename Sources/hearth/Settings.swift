@@ -45,7 +45,7 @@ enum Settings {
             Setting(variable: "HEARTH_METRICS_ALLOW", flag: nil, serveOnly: true) { text, name, configuration in
                 let entries = list(text)
                 if let bad = entries.first(where: { !ServerConfiguration.MetricsAccess.isValid($0) }) {
-                    throw CLIError("\(name): '\(bad)' is not an IP address or an IPv4 network like 192.168.1.0/24.")
+                    throw CLIError("\(name): '\(bad)' is not an IP address or a network like 192.168.1.0/24.")
                 }
                 configuration.server.metrics.allowed = entries
             },
@@ -160,6 +160,20 @@ enum Settings {
                     throw CLIError("\(name) must be a mailto: or https:// URL, not '\(text)'.")
                 }
                 configuration.hearth.push.subject = text
+            },
+            count("HEARTH_OUTGOING_WEBHOOK_ATTEMPTS", \.hearth.outgoingWebhooks.attempts),
+            duration("HEARTH_OUTGOING_WEBHOOK_RETRY_SECONDS", 1, \.hearth.outgoingWebhooks.firstRetry),
+            duration("HEARTH_OUTGOING_WEBHOOK_TIMEOUT", 1, \.hearth.outgoingWebhooks.timeout),
+            count("HEARTH_OUTGOING_WEBHOOKS_PER_ROOM", \.hearth.outgoingWebhooks.perRoom),
+            count("HEARTH_OUTGOING_WEBHOOK_CONCURRENCY", \.hearth.outgoingWebhooks.concurrency),
+            Setting(variable: "HEARTH_WEBHOOK_ALLOW_PRIVATE", flag: nil, serveOnly: false) {
+                text, name, configuration in
+                let entries = list(text)
+                if let bad = entries.first(where: { OutgoingWebhooks.AddressPolicy.checkEntry($0) != nil }) {
+                    throw CLIError(
+                        "\(name): '\(bad)' is not an address, a network like 192.168.1.0/24, or a host name.")
+                }
+                configuration.hearth.outgoingWebhooks.allowPrivate = entries
             },
             Setting(variable: "HEARTH_PUSH_PREVIEW", flag: nil, serveOnly: false) { text, name, configuration in
                 guard let preview = HearthConfiguration.PushSettings.Preview(rawValue: text.lowercased()) else {

@@ -87,7 +87,9 @@ import Testing
 
     /// A webhook added in the group's settings, posted to, shown with its bot badge, revoked.
     @Test func aWebhookFromTheGroupSettings() async throws {
-        try Self.familyScript("webhook_ui.py", users: ["mum", "dad"])
+        // Outgoing webhooks may call the test's receiver on 127.0.0.2, not the rest of loopback.
+        try Self.familyScript(
+            "webhook_ui.py", users: ["mum", "dad"], environment: ["HEARTH_WEBHOOK_ALLOW_PRIVATE": "127.0.0.2"])
     }
 
     @Test func pinArchiveAndMuteFromTheChatsMenu() async throws {
@@ -155,7 +157,7 @@ import Testing
     @discardableResult
     static func familyScript(
         _ script: String, users: [String], roles: [String: String] = [:], withData: Bool = false,
-        arguments: [String] = []
+        arguments: [String] = [], environment: [String: String] = [:]
     ) throws -> String {
         let temp = try TempDirectory()
         defer { temp.remove() }
@@ -166,7 +168,7 @@ import Testing
         for (name, role) in roles.sorted(by: { $0.key < $1.key }) {
             #expect(try hearth(["user", "role", name, role, "--data", temp.data]).status == 0)
         }
-        let server = try ServerProcess(data: temp.data)
+        let server = try ServerProcess(data: temp.data, environment: environment)
         defer { server.stop() }
         let shots =
             ProcessInfo.processInfo.environment["HEARTH_SCREENSHOTS"] ?? temp.url.appending(path: "screens").path

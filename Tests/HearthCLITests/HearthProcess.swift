@@ -88,8 +88,14 @@ final class ServerProcess: @unchecked Sendable {
     /// `http://127.0.0.1:PORT`.
     private(set) var url = ""
 
-    init(data: String, executable: URL? = nil, directory: URL? = nil, extra: [String] = []) throws {
+    init(
+        data: String, executable: URL? = nil, directory: URL? = nil, extra: [String] = [],
+        environment: [String: String] = [:]
+    ) throws {
         process.executableURL = try executable ?? HearthBinary.url
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.arguments =
             ["serve", "--host", "127.0.0.1", "--port", "0"] + (data.isEmpty ? [] : ["--data", data]) + extra
         if let directory { process.currentDirectoryURL = directory }

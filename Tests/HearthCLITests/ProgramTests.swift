@@ -4,7 +4,8 @@ import Testing
 
 /// Programs talking to Hearth the way people write them: incoming webhooks posted to by curl and
 /// Apprise's `json://`, `form://` with a photo and `jsons://` (`Tests/Scripts/webhooks.py`), and a bot written with
-/// websocket-client that answers `/ping` (`bot.py`).
+/// websocket-client that answers `/ping` (`bot.py`); outgoing webhooks to a receiver that checks
+/// their signatures itself (`outgoing_webhooks.py`).
 @Suite struct ProgramTests {
     /// Runs `script BINARY DATA PASSWORD` over a data dir with mum and dad; expects OK.
     func run(_ script: String) throws {
@@ -22,4 +23,8 @@ import Testing
     @Test func curlAndAppriseReachTheFamily() throws { try run("webhooks.py") }
 
     @Test func aBotAnswersPing() throws { try run("bot.py") }
+
+    @Test func outgoingWebhooksAreSignedRetriedAndKeptOffPrivateAddresses() throws {
+        try run("outgoing_webhooks.py")
+    }
 }

@@ -3,14 +3,22 @@ and gets its address once; a program posts to it (urllib here, as curl would); t
 in mum's browser with the webhook's name and a "bot" badge; dad revokes it and the address stops
 working. Mum, a member but not the group's admin, sees the list without the controls.
 
+Outgoing: dad's address on 127.0.0.1 is refused with the reason (the server allows only
+127.0.0.2, HEARTH_WEBHOOK_ALLOW_PRIVATE); on 127.0.0.2 it is added, its signing secret shown
+once; mum's next message reaches the receiver there, and the settings say it was delivered.
+Mum does not see the outgoing webhooks at all.
+
 Usage: webhook_ui.py BASE_URL PASSWORD SCREENSHOT_DIR
 The server has mum and dad with PASSWORD. Prints OK.
 """
 
+import json
 import os
 import sys
+import threading
 import urllib.error
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from chat import sign_in
 from conversation import api, login, wait
@@ -26,6 +34,18 @@ def post(url, text):
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
+
+
+class Receiver(BaseHTTPRequestHandler):
+    got = []
+
+    def do_POST(self):
+        Receiver.got.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
 
 
 def main(base, password, shots):
@@ -72,6 +92,42 @@ def main(base, password, shots):
         wait(dad, lambda d: "revoked" in d.find_element(By.ID, "webhook-result").text)
         assert post(url, "still there?") == 404
         print("revoked: the address answers 404")
+
+        # Outgoing: refused on 127.0.0.1 with the reason, added on 127.0.0.2.
+        receiver = ThreadingHTTPServer(("127.0.0.2", 0), Receiver)
+        threading.Thread(target=receiver.serve_forever, daemon=True).start()
+        port = receiver.server_port
+        wait(dad, lambda d: d.find_element(By.ID, "outgoing-none").is_displayed())
+        by_testid(dad, "outgoing-name").send_keys("Lights")
+        by_testid(dad, "outgoing-url").send_keys(f"http://127.0.0.1:{port}/hearth")
+        by_testid(dad, "outgoing-add").click()
+        refusal = wait(dad, lambda d: "private address" in by_testid(d, "outgoing-result").text
+                       and by_testid(d, "outgoing-result").text)
+        print("refused:", refusal)
+        url = by_testid(dad, "outgoing-url")
+        url.clear()
+        url.send_keys(f"http://127.0.0.2:{port}/hearth")
+        by_testid(dad, "outgoing-add").click()
+        secret = wait(dad, lambda d: by_testid(d, "outgoing-secret").get_attribute("value"))
+        assert secret.startswith("whsec_"), secret
+        dad.save_screenshot(os.path.join(shots, "outgoing-added.png"))
+        print("dad added an outgoing webhook; its secret was shown once")
+
+        # Mum, not the group's admin, sees no outgoing webhooks.
+        assert not mum.find_element(By.ID, "group-outgoing").is_displayed()
+        mum.find_element(By.ID, "close-group").click()
+        composer = by_testid(mum, "composer")
+        composer.send_keys("Lights off please")
+        by_testid(mum, "send").click()
+        wait(dad, lambda d: Receiver.got, 20)
+        assert Receiver.got[0]["message"]["body"] == "Lights off please", Receiver.got
+        # Reopened, the settings say how the last delivery went.
+        dad.find_element(By.ID, "close-group").click()
+        by_testid(dad, "group-settings").click()
+        state = wait(dad, lambda d: [e.text for e in d.find_elements(By.CSS_SELECTOR, "[data-testid=outgoing-state]")
+                                     if "delivered" in e.text])
+        print("mum's message reached the receiver; dad's settings say:", state[0])
+        receiver.shutdown()
         print("OK")
     finally:
         dad.quit()

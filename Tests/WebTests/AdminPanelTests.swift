@@ -399,11 +399,78 @@ import Testing
                 })
             let session = try await env.sessions.authenticate(token: token, client: TestServices.home)
             #expect(session.user.username == "weatherbot" && session.user.bot && session.user.displayName == "Weather")
+            // Listed as a bot (not a webhook's); its page gives it a new token, and the old one stops.
+            #expect(try await browser.get("/admin/users").text.contains(">bot<"))
+            let botPage = try await browser.get("/admin/users/weatherbot").text
+            #expect(botPage.contains("Give it a new token") && !botPage.contains("password reset link"))
+            let renewed = try await browser.post("/admin/users/weatherbot/token", [:])
+            #expect(renewed.text.contains("A new token for weatherbot"))
+            await #expect(throws: ServiceError.self) {
+                _ = try await env.sessions.authenticate(token: token, client: TestServices.home)
+            }
+            // A webhook's bot has no token to replace.
+            await #expect(throws: ServiceError.self) {
+                _ = try await env.services.accounts.newBotToken(username: hook.webhook.username)
+            }
+            #expect(!(try await browser.get("/admin/users/\(hook.webhook.username)").text.contains("new token")))
             let sentences = try await browser.get("/admin/audit").text
             #expect(sentences.contains("added the webhook “Doorbell” to <a href=\"/admin/rooms\">Family</a>"))
             #expect(sentences.contains("revoked the webhook “Doorbell” of <a href=\"/admin/rooms\">Family</a>"))
             #expect(sentences.contains("chose a new password with a reset link"))
             #expect(sentences.contains("<a href=\"/admin/users/kid\">kid</a>"))
+        }
+    }
+
+    @Test func outgoingWebhooksHaveADeliveryLogAndAnAllowList() async throws {
+        try await withPanel { browser, env in
+            _ = try await browser.signIn("mum")
+            let mum = try await env.accounts.user(named: "mum")
+            let group = try await env.services.rooms.create(by: mum, name: "Family", usernames: [], direct: false)
+                .0.room.id
+            let hooks = env.services.outgoingWebhooks
+            // Home Assistant on the LAN is refused until the panel allows its address.
+            await #expect(throws: ServiceError.self) {
+                _ = try await hooks.create(
+                    in: group, name: "Home Assistant", url: "http://192.168.1.20:8123/api/webhook/abc",
+                    commandsOnly: false, by: mum)
+            }
+            let bad = try await browser.follow(
+                try await browser.post("/admin/webhooks/allow", ["allow": "not a host!"]))
+            #expect(bad.text.contains("is not an address, a network like 192.168.1.0/24, or a host name"))
+            let allowed = try await browser.follow(
+                try await browser.post("/admin/webhooks/allow", ["allow": "192.168.1.20\nhomeassistant.local"]))
+            #expect(allowed.text.contains("Outgoing webhooks may call 192.168.1.20, homeassistant.local."))
+            #expect(allowed.text.contains(">192.168.1.20\nhomeassistant.local</textarea>"))
+            let made = try await hooks.create(
+                in: group, name: "Home Assistant", url: "http://192.168.1.20:8123/api/webhook/abc",
+                commandsOnly: true, by: mum)
+            // Its deliveries, as the sender records them, in its log.
+            try await env.services.database.write { store in
+                try store.enqueueWebhookDelivery(hookID: made.hook.id, seq: 7, payload: Data("{}".utf8), now: 1_000)
+                let id = try #require(try store.webhookDeliveries(hookID: made.hook.id, limit: 1).first).id
+                try store.recordWebhookAttempt(
+                    id: id, state: .failed, status: 404, latencyMs: 12, error: "Answered 404: no such webhook",
+                    retryAt: nil, now: 2_000)
+            }
+            let rooms = try await browser.get("/admin/rooms").text
+            #expect(
+                rooms.contains("Home Assistant") && rooms.contains("192.168.1.20") && rooms.contains("commands (/…)"))
+            #expect(rooms.contains("failed: Answered 404: no such webhook"))
+            let log = try await browser.get("/admin/outgoing/\(made.hook.id)").text
+            #expect(log.contains("#7") && log.contains("12 ms") && log.contains("Answered 404: no such webhook"))
+            #expect(log.contains("http://192.168.1.20:8123/api/webhook/abc") && !log.contains(made.secret))
+            // Removed from the panel, after asking.
+            let asked = try await browser.get("/admin/outgoing/\(made.hook.id)/revoke").text
+            #expect(asked.contains("Remove this outgoing webhook?"))
+            let removed = try await browser.follow(
+                try await browser.post("/admin/outgoing/\(made.hook.id)/revoke", [:]))
+            #expect(
+                removed.text.contains("Outgoing webhook “Home Assistant” removed.")
+                    && removed.text.contains("No outgoing webhooks."))
+            let sentences = try await browser.get("/admin/audit").text
+            #expect(sentences.contains("added the outgoing webhook “Home Assistant → 192.168.1.20” to"))
+            #expect(sentences.contains("removed the outgoing webhook “Home Assistant” of"))
+            #expect(sentences.contains("private addresses webhooks may call"))
         }
     }
 

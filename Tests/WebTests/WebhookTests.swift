@@ -254,4 +254,71 @@ import FoundationNetworking
             await dadSocket.close()
         }
     }
+
+    @Test func outgoingWebhooksAreCheckedWhenSaved() async throws {
+        try await withLiveApp({ configuration in
+            configuration.outgoingWebhooks.perRoom = 2
+            configuration.outgoingWebhooks.allowPrivate = ["127.0.0.1"]
+        }) { family in
+            let mum = try await family.signIn("mum")
+            let kid = try await family.signIn("kid")
+            let room = try await family.group("Home", owner: "mum", members: ["kid"])
+            let path = "/api/v1/rooms/\(room)/outgoing-webhooks"
+            // Only the group's admins: a member may neither add one nor see their addresses.
+            let byKid = try await family.call(
+                "POST", path, json: ["name": "x", "url": "http://127.0.0.1:9/"], token: kid)
+            #expect(byKid.status == 403)
+            #expect(try await family.call("GET", path, token: kid).status == 403)
+
+            // Each refusal says why, and nothing is made.
+            let refusals: [(String, String)] = [
+                ("ftp://127.0.0.1/hook", "http:// or https://"),
+                ("not a url", "http:// or https://"),
+                ("http://mum:secret@127.0.0.1:9/", "user name or password"),
+                ("http://nowhere.invalid/hook", "cannot be found"),
+                ("http://10.1.2.3/hook", "10.1.2.3 is a private address"),
+                ("http://169.254.169.254/latest/meta-data", "private address"),
+                ("http://[::1]:8123/api/webhook/x", "private address"),
+                ("http://[::ffff:192.168.1.5]/", "private address"),
+            ]
+            for (url, words) in refusals {
+                let answer = try await family.call("POST", path, json: ["name": "Lights", "url": url], token: mum)
+                let message = (answer.json["error"] as? [String: Any])?["message"] as? String ?? ""
+                #expect(answer.status == 400 && message.contains(words), "\(url): \(message)")
+            }
+            let blank = try await family.call(
+                "POST", path, json: ["name": " ", "url": "http://127.0.0.1:9/"], token: mum)
+            #expect(blank.status == 400)
+
+            // Allowed: the address in HEARTH_WEBHOOK_ALLOW_PRIVATE. The secret is shown once.
+            let made = try await family.call(
+                "POST", path, json: ["name": "Lights", "url": "http://127.0.0.1:9/hook", "commandsOnly": true],
+                token: mum)
+            #expect(made.status == 201 && (made.json["secret"] as? String)?.hasPrefix("whsec_") == true)
+            let hook = try #require(made.json["webhook"] as? [String: Any])
+            #expect(hook["commandsOnly"] as? Bool == true && hook["secret"] == nil)
+            let id = try #require(hook["id"] as? Int)
+            // Changed: a private address is refused there too; the mode and name change.
+            let moved = try await family.call(
+                "PATCH", "\(path)/\(id)", json: ["url": "http://192.168.1.9/"], token: mum)
+            #expect(moved.status == 400)
+            let changed = try await family.call(
+                "PATCH", "\(path)/\(id)", json: ["name": "Kitchen", "commandsOnly": false], token: mum)
+            let after = changed.json["webhook"] as? [String: Any]
+            #expect(after?["name"] as? String == "Kitchen" && after?["commandsOnly"] as? Bool == false)
+            #expect(after?["url"] as? String == "http://127.0.0.1:9/hook")
+            // At most HEARTH_OUTGOING_WEBHOOKS_PER_ROOM.
+            _ = try await family.call("POST", path, json: ["name": "Two", "url": "http://127.0.0.1:9/2"], token: mum)
+            let third = try await family.call(
+                "POST", path, json: ["name": "Three", "url": "http://127.0.0.1:9/3"], token: mum)
+            #expect(third.status == 400)
+            let listed = try await family.call("GET", path, token: mum)
+            #expect((listed.json["webhooks"] as? [[String: Any]])?.map { $0["name"] as? String } == ["Kitchen", "Two"])
+            // Removed: gone from the list; removing it again is a 404.
+            #expect(try await family.call("DELETE", "\(path)/\(id)", token: mum).status == 204)
+            #expect(try await family.call("DELETE", "\(path)/\(id)", token: mum).status == 404)
+            let left = try await family.call("GET", path, token: mum)
+            #expect((left.json["webhooks"] as? [Any])?.count == 1)
+        }
+    }
 }

@@ -44,9 +44,9 @@ extension Accounts {
         let now = self.now
         let (bot, ended) = try await run {
             try await database.write { store -> (User, [Int64]) in
-                guard let bot = try store.user(named: username), bot.bot else {
-                    throw ServiceError.notFound("Bot")
-                }
+                guard let bot = try store.user(named: username), bot.bot,
+                    !(try store.webhookBotIDs().contains(bot.id))
+                else { throw ServiceError.notFound("Bot") }
                 let ended = try store.revokeDevices(userID: bot.id, except: 0, now: now)
                 _ = try store.insertDevice(
                     userID: bot.id, name: "bot token", userAgent: nil, ip: nil, tokenHash: SecretToken.digest(token),

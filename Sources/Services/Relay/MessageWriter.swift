@@ -92,15 +92,18 @@ final class MessageWriter: ContextualService {
     let screener: Screener
     /// Queues pushes for offline devices in the same transaction as what they announce.
     let planner: PushPlanner
+    /// Queues outgoing webhook deliveries, likewise.
+    let outgoing: OutgoingPlanner
     /// Unscreened sends and approvals, in arrival order.
     private let queue = Mutex(Queue())
 
     let context: ServiceContext
 
-    init(context: ServiceContext, screener: Screener, planner: PushPlanner) {
+    init(context: ServiceContext, screener: Screener, planner: PushPlanner, outgoing: OutgoingPlanner) {
         self.context = context
         self.screener = screener
         self.planner = planner
+        self.outgoing = outgoing
     }
 
     /// Queues a send; its ack or error reaches its socket after the commit.
@@ -196,24 +199,28 @@ final class MessageWriter: ContextualService {
         let now = clock().epochMilliseconds
         let screener = screener
         let planner = planner
+        let outgoing = outgoing
         let outcomes: [RelayTransaction.Outcome]
         let pushes: Int
+        let deliveries: Int
         let started = DispatchTime.now().uptimeNanoseconds
         do {
-            (outcomes, pushes) = try await database.write { store in
+            (outcomes, pushes, deliveries) = try await database.write { store in
                 var transaction = try RelayTransaction(store: store, screener: screener, now: now)
                 let outcomes = try batch.map { try transaction.apply($0.job, screening: $0.screening) }
                 var pushes = PushPlanner.Batch()
+                var deliveries = 0
                 for outcome in outcomes {
                     switch outcome {
                     case .published(let message, let members):
                         try planner.planMessage(message, members: members, store: store, now: now, batch: &pushes)
+                        deliveries += try outgoing.plan(message, store: store, now: now)
                     case .changed(let event, _):
                         try planner.planReaction(event, store: store, now: now, batch: &pushes)
                     default: break
                     }
                 }
-                return (outcomes, pushes.queued)
+                return (outcomes, pushes.queued, deliveries)
             }
         } catch {
             let refusal = ServiceError.translating(error)
@@ -240,6 +247,7 @@ final class MessageWriter: ContextualService {
         if stored > 0 { metrics.messagesStored.increment(by: stored) }
         for ((job, _), outcome) in zip(batch, outcomes) { deliver(outcome, of: job) }
         if pushes > 0 { planner.wakeUp.signal() }
+        if deliveries > 0 { outgoing.wakeUp.signal() }
     }
 
     /// Answers a send or a change: on its socket, or to the caller awaiting it.

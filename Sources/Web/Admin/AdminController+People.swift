@@ -22,8 +22,6 @@ extension AdminController {
         router.get("admin/rooms", use: rooms)
         router.get("admin/avatars/{id}", use: avatar)
         router.post("admin/bots", use: createBot)
-        router.get("admin/webhooks/{id}/revoke", use: confirmRevokeWebhook)
-        router.post("admin/webhooks/{id}/revoke", use: revokeWebhook)
     }
 
     /// `GET /admin/avatars/{id}` — a user's avatar, for the panel's pages (whose cookie the API does not take).
@@ -45,16 +43,19 @@ extension AdminController {
             let found = try await services.accounts.users(search: query, after: after, limit: Self.pageSize)
             var page = base(user, "People", request: request)
             page["query"] = query
-            page["users"] = found.map(Self.row)
+            let hooks = try await services.webhooks.botIDs()
+            page["users"] = found.map { Self.row($0, webhookBots: hooks) }
             page["next"] = nextLink(
                 "/admin/users", count: found.count, cursor: found.last?.username, name: "after", extra: ["q": query])
             return templates.page("users", page)
         }
     }
 
-    static func row(_ user: User) -> [String: Any] {
+    /// A person as the panel's lists show them; `webhookBots` tells a webhook's bot from a bot account.
+    static func row(_ user: User, webhookBots: Set<Int64>) -> [String: Any] {
+        let role = user.bot ? (webhookBots.contains(user.id) ? "bot (webhook)" : "bot") : user.role.rawValue
         var row: [String: Any] = [
-            "username": user.username, "role": user.bot ? "bot (webhook)" : user.role.rawValue,
+            "username": user.username, "role": role,
             "joined": AdminFormat.date(user.createdAt),
             "state": user.disabled ? "disabled" : "active",
         ]
@@ -97,7 +98,11 @@ extension AdminController {
         try await page(request, context, role: .moderator) { admin in
             let person = try await services.accounts.user(named: context.parameters.get("name") ?? "")
             let devices = try await services.sessions.devices(of: person).filter { $0.revokedAt == nil }
-            var details = Self.row(person)
+            let hooks = try await services.webhooks.botIDs()
+            var details = Self.row(person, webhookBots: hooks)
+            // A bot account's token can be replaced here (a webhook's bot has none).
+            details["bot"] = person.bot
+            details["isTokenBot"] = person.bot && !hooks.contains(person.id)
             let now = services.now().timeIntervalSince1970 * 1000
             if let muted = person.mutedUntil, Double(muted) > now { details["mutedUntil"] = AdminFormat.date(muted) }
             details["disabled"] = person.disabled
@@ -158,7 +163,7 @@ extension AdminController {
     }
 
     /// `POST /admin/users/{name}/{action}` — mute, unmute, disable (moderators, on members);
-    /// enable, role, reset, recovery, delete (admins).
+    /// enable, role, reset, recovery, token (a bot account's), delete (admins).
     @Sendable func userAction(_ request: Request, context: AppRequestContext) async throws -> Response {
         let name = context.parameters.get("name") ?? ""
         let action = context.parameters.get("action") ?? ""
@@ -207,6 +212,13 @@ extension AdminController {
                     explanation: "Scanning this signs \(name) in on a new device, without a password. "
                         + "Only show it to them in person.",
                     link: code.url, validity: "Works once, until \(AdminFormat.date(code.expiresAt)).", back: back)
+            case "token":
+                let renewed = try await services.accounts.newBotToken(username: name, by: admin.actor)
+                return try secret(
+                    admin, heading: "A new token for \(name)",
+                    explanation: "Give the program this token, shown only now. The old one has stopped working.",
+                    link: renewed.token, validity: "It works until you give the bot a new one or disable it.",
+                    back: back, label: "Token", qr: false)
             case "delete":
                 try await services.accounts.delete(username: name, by: admin.actor)
                 return redirect("/admin/users", notice: "Deleted \(name).", for: admin)
@@ -300,37 +312,6 @@ extension AdminController {
         return id
     }
 
-    /// `GET /admin/webhooks/{id}/revoke` — asks first.
-    @Sendable func confirmRevokeWebhook(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try await page(request, context, role: .admin) { user in
-            let id = try Self.webhookID(context)
-            return confirmation(
-                user, request: request, heading: "Revoke this webhook?",
-                explanation:
-                    "Its address stops working at once, and its bot leaves the group. What it posted stays.",
-                button: "Revoke webhook", action: "/admin/webhooks/\(id)/revoke", back: "/admin/rooms")
-        }
-    }
-
-    /// `POST /admin/webhooks/{id}/revoke`.
-    @Sendable func revokeWebhook(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try await act(request, context, role: .admin, back: "/admin/rooms") { user, _ in
-            let id = try Self.webhookID(context)
-            guard let entry = try await services.webhooks.all().first(where: { $0.webhook.id == id }) else {
-                throw ServiceError.notFound("That webhook")
-            }
-            try await services.webhooks.revoke(id, in: entry.webhook.roomID, by: user.session.user)
-            return redirect("/admin/rooms", notice: "Webhook “\(entry.webhook.name)” revoked.", for: user)
-        }
-    }
-
-    private static func webhookID(_ context: AppRequestContext) throws -> Int64 {
-        guard let id = context.parameters.get("id").flatMap(Int64.init) else {
-            throw ServiceError.notFound("That webhook")
-        }
-        return id
-    }
-
     // MARK: Devices and rooms
 
     /// `GET /admin/devices?before=` — every signed-in device.
@@ -386,13 +367,7 @@ extension AdminController {
                 ] as [String: Any]
             }
             page["next"] = nextLink("/admin/rooms", count: list.count, cursor: list.last.map { String($0.room.id) })
-            page["webhooks"] = try await services.webhooks.all().map { entry in
-                [
-                    "id": entry.webhook.id, "name": entry.webhook.name, "room": entry.roomName ?? "a room",
-                    "created": AdminFormat.date(entry.webhook.createdAt),
-                    "lastUsed": entry.webhook.lastUsedAt.map(AdminFormat.date) ?? "never",
-                ] as [String: Any]
-            }
+            try await addWebhooks(to: &page)
             return templates.page("rooms", page)
         }
     }

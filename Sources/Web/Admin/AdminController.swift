@@ -43,6 +43,7 @@ struct AdminController: Sendable {
         router.get("reset/{code}", use: resetPage)
         router.post("reset/{code}", use: reset)
         addPeopleRoutes(to: router)
+        addWebhookRoutes(to: router)
         addModerationRoutes(to: router)
         addBackupRoutes(to: router)
     }

@@ -86,6 +86,10 @@ struct AuditSentence {
         case "webhook_created": add(actor, " added the webhook “\(detail ?? "")” to ", Self.room(target, rooms: rooms))
         case "webhook_revoked":
             add(actor, " revoked the webhook “\(detail ?? "")” of ", Self.room(target, rooms: rooms))
+        case "outgoing_webhook_created":
+            add(actor, " added the outgoing webhook “\(detail ?? "")” to ", Self.room(target, rooms: rooms))
+        case "outgoing_webhook_revoked":
+            add(actor, " removed the outgoing webhook “\(detail ?? "")” of ", Self.room(target, rooms: rooms))
         default:
             add(actor, " — \(entry.action.replacingOccurrences(of: "_", with: " ")) ", what, detail.map { ": \($0)" })
         }

@@ -98,6 +98,11 @@ public final class Webhooks: ContextualService {
         try await run { try await database.read { try $0.allWebhooks() } }
     }
 
+    /// The users that speak for webhooks, revoked ones' included (the panel tells them from bot accounts).
+    public func botIDs() async throws -> Set<Int64> {
+        try await run { try await database.read { try $0.webhookBotIDs() } }
+    }
+
     /// Renames a webhook (its room admins and server admins).
     public func rename(_ id: Int64, in roomID: Int64, to name: String, by actor: User) async throws -> Webhook {
         let name = try Self.checkName(name)

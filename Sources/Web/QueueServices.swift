@@ -11,3 +11,14 @@ struct PushService: Service {
         }
     }
 }
+
+/// Sends the queued outgoing webhook deliveries for as long as the server runs.
+struct WebhookDeliveryService: Service {
+    let webhooks: OutgoingWebhooks
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await webhooks.runDeliveries()
+        }
+    }
+}
