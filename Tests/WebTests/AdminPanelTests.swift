@@ -383,13 +383,19 @@ import Testing
             // The Rooms page lists it; revoking it there asks first.
             let rooms = try await browser.get("/admin/rooms").text
             #expect(rooms.contains("Doorbell") && rooms.contains("/admin/webhooks/\(hook.webhook.id)/revoke"))
+            let renamed = try await browser.follow(
+                try await browser.post("/admin/webhooks/\(hook.webhook.id)/rename", ["name": "Front door"]))
+            #expect(renamed.text.contains("Webhook renamed “Front door”.") && renamed.text.contains("value=\"Front door\""))
+            let unnamed = try await browser.follow(
+                try await browser.post("/admin/webhooks/\(hook.webhook.id)/rename", ["name": "  "]))
+            #expect(unnamed.text.contains("A webhook&#39;s name is one line") || unnamed.text.contains("A webhook’s name"))
             let asked = try await browser.get("/admin/webhooks/\(hook.webhook.id)/revoke").text
             #expect(asked.contains("Revoke this webhook?"))
             let revoked = try await browser.follow(
                 try await browser.post("/admin/webhooks/\(hook.webhook.id)/revoke", [:]))
-            #expect(revoked.text.contains("Webhook “Doorbell” revoked.") && revoked.text.contains("No webhooks."))
+            #expect(revoked.text.contains("Webhook “Front door” revoked.") && revoked.text.contains("No webhooks."))
             let people = try await browser.get("/admin/users").text
-            #expect(people.contains("bot (webhook)") && people.contains("Doorbell"))
+            #expect(people.contains("bot (webhook)") && people.contains("Front door"))
             // A bot from the panel: its token shown once, and good for the API.
             let bot = try await browser.post("/admin/bots", ["username": "weatherbot", "displayName": "Weather"])
             #expect(bot.text.contains("The bot weatherbot is ready") && bot.text.contains("Token"))
@@ -415,7 +421,7 @@ import Testing
             #expect(!(try await browser.get("/admin/users/\(hook.webhook.username)").text.contains("new token")))
             let sentences = try await browser.get("/admin/audit").text
             #expect(sentences.contains("added the webhook “Doorbell” to <a href=\"/admin/rooms\">Family</a>"))
-            #expect(sentences.contains("revoked the webhook “Doorbell” of <a href=\"/admin/rooms\">Family</a>"))
+            #expect(sentences.contains("revoked the webhook “Front door” of <a href=\"/admin/rooms\">Family</a>"))
             #expect(sentences.contains("chose a new password with a reset link"))
             #expect(sentences.contains("<a href=\"/admin/users/kid\">kid</a>"))
         }

@@ -9,6 +9,7 @@ extension AdminController {
     func addWebhookRoutes(to router: Router<AppRequestContext>) {
         router.get("admin/webhooks/{id}/revoke", use: confirmRevokeWebhook)
         router.post("admin/webhooks/{id}/revoke", use: revokeWebhook)
+        router.post("admin/webhooks/{id}/rename", use: renameWebhook)
         router.get("admin/outgoing/{id}", use: outgoingLog)
         router.get("admin/outgoing/{id}/revoke", use: confirmRemoveOutgoing)
         router.post("admin/outgoing/{id}/revoke", use: removeOutgoing)
@@ -118,6 +119,19 @@ extension AdminController {
                 explanation:
                     "Its address stops working at once, and its bot leaves the group. What it posted stays.",
                 button: "Revoke webhook", action: "/admin/webhooks/\(id)/revoke", back: "/admin/rooms")
+        }
+    }
+
+    /// `POST /admin/webhooks/{id}/rename` (`name`).
+    @Sendable func renameWebhook(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await act(request, context, role: .admin, back: "/admin/rooms") { user, form in
+            let id = try Self.webhookID(context)
+            guard let entry = try await services.webhooks.all().first(where: { $0.webhook.id == id }) else {
+                throw ServiceError.notFound("That webhook")
+            }
+            let renamed = try await services.webhooks.rename(
+                id, in: entry.webhook.roomID, to: form.text("name") ?? "", by: user.session.user)
+            return redirect("/admin/rooms", notice: "Webhook renamed “\(renamed.name)”.", for: user)
         }
     }
 
