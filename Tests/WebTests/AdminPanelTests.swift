@@ -385,10 +385,12 @@ import Testing
             #expect(rooms.contains("Doorbell") && rooms.contains("/admin/webhooks/\(hook.webhook.id)/revoke"))
             let renamed = try await browser.follow(
                 try await browser.post("/admin/webhooks/\(hook.webhook.id)/rename", ["name": "Front door"]))
-            #expect(renamed.text.contains("Webhook renamed “Front door”.") && renamed.text.contains("value=\"Front door\""))
+            #expect(
+                renamed.text.contains("Webhook renamed “Front door”.") && renamed.text.contains("value=\"Front door\""))
             let unnamed = try await browser.follow(
                 try await browser.post("/admin/webhooks/\(hook.webhook.id)/rename", ["name": "  "]))
-            #expect(unnamed.text.contains("A webhook&#39;s name is one line") || unnamed.text.contains("A webhook’s name"))
+            #expect(
+                unnamed.text.contains("A webhook&#39;s name is one line") || unnamed.text.contains("A webhook’s name"))
             let asked = try await browser.get("/admin/webhooks/\(hook.webhook.id)/revoke").text
             #expect(asked.contains("Revoke this webhook?"))
             let revoked = try await browser.follow(
