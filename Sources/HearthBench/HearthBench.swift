@@ -11,6 +11,7 @@ struct HearthBench: AsyncParsableCommand {
         subcommands: [
             AuthScenario.self, IdleScenario.self, PMScenario.self, BackupScenario.self, AttachmentScenario.self,
             RulesScenario.self, AdminScenario.self, FanoutScenario.self, WriterScenario.self, LoginScenario.self,
-            StormScenario.self, PushScenario.self, SearchScenario.self, WebhookScenario.self, EchoServer.self,
+            StormScenario.self, PushScenario.self, SearchScenario.self, WebhookScenario.self, OutgoingScenario.self,
+            EchoServer.self,
         ])
 }

@@ -33,7 +33,9 @@ struct PushScenario: AsyncParsableCommand {
     func run() async throws {
         if cryptoOnly { return try Self.timeCrypto() }
         guard users >= 4, users % 2 == 0 else { throw ValidationError("give an even number of users, at least 4") }
-        let service = try LocalPushService()
+        let service = try LocalReceiver(status: .created) { head, _ in
+            head.headers.first(name: "Topic").flatMap { Int64($0.dropFirst("room-".count)) }
+        }
         defer { service.stop() }
         let server = try BenchServer.forLoad(
             binary: options.binary,
@@ -64,7 +66,7 @@ struct PushScenario: AsyncParsableCommand {
                 }
                 _ = try await server.postJSON(
                     "/api/v1/push/subscriptions",
-                    ["endpoint": service.endpoint(user: user, n: n), "keys": ["p256dh": p256dh, "auth": auth]],
+                    ["endpoint": "\(service.url)/push/\(user)/\(n)", "keys": ["p256dh": p256dh, "auth": auth]],
                     token: token, expect: [201])
             }
         }
@@ -104,7 +106,7 @@ struct PushScenario: AsyncParsableCommand {
                 // Each user's messages go to the offline room always, every other time, or never.
                 let offline = share >= 1 || (share > 0 && round % 2 == 0)
                 let room = offline ? rooms[user].offline : rooms[user].online
-                if offline { service.sent(room: room) }
+                if offline { service.sent(key: room) }
                 try? await sockets[user].send(
                     "{\"type\":\"send\",\"id\":\"\(name.prefix(3))-\(n)\",\"room\":\(room),\"body\":\"message \(n)\"}")
             }
@@ -181,100 +183,4 @@ struct PushScenario: AsyncParsableCommand {
         ((answer["room"] as? [String: Any])?["id"] as? NSNumber)?.int64Value ?? 0
     }
 
-}
-
-/// A push service on 127.0.0.1 that takes every push (`201`), counts them, and notes how long
-/// after the last message to its room (the `Topic` names it) each one arrived.
-final class LocalPushService: Sendable {
-    private let channel: any Channel
-    private let state = Mutex(State())
-    private struct State {
-        var count = 0
-        var lastSent: [Int64: UInt64] = [:]
-        var latencies = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
-    }
-
-    init() throws {
-        let box = Box()
-        channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.backlog, value: 1024)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                channel.pipeline.configureHTTPServerPipeline().flatMap {
-                    channel.pipeline.addHandler(PushServiceHandler(service: box))
-                }
-            }
-            .bind(host: "127.0.0.1", port: 0).wait()
-        box.service = self
-    }
-
-    var port: Int { channel.localAddress?.port ?? 0 }
-
-    func endpoint(user: Int, n: Int) -> String { "http://127.0.0.1:\(port)/push/\(user)/\(n)" }
-
-    var count: Int { state.withLock { $0.count } }
-
-    func sent(room: Int64) {
-        let now = DispatchTime.now().uptimeNanoseconds
-        state.withLock { $0.lastSent[room] = now }
-    }
-
-    func received(topic: String?) {
-        let now = DispatchTime.now().uptimeNanoseconds
-        state.withLock { state in
-            state.count += 1
-            if let room = topic.flatMap({ Int64($0.dropFirst("room-".count)) }), let sent = state.lastSent[room],
-                now > sent
-            {
-                state.latencies.record((now - sent) / 1000)
-            }
-        }
-    }
-
-    func resetLatencies() {
-        state.withLock {
-            $0.latencies = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
-        }
-    }
-
-    /// Milliseconds from the last message to a room to its push's arrival.
-    func latencies() -> (p50: Double, p99: Double) {
-        state.withLock { state in
-            (Double(state.latencies.valueAtPercentile(50)) / 1000, Double(state.latencies.valueAtPercentile(99)) / 1000)
-        }
-    }
-
-    func stop() {
-        try? channel.close().wait()
-    }
-
-    /// Lets the handler reach the service once it exists.
-    final class Box: @unchecked Sendable {
-        weak var service: LocalPushService?
-    }
-}
-
-private final class PushServiceHandler: ChannelInboundHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
-
-    let service: LocalPushService.Box
-    private var topic: String?
-
-    init(service: LocalPushService.Box) { self.service = service }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            topic = head.headers.first(name: "Topic")
-        case .body:
-            break
-        case .end:
-            service.service?.received(topic: topic)
-            let head = HTTPResponseHead(
-                version: .http1_1, status: .created, headers: ["Content-Length": "0", "Location": "/m/1"])
-            context.write(wrapOutboundOut(.head(head)), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        }
-    }
 }

@@ -131,14 +131,31 @@ extension Store {
             arguments: [now, id])
     }
 
+    /// What the message writer needs to queue a message's deliveries: the room's hooks, its
+    /// sender and the room. Cached statements: this runs on the message path.
+    public func outgoingTargets(
+        roomID: Int64, senderID: Int64
+    ) throws -> (
+        hooks: [OutgoingWebhook], sender: User?, room: Room?
+    ) {
+        let hooks = try OutgoingWebhook.fetchAll(
+            db.cachedStatement(sql: "SELECT * FROM outgoing_webhooks WHERE room_id = ? AND revoked_at IS NULL"),
+            arguments: [roomID])
+        guard !hooks.isEmpty else { return ([], nil, nil) }
+        let sender = try User.fetchOne(
+            db.cachedStatement(sql: "SELECT * FROM users WHERE id = ?"), arguments: [senderID])
+        let room = try Room.fetchOne(db.cachedStatement(sql: "SELECT * FROM rooms WHERE id = ?"), arguments: [roomID])
+        return (hooks, sender, room)
+    }
+
     /// Queues a delivery of `payload` (the message `seq`) to a hook, due now.
     public func enqueueWebhookDelivery(hookID: Int64, seq: Int64, payload: Data, now: Int64) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO webhook_deliveries (hook_id, seq, payload, next_attempt_at, created_at)
                 VALUES (?, ?, ?, ?, ?)
-                """,
-            arguments: [hookID, seq, payload, now, now])
+                """
+        ).execute(arguments: [hookID, seq, payload, now, now])
     }
 
     /// Deliveries due by `now`, oldest first, with their hooks.

@@ -1,3 +1,4 @@
+import Credentials
 import Foundation
 import Hummingbird
 import Services
@@ -28,7 +29,7 @@ struct AttachmentsController: Sendable {
             id = attachment.publicID
             size = attachment.size
             contentType = attachment.contentType
-            sha256 = (attachment.sha256 ?? Data()).map { String(format: "%02x", $0) }.joined()
+            sha256 = (attachment.sha256 ?? Data()).hexString
             name = attachment.filename
             width = attachment.width
             height = attachment.height

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Credentials
 import Crypto
 import Foundation
 import NIOCore
@@ -28,10 +29,9 @@ final class OutgoingPlanner: Sendable {
     func plan(_ message: Message, store: Store, now: Int64) throws -> Int {
         guard rooms.withLock({ $0.contains(message.roomID) }), !message.system, let senderID = message.senderID
         else { return 0 }
-        let hooks = try store.outgoingWebhooks(roomID: message.roomID)
-        guard !hooks.isEmpty, let sender = try store.user(id: senderID), !sender.bot else { return 0 }
+        let (hooks, sender, room) = try store.outgoingTargets(roomID: message.roomID, senderID: senderID)
+        guard !hooks.isEmpty, let sender, !sender.bot else { return 0 }
         let command = OutgoingPayload.Command(message.body)
-        let room = try store.room(id: message.roomID)
         var queued = 0
         for hook in hooks where !hook.commandsOnly || command != nil {
             let payload = OutgoingPayload(
@@ -131,7 +131,7 @@ extension OutgoingWebhooks {
         var signed = Data("\(timestamp).".utf8)
         signed.append(body)
         let mac = HMAC<SHA256>.authenticationCode(for: signed, using: SymmetricKey(data: Data(secret.utf8)))
-        return "sha256=" + mac.map { String(format: "%02x", $0) }.joined()
+        return "sha256=" + Array(mac).hexString
     }
 
     /// What came of one try.
@@ -143,6 +143,10 @@ extension OutgoingWebhooks {
         let error: String?
         let retryAt: Int64?
     }
+
+    /// How long a wake-up waits for more deliveries before it sends: messages that come together
+    /// go in one batch (one read and one write of the database for them all).
+    static let linger: Duration = .milliseconds(20)
 
     /// Sends the queued deliveries until its task is cancelled.
     public func runDeliveries() async {
@@ -156,6 +160,7 @@ extension OutgoingWebhooks {
         while !Task.isCancelled {
             let next = await deliverDue(client)
             await planner.wakeUp.wait(timeout: next)
+            try? await Task.sleep(for: Self.linger)
         }
         try? await client.shutdown()
     }

@@ -1,3 +1,4 @@
+import Credentials
 import Crypto
 import Foundation
 import Hummingbird
@@ -75,7 +76,7 @@ struct AdminAuth: Sendable {
 
     /// The CSRF token of a session token.
     static func csrfToken(for token: String) -> String {
-        SHA256.hash(data: Data("hearth-admin-csrf\u{0}\(token)".utf8)).map { String(format: "%02x", $0) }.joined()
+        Array(SHA256.hash(data: Data("hearth-admin-csrf\u{0}\(token)".utf8))).hexString
     }
 
     /// Whether a form carries this session's token (compared in constant time).
