@@ -12,6 +12,7 @@ import { avatar, avatarURL, fullName, learn, nameOf } from './people.js';
 import { showProfile } from './profile.js';
 import { VoiceRecorder } from './voice.js';
 import { initWebhooks, showWebhooks } from './webhooks.js';
+import { Calls } from './calls.js';
 
 const PAGE = 50;
 /** How long a finger rests on a message before its menu opens. */
@@ -49,6 +50,8 @@ export class Chat {
   }
 
   async start() {
+    this.calls = new Calls({ send: (frame) => this.connection.send(frame), roomOf: (id) => this.rooms.get(id), me: this.me });
+    this.calls.wire();
     this.wire();
     this.onOwnProfile = (event) => this.onProfile(event.detail);
     new VoiceRecorder({
@@ -278,6 +281,7 @@ export class Chat {
     $('composer').disabled = Boolean(room.left);
     $('send').disabled = Boolean(room.left);
     $('open-group').hidden = room.kind !== 'group' || Boolean(room.left);
+    this.calls.showFor(room.left ? null : room);
     if (!$('group').hidden) this.renderGroup();
   }
 
@@ -831,6 +835,8 @@ export class Chat {
       case 'settings': return this.onSettings(frame.room, frame.settings);
       case 'profile': return this.onProfile(frame.user);
       case 'link_request': return handleLinkRequest(frame);
+      case 'call':
+      case 'rtc': return this.calls.onFrame(frame);
       default: return undefined;
     }
   }
@@ -891,6 +897,7 @@ export class Chat {
 
   onError(frame) {
     if (!frame.id) return;
+    if (frame.id.startsWith('call-')) return this.calls.onError(frame);
     if (this.changes.delete(frame.id)) {
       $('attach-status').textContent = frame.message;
       return;

@@ -18,6 +18,7 @@ public final class AppServices: Sendable {
     public let invites: Invites
     public let rooms: Rooms
     public let relay: Relay
+    public let calls: Calls
     public let linking: Linking
     public let backups: Backups
     public let attachments: Attachments
@@ -68,7 +69,8 @@ public final class AppServices: Sendable {
         let writer = MessageWriter(context: context, screener: screener, planner: planner, outgoing: outgoing)
         moderation = Moderation(
             context: context, screener: screener, writer: writer, limits: configuration.moderation)
-        relay = Relay(context: context, writer: writer, limits: configuration.relay)
+        calls = Calls(context: context, settings: configuration.calls, writer: writer)
+        relay = Relay(context: context, writer: writer, limits: configuration.relay, calls: calls)
         rooms = Rooms(context: context, limits: configuration.relay, writer: writer)
         webhooks = Webhooks(
             context: context, writer: writer, limits: configuration.limits, relayLimits: configuration.relay)

@@ -31,6 +31,8 @@ public struct HearthConfiguration: Sendable {
     public var push = PushSettings()
     /// Outgoing webhooks: whom they may call and how long they keep trying.
     public var outgoingWebhooks = OutgoingWebhookSettings()
+    /// Voice and video calls: ringing, signalling limits, TURN.
+    public var calls = CallSettings()
 
     /// A configuration with defaults for everything but the data dir.
     public init(dataDirectory: URL) {
@@ -123,6 +125,28 @@ public struct HearthConfiguration: Sendable {
         public var subject: String?
         /// How much notifications say at most; the panel and each user may narrow it.
         public var preview: Preview = .full
+
+        /// The defaults.
+        public init() {}
+    }
+
+    /// Voice and video calls (docs/ADMIN.md, *Calls*).
+    public struct CallSettings: Sendable {
+        /// Seconds a ring goes unanswered before the call ends as missed.
+        public var ringTimeout: TimeInterval = 45
+        /// Devices in one call at most (a mesh: each pair one peer connection).
+        public var maxParticipants = 4
+        /// ICE candidates one device may send a second.
+        public var candidatesPerSecond = 50
+        /// Largest `rtc` frame (an SDP offer or answer), in bytes.
+        public var signalBytes = 64 * 1024
+        /// TURN (or STUN) server URIs handed to browsers, e.g. `turn:home.example.org:3478`.
+        public var turnURIs: [String] = []
+        /// The secret shared with the TURN server (coturn's `static-auth-secret`); nil: no
+        /// credentials are minted.
+        public var turnSecret: String?
+        /// How long a minted TURN credential works, in seconds.
+        public var turnCredentialLifetime: TimeInterval = 12 * 3600
 
         /// The defaults.
         public init() {}

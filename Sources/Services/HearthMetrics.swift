@@ -32,6 +32,8 @@ public struct HearthMetrics: Sendable {
     let webhooksDelivered = Counter(label: "hearth_webhook_deliveries_total", dimensions: [("result", "delivered")])
     let webhooksRetried = Counter(label: "hearth_webhook_deliveries_total", dimensions: [("result", "retried")])
     let webhooksFailed = Counter(label: "hearth_webhook_deliveries_total", dimensions: [("result", "failed")])
+    /// Calls that began ringing.
+    let callsStarted = Counter(label: "hearth_calls_total")
     /// Bytes of attachments uploaded (complete uploads only).
     let attachmentBytes = Counter(label: "hearth_attachment_bytes_uploaded_total")
     /// Backups run (scheduled, from the panel or the command line), by result.
@@ -43,7 +45,7 @@ public struct HearthMetrics: Sendable {
         "hearth_messages_stored_total", "hearth_send_ack_seconds", "hearth_writer_batch_jobs",
         "hearth_writer_commit_seconds", "hearth_sign_ins_total", "hearth_rule_hits_total", "hearth_pushes_sent_total",
         "hearth_push_failures_total", "hearth_attachment_bytes_uploaded_total", "hearth_backups_total",
-        "hearth_webhook_deliveries_total",
+        "hearth_webhook_deliveries_total", "hearth_calls_total",
     ]
 
     /// Histogram buckets in seconds for the timers, in the order of ``names``' timers.

@@ -63,6 +63,10 @@ public enum ServiceError: Error, Equatable, Sendable {
     case invalidDecision(String)
     /// A search that cannot be read (the sentence says why and how to write it).
     case invalidQuery(String)
+    /// A call signal for a call that is not on (it ended, or never began), or not the sender's.
+    case callNotFound
+    /// WebRTC signalling to a device that is not in the call.
+    case notInCall
     case `internal`(String)
 
     /// The snake_case code of error bodies (docs/ADMIN.md, *Error codes*).
@@ -120,6 +124,8 @@ public enum ServiceError: Error, Equatable, Sendable {
         case .notYours: "not_yours"
         case .invalidDecision: "invalid_decision"
         case .invalidQuery: "invalid_query"
+        case .callNotFound: "unknown_call"
+        case .notInCall: "not_in_call"
         case .internal: "internal_error"
         }
     }
@@ -181,6 +187,8 @@ public enum ServiceError: Error, Equatable, Sendable {
         case .notYours: "That is someone else's message: only its sender may change it."
         case .invalidDecision(let reason): reason
         case .invalidQuery(let reason): reason
+        case .callNotFound: "There is no such call: it ended, or it never began."
+        case .notInCall: "That device is not in this call."
         case .tooManyDevices(let limit):
             "You have \(limit) devices signed in, the most allowed; sign one out first (Devices, on another device)."
         case .tooManySubscriptions(let limit):

@@ -46,7 +46,7 @@ public struct APIError: HTTPResponseError, Sendable {
         case .registrationClosed, .inviteRequired, .inviteInvalid, .forbidden, .accountDisabled: status = .forbidden
         case .inviteExpired, .inviteUsedUp, .inviteRevoked, .setupUnavailable: status = .gone
         case .invalidCredentials, .unauthorized: status = .unauthorized
-        case .notFound: status = .notFound
+        case .notFound, .callNotFound, .notInCall: status = .notFound
         case .invalidRule, .invalidQuery: status = .badRequest
         case .blockedByRule, .muted, .notYours, .wrongPassword: status = .forbidden
         case .alreadyReported, .invalidDecision: status = .conflict

@@ -91,6 +91,7 @@ public struct HearthApp: Sendable {
         ).addRoutes(to: api)
         OutgoingWebhooksController(webhooks: services.outgoingWebhooks, authenticator: authenticator)
             .addRoutes(to: api)
+        CallsController(calls: services.calls, authenticator: authenticator).addRoutes(to: api)
         InvitesController(
             invites: services.invites, authenticator: authenticator, inviteURL: { await services.inviteURL($0) }
         ).addRoutes(to: api)

@@ -29,6 +29,7 @@ struct MetricsController: Sendable {
         let backupLastOK: Prometheus.Gauge
         let pushQueue: Prometheus.Gauge
         let webhookQueue: Prometheus.Gauge
+        let callsActive: Prometheus.Gauge
         let reviewQueue: Prometheus.Gauge
         let uptime: Prometheus.Gauge
 
@@ -54,6 +55,7 @@ struct MetricsController: Sendable {
             backupLastOK = gauge("hearth_backup_last_ok", "1 when the last backup succeeded, 0 when it failed")
             pushQueue = gauge("hearth_push_queue_depth", "Pushes waiting to be sent")
             webhookQueue = gauge("hearth_webhook_queue_depth", "Outgoing webhook deliveries waiting to be sent")
+            callsActive = gauge("hearth_calls_active", "Calls on now, ringing or answered")
             reviewQueue = gauge("hearth_review_queue_open", "Review queue items waiting for a moderator")
             uptime = gauge("hearth_uptime_seconds", "Seconds since this server started")
         }
@@ -99,6 +101,7 @@ struct MetricsController: Sendable {
         gauges.backupLastOK.set(to: status.lastBackupFailed ? 0 : 1)
         gauges.pushQueue.set(to: Double(levels.pushQueue))
         gauges.webhookQueue.set(to: Double(levels.webhookQueue))
+        gauges.callsActive.set(to: Double(services.calls.active))
         gauges.reviewQueue.set(to: Double(status.openQueueItems))
         gauges.uptime.set(to: status.now.timeIntervalSince(status.startedAt))
         var buffer: [UInt8] = []

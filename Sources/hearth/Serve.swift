@@ -50,11 +50,26 @@ struct Serve: AsyncParsableCommand {
             valueName: "file"))
     var tlsKey: String?
 
+    @Option(
+        name: .customLong("turn-uri"),
+        help: ArgumentHelp(
+            "A TURN server for calls across the internet, e.g. turn:chat.example.org:3478; repeat for several (default: $HEARTH_TURN_URI, comma-separated).",
+            valueName: "uri"))
+    var turnURIs: [String] = []
+
+    @Option(
+        name: .customLong("turn-secret"),
+        help: ArgumentHelp(
+            "A file holding the secret shared with the TURN server (coturn's static-auth-secret); time-limited credentials are minted with it (default: $HEARTH_TURN_SECRET_FILE).",
+            valueName: "file"))
+    var turnSecret: String?
+
     func run() async throws {
         let serveFlags = [
             "--host": host, "--port": port.map(String.init), "--public-url": publicURL,
             "--trusted-proxy": trustedProxies.isEmpty ? nil : trustedProxies.joined(separator: ","),
             "--tls-cert": tlsCert, "--tls-key": tlsKey,
+            "--turn-uri": turnURIs.isEmpty ? nil : turnURIs.joined(separator: ","), "--turn-secret": turnSecret,
         ].compactMapValues { $0 }
         let settings = try await command { try options.configuration(serveFlags: serveFlags) }
         let (configuration, server) = (settings.hearth, settings.server)

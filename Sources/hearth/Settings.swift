@@ -175,6 +175,32 @@ enum Settings {
                 }
                 configuration.hearth.outgoingWebhooks.allowPrivate = entries
             },
+            duration("HEARTH_CALL_RING_SECONDS", 1, \.hearth.calls.ringTimeout),
+            count("HEARTH_CALL_MAX_PEOPLE", \.hearth.calls.maxParticipants),
+            count("HEARTH_CALL_CANDIDATES_PER_SECOND", \.hearth.calls.candidatesPerSecond),
+            count("HEARTH_CALL_SIGNAL_BYTES", \.hearth.calls.signalBytes),
+            duration("HEARTH_TURN_TTL_HOURS", 3600, \.hearth.calls.turnCredentialLifetime),
+            Setting(variable: "HEARTH_TURN_URI", flag: "--turn-uri", serveOnly: true) { text, name, configuration in
+                let uris = list(text)
+                if let bad = uris.first(where: { uri in
+                    !["turn:", "turns:", "stun:", "stuns:"].contains { uri.hasPrefix($0) }
+                }) {
+                    throw CLIError(
+                        "\(name): '\(bad)' is not a turn:, turns: or stun: URI (turn:home.example.org:3478).")
+                }
+                configuration.hearth.calls.turnURIs = uris
+            },
+            Setting(variable: "HEARTH_TURN_SECRET_FILE", flag: "--turn-secret", serveOnly: true) {
+                text, name, configuration in
+                guard let data = FileManager.default.contents(atPath: text) else {
+                    throw CLIError("\(name): cannot read \(text).")
+                }
+                let secret = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                guard secret.count >= 16, !secret.contains(where: \.isWhitespace) else {
+                    throw CLIError("\(name): the secret in \(text) must be one word of 16 characters or more.")
+                }
+                configuration.hearth.calls.turnSecret = secret
+            },
             Setting(variable: "HEARTH_PUSH_PREVIEW", flag: nil, serveOnly: false) { text, name, configuration in
                 guard let preview = HearthConfiguration.PushSettings.Preview(rawValue: text.lowercased()) else {
                     throw CLIError("\(name) must be full, sender or none, not '\(text)'.")

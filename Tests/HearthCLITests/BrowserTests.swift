@@ -92,6 +92,12 @@ import Testing
             "webhook_ui.py", users: ["mum", "dad"], environment: ["HEARTH_WEBHOOK_ALLOW_PRIVATE": "127.0.0.2"])
     }
 
+    /// Two Chromiums with fake cameras call each other: both connections reach `connected` and
+    /// bytes flow; hang-up ends it on both sides and the chat shows the call's line.
+    @Test func aVideoCallBetweenTwoBrowsers() async throws {
+        print(try Self.familyScript("call_ui.py", users: ["mum", "dad"]))
+    }
+
     @Test func pinArchiveAndMuteFromTheChatsMenu() async throws {
         try Self.familyScript("chat_list.py", users: ["mum", "dad", "gran"])
     }

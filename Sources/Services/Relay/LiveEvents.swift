@@ -36,6 +36,8 @@ public protocol LiveEvents: Sendable {
     /// A user changed their display name or avatar: `userIDs` (they and everyone who shares a
     /// room with them) get the new profile.
     func profileChanged(_ user: User, to userIDs: [Int64])
+    /// Something happened to a call: `deviceIDs` (ringing, or in it) are told.
+    func call(_ event: CallEvent, to deviceIDs: Set<Int64>)
     /// The devices with a socket open now.
     func connectedDeviceIDs() -> Set<Int64>
     /// The devices of `userIDs` with a socket open now.
@@ -62,6 +64,7 @@ public struct NoLiveEvents: LiveEvents {
     public func roomChanged(_ room: Rooms.Info, to userIDs: [Int64], joined: [Int64]) {}
     public func settingsChanged(roomID: Int64, _ settings: ChatSettings, to userID: Int64) {}
     public func profileChanged(_ user: User, to userIDs: [Int64]) {}
+    public func call(_ event: CallEvent, to deviceIDs: Set<Int64>) {}
     public func connectedDeviceIDs() -> Set<Int64> { [] }
     public func connectedDeviceIDs(ofUsers userIDs: Set<Int64>) -> Set<Int64> { [] }
     public func onlineCounts() -> (users: Int, devices: Int) { (0, 0) }

@@ -11,14 +11,17 @@ import Synchronization
 public final class Relay: ContextualService {
     let writer: MessageWriter
     public let limits: HearthConfiguration.RelayLimits
+    /// Calls, signalled over the same sockets.
+    public let calls: Calls
     private let sendBuckets = Mutex([Int64: TokenBucket]())
 
     let context: ServiceContext
 
-    init(context: ServiceContext, writer: MessageWriter, limits: HearthConfiguration.RelayLimits) {
+    init(context: ServiceContext, writer: MessageWriter, limits: HearthConfiguration.RelayLimits, calls: Calls) {
         self.context = context
         self.writer = writer
         self.limits = limits
+        self.calls = calls
     }
 
     /// Takes one `send` from the user's budget; false when they are over `messagesPerMinute`.

@@ -336,6 +336,10 @@ extension AdminController {
             }
             page["next"] = nextLink(
                 "/admin/audit", count: entries.count, cursor: entries.last.map { String($0.id) }, extra: fields)
+            page["calls"] = try await services.calls.perDay().map { day in
+                ["day": day.day, "calls": day.calls, "minutes": Int((Double(day.seconds) / 60).rounded())]
+                    as [String: Any]
+            }
             return templates.page("audit", page)
         }
     }

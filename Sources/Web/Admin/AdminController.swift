@@ -204,6 +204,7 @@ struct AdminController: Sendable {
                 "databaseSize": AdminFormat.bytes(status.databaseBytes),
                 "freeDisk": status.freeDiskBytes.map(AdminFormat.bytes) ?? "unknown",
                 "backupClass": status.backupNeedsAttention ? "bad" : "good", "isAdmin": user.isAdmin,
+                "callsToday": try await services.calls.endedToday(), "callsNow": services.calls.active,
             ]
             if let age = status.backupAge, let last = status.lastGoodBackup {
                 tile["backupAge"] = AdminFormat.duration(age) + " ago"

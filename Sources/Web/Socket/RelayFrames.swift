@@ -16,6 +16,14 @@ enum RelayFrames {
         var replyTo: Int64? = nil
         var emoji: String? = nil
         var on: Bool? = nil
+        /// A call's id, what a `call` frame does, and whether it is a video call.
+        var call: String? = nil
+        var action: String? = nil
+        var video: Bool? = nil
+        /// An `rtc` frame's device, and what it carries (passed on as sent).
+        var to: Int64? = nil
+        var sdp: JSONValue? = nil
+        var candidate: JSONValue? = nil
     }
 
     struct ErrorFrame: Encodable {
@@ -70,6 +78,58 @@ enum RelayFrames {
     struct ProfileChanged: Encodable {
         var type = "profile"
         let user: ProfileJSON
+    }
+
+    /// A device in a call, as `call` frames name it.
+    struct CallDevice: Encodable {
+        let user: String
+        let device: Int64
+    }
+
+    /// What happened to a call (docs/PROTOCOL.md, *Calls*).
+    struct CallFrame: Encodable {
+        var type = "call"
+        let call: String
+        let room: Int64
+        let action: String
+        let video: Bool
+        let from: String?
+        let fromDevice: Int64?
+        let participants: [CallDevice]?
+        let reason: String?
+
+        init(_ event: CallEvent) {
+            call = event.callID
+            room = event.roomID
+            action = event.action.rawValue
+            video = event.video
+            from = event.from?.username
+            fromDevice = event.from?.deviceID
+            participants =
+                event.action == .joined
+                ? event.participants.map { CallDevice(user: $0.username, device: $0.deviceID) } : nil
+            reason = event.reason
+        }
+    }
+
+    /// The answer to a ring: the call rings on `devices` devices.
+    struct Ringing: Encodable {
+        var type = "call"
+        let id: String?
+        let call: String
+        let room: Int64
+        var action = "ringing"
+        let devices: Int
+    }
+
+    /// WebRTC signalling from one device of a call to another, passed on as sent.
+    struct RTCFrame: Encodable {
+        var type = "rtc"
+        let call: String
+        let from: String
+        let fromDevice: Int64
+        let sdp: JSONValue?
+        let candidate: JSONValue?
     }
 
     static func encode(_ value: some Encodable) -> String { JSONText.encode(value) }

@@ -303,6 +303,16 @@ public final class RelayHub: LiveEvents {
         broadcast(RelayFrames.encode(RelayFrames.ProfileChanged(user: ProfileJSON(user))), to: userIDs)
     }
 
+    public func call(_ event: CallEvent, to deviceIDs: Set<Int64>) {
+        guard !deviceIDs.isEmpty else { return }
+        send(RelayFrames.encode(RelayFrames.CallFrame(event)), toDevices: deviceIDs)
+    }
+
+    /// Sends a frame to the sockets of `deviceIDs` (a call's devices).
+    func send(_ frame: String, toDevices deviceIDs: Set<Int64>) {
+        for connection in connections(where: { deviceIDs.contains($0.deviceID) }) { connection.send(frame) }
+    }
+
     public func sessionEnded(deviceID: Int64) { disconnect(deviceID: deviceID) }
 
     public func sessionsEnded(userID: Int64) { disconnect(userID: userID) }

@@ -13,6 +13,8 @@ public final class RelaySession: Sendable {
     let hub: RelayHub
     public let connection: RelayConnection
     private let frameBucket: Mutex<TokenBucket>
+    /// ICE candidates this device may still send (`HEARTH_CALL_CANDIDATES_PER_SECOND`).
+    private let candidateBucket: Mutex<TokenBucket>
 
     private init(relay: Relay, hub: RelayHub, connection: RelayConnection) {
         self.relay = relay
@@ -20,6 +22,8 @@ public final class RelaySession: Sendable {
         self.connection = connection
         let rate = Double(relay.limits.framesPerSecond)
         frameBucket = Mutex(TokenBucket(capacity: rate * 2, rate: rate, now: hub.clock()))
+        let candidates = Double(relay.calls.settings.candidatesPerSecond)
+        candidateBucket = Mutex(TokenBucket(capacity: candidates, rate: candidates, now: hub.clock()))
     }
 
     /// Opens a relay session for an authenticated device's new socket, or says why the socket
@@ -62,6 +66,8 @@ public final class RelaySession: Sendable {
         case "read": return { await self.handleRead(frame) }
         case "typing": return { await self.handleTyping(frame) }
         case "ping": connection.send(RelayFrames.encode(["type": "pong", "id": frame.id ?? ""]))
+        case "call": return { await self.handleCall(frame) }
+        case "rtc": handleRTC(frame, size: text.utf8.count)
         default:
             reply(code: "unknown_type", message: "Unknown frame type '\(frame.type.prefix(32))'.", id: frame.id)
         }
@@ -78,8 +84,10 @@ public final class RelaySession: Sendable {
         await runSync(after: seq)
     }
 
-    /// The socket has closed: leaves the hub.
+    /// The socket has closed: leaves any call and the hub.
     public func close() async {
+        await relay.calls.disconnected(
+            deviceID: connection.deviceID, userID: connection.userID, username: connection.username)
         await hub.disconnected(connection, contacts: relay.contacts(of:))
     }
 
@@ -239,6 +247,73 @@ public final class RelaySession: Sendable {
         } catch {
             reply(error)
         }
+    }
+
+    // MARK: Calls
+
+    /// This socket's device, as a call names it.
+    private var device: CallEvent.Participant {
+        CallEvent.Participant(userID: connection.userID, username: connection.username, deviceID: connection.deviceID)
+    }
+
+    /// `call`: ring, accept, decline, hangup or busy (docs/PROTOCOL.md, *Calls*).
+    private func handleCall(_ frame: RelayFrames.Inbound) async {
+        guard let callID = frame.call, let action = frame.action else {
+            return reply(code: "missing_field", message: "A call needs `call` and `action`.", id: frame.id)
+        }
+        let calls = relay.calls
+        do {
+            switch action {
+            case "ring":
+                guard let room = frame.room else {
+                    return reply(code: "missing_field", message: "A ring needs a `room`.", id: frame.id)
+                }
+                let rang = try await calls.ring(callID: callID, roomID: room, video: frame.video ?? false, from: device)
+                if case .ringing(let devices) = rang {
+                    connection.send(
+                        RelayFrames.encode(
+                            RelayFrames.Ringing(id: frame.id, call: callID, room: room, devices: devices)))
+                }
+            case "accept": try calls.accept(callID: callID, from: device)
+            case "decline": try await calls.decline(callID: callID, from: device)
+            case "hangup": try await calls.hangup(callID: callID, from: device)
+            case "busy": try await calls.busy(callID: callID, from: device)
+            default:
+                reply(
+                    code: "invalid_field", message: "`action` is ring, accept, decline, hangup or busy.", id: frame.id)
+            }
+        } catch {
+            reply(ServiceError.translating(error), id: frame.id)
+        }
+    }
+
+    /// `rtc`: an SDP offer or answer, or an ICE candidate, for another device of the same call.
+    private func handleRTC(_ frame: RelayFrames.Inbound, size: Int) {
+        guard let callID = frame.call, let to = frame.to else {
+            return reply(code: "missing_field", message: "An rtc frame needs `call` and `to`.", id: frame.id)
+        }
+        guard (frame.sdp == nil) != (frame.candidate == nil) else {
+            return reply(
+                code: "invalid_field", message: "An rtc frame carries one `sdp` or one `candidate`.", id: frame.id)
+        }
+        let limit = relay.calls.settings.signalBytes
+        guard size <= limit else {
+            return reply(ServiceError.tooLarge(limit: limit), id: frame.id)
+        }
+        if frame.candidate != nil, !candidateBucket.withLock({ $0.take(now: hub.clock()) }) {
+            let rate = relay.calls.settings.candidatesPerSecond
+            return reply(code: "rate_limited", message: "At most \(rate) ICE candidates a second.", id: frame.id)
+        }
+        do {
+            try relay.calls.checkSignal(callID: callID, from: connection.deviceID, to: to)
+        } catch {
+            return reply(ServiceError.translating(error), id: frame.id)
+        }
+        hub.send(
+            RelayFrames.encode(
+                RelayFrames.RTCFrame(
+                    call: callID, from: connection.username, fromDevice: connection.deviceID, sdp: frame.sdp,
+                    candidate: frame.candidate)), toDevices: [to])
     }
 
     // MARK: Errors
