@@ -24,6 +24,9 @@ function mediaProblem(error, video) {
   }
 }
 
+/** How long a call may take to connect before the screen says it cannot. */
+const CONNECT_MS = 20000;
+
 /** Minutes and seconds, "4:07". */
 function clock(ms) {
   const seconds = Math.floor(ms / 1000);
@@ -195,12 +198,14 @@ export class Calls {
         call.state = 'in-call';
         this.status(frame.participants.length ? 'Connecting…' : 'Waiting for the others…');
         for (const p of frame.participants) this.offer(p.device, p.user);
+        this.watchConnecting();
         return undefined;
       case 'accept':
         if (call?.id !== frame.call) return undefined;
         call.state = 'in-call';
         this.status('Connecting…');
         this.peer(frame.fromDevice, frame.from);
+        this.watchConnecting();
         return undefined;
       case 'answered_elsewhere':
         if (this.incoming?.call === frame.call) {
@@ -300,10 +305,21 @@ export class Calls {
     }
   }
 
+  /** Says so when no one is connected `CONNECT_MS` after the call was taken. */
+  watchConnecting() {
+    clearTimeout(this.connectTimer);
+    this.connectTimer = setTimeout(() => {
+      const call = this.call;
+      if (!call || call.started || call.peers.size === 0) return;
+      this.status('The call could not connect. Across the internet it needs a TURN server: ask whoever runs Hearth (see its Calls guide).');
+    }, CONNECT_MS);
+  }
+
   peerState(peer) {
     const state = peer.pc.connectionState;
     peer.tile?.setAttribute('data-state', state);
     if (state === 'connected') {
+      clearTimeout(this.connectTimer);
       if (!this.call.started) this.startClock();
       this.status('');
     } else if (state === 'failed') {
@@ -428,6 +444,7 @@ export class Calls {
 
   release() {
     clearInterval(this.timer);
+    clearTimeout(this.connectTimer);
     for (const peer of this.call?.peers.values() || []) peer.pc?.close();
     for (const track of this.local?.getTracks() || []) track.stop();
     this.local = null;

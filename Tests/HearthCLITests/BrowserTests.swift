@@ -98,6 +98,47 @@ import Testing
         print(try Self.familyScript("call_ui.py", users: ["mum", "dad"]))
     }
 
+    /// The same call through a real TURN server: Debian's coturn on loopback with
+    /// `use-auth-secret`, hearth minting credentials with the same secret, and both browsers
+    /// allowed only relay candidates. It connects through coturn; with a wrong secret it does not.
+    @Test func aCallThroughCoturnWithMintedCredentials() throws {
+        let temp = try TempDirectory()
+        defer { temp.remove() }
+        let secret = "hearth-coturn-\(UUID().uuidString)"
+        let port = try freePort()
+        let turn = Process()
+        turn.executableURL = URL(fileURLWithPath: "/usr/bin/turnserver")
+        turn.arguments = [
+            "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", "--listening-port=\(port)",
+            "--min-port=\(port + 1)", "--max-port=\(port + 200)", "--use-auth-secret",
+            "--static-auth-secret=\(secret)", "--realm=hearth.test", "--allow-loopback-peers", "--no-tls",
+            "--no-dtls", "--no-cli", "--fingerprint", "--log-file=stdout", "--simple-log",
+        ]
+        let logFile = try temp.file("coturn.log", "")
+        turn.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: logFile))
+        turn.standardError = FileHandle.nullDevice
+        try turn.run()
+        defer {
+            // coturn takes its time over SIGTERM; the test's server is of no further use.
+            kill(turn.processIdentifier, SIGKILL)
+            turn.waitUntilExit()
+        }
+        let deadline = Date().addingTimeInterval(10)
+        while !isListening(port: port), Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        #expect(isListening(port: port), "coturn did not start")
+        let uri = "turn:127.0.0.1:\(port)"
+        let right = try temp.file("turn-secret", secret)
+        print(
+            try Self.familyScript(
+                "call_ui.py", users: ["mum", "dad"], arguments: ["relay"],
+                environment: ["HEARTH_TURN_URI": uri, "HEARTH_TURN_SECRET_FILE": right]))
+        let wrong = try temp.file("wrong-secret", "not-the-secret-coturn-has-\(UUID().uuidString)")
+        print(
+            try Self.familyScript(
+                "call_ui.py", users: ["mum", "dad"], arguments: ["norelay"],
+                environment: ["HEARTH_TURN_URI": uri, "HEARTH_TURN_SECRET_FILE": wrong]))
+    }
+
     @Test func pinArchiveAndMuteFromTheChatsMenu() async throws {
         try Self.familyScript("chat_list.py", users: ["mum", "dad", "gran"])
     }

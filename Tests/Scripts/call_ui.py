@@ -81,8 +81,15 @@ def main(base, password, shots, mode=None):
         by_testid(dad, "call-accept").click()
 
         if mode == "norelay":
-            wait(mum, lambda d: "failed" in by_testid(d, "call-status").text, 60)
-            print("relay only, wrong TURN secret: the call does not connect;", by_testid(mum, "call-status").text)
+            # coturn refuses the credentials: no relay candidate, so no connection, and no bytes.
+            wait(mum, lambda d: stats(d), 30)
+            time.sleep(12)
+            for name, driver in (("mum", mum), ("dad", dad)):
+                peers = stats(driver)
+                assert peers and all(p["state"] != "connected" and p["bytes"] == 0 for p in peers), (name, peers)
+            told = wait(mum, lambda d: "could not connect" in by_testid(d, "call-status").text
+                        and by_testid(d, "call-status").text, 30)
+            print("relay only, wrong TURN secret: no connection;", stats(mum), "— the screen says:", repr(told))
             by_testid(mum, "call-hangup").click()
             print("OK")
             return
