@@ -72,11 +72,15 @@ async function show(data) {
   } catch {
     // Badges are not everywhere.
   }
+  const ring = data.kind === 'call';
   await self.registration.showNotification(data.title, {
     body: data.body,
     tag: data.tag || 'hearth',
     renotify: true,
     silent: Boolean(data.silent),
+    // A ring stays until answered or dismissed, and vibrates like one.
+    requireInteraction: ring,
+    vibrate: ring ? [400, 200, 400, 200, 400] : undefined,
     // The sender's avatar when the server's and the user's preview settings let it name them.
     icon: data.icon || '/icon-192.png',
     badge: '/icon-192.png',

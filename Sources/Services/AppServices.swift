@@ -69,7 +69,7 @@ public final class AppServices: Sendable {
         let writer = MessageWriter(context: context, screener: screener, planner: planner, outgoing: outgoing)
         moderation = Moderation(
             context: context, screener: screener, writer: writer, limits: configuration.moderation)
-        calls = Calls(context: context, settings: configuration.calls, writer: writer)
+        calls = Calls(context: context, settings: configuration.calls, writer: writer, planner: planner)
         relay = Relay(context: context, writer: writer, limits: configuration.relay, calls: calls)
         rooms = Rooms(context: context, limits: configuration.relay, writer: writer)
         webhooks = Webhooks(

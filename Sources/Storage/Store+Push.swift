@@ -29,7 +29,8 @@ public struct PushSubscription: Sendable, Equatable {
 
 /// A push waiting in the queue: what it is about, not its text (read when it goes).
 public struct QueuedPush: Sendable, Equatable {
-    public enum Kind: String, Sendable { case message, mention, reaction, link }
+    /// `call`: a ring (its `emoji` 📹 for video, 📞 for voice).
+    public enum Kind: String, Sendable { case message, mention, reaction, link, call }
 
     public var id: Int64
     public var subscriptionID: Int64

@@ -1,8 +1,9 @@
 import Foundation
 import HearthTestSupport
-import Services
 import Storage
 import Testing
+
+@testable import Services
 
 @testable import Web
 
@@ -277,6 +278,46 @@ import Testing
             let mum = try await family.signIn("mum")
             let answer = try await family.call("GET", "/api/v1/calls/ice", token: mum)
             #expect((answer.json["iceServers"] as? [Any])?.isEmpty == true && answer.json["ttl"] as? Int == 0)
+        }
+    }
+
+    @Test func aRingReachesADeviceWithoutASocketByPushAndOneThatOpensLater() async throws {
+        try await withLiveApp { family in
+            let mum = try await family.signIn("mum")
+            let dadPhone = try await family.signIn("dad", device: "phone")
+            let room = try await family.directRoom("mum", "dad")
+            let dad = try await family.env.accounts.user(named: "dad")
+            let phone = try await family.env.sessions.authenticate(token: dadPhone, client: TestServices.home)
+            _ = try await family.env.services.push.subscribe(
+                phone, endpoint: "https://push.example.net/wpush/dad",
+                p256dh: "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4",
+                auth: "BTBZMqHH6r4Tts7J_aSIgg")
+            let mumSocket = try await family.socket(mum)
+            try await mumSocket.send(Self.call("ring", "call-pushed", room: room, video: true))
+            let ringing = try await mumSocket.next("call")
+            #expect(ringing["action"] as? String == "ringing" && ringing["devices"] as? Int == 0)
+
+            // The phone has no socket: its ring is a push, urgent, for as long as the ring lasts.
+            let now = Int64(family.env.services.now().timeIntervalSince1970 * 1000)
+            let queued = try await family.env.services.database.read { try $0.duePushes(now: now, limit: 10) }
+            let push = try #require(queued.first)
+            #expect(queued.count == 1 && push.kind == .call && push.urgency == "high" && push.topic == "call-\(room)")
+            #expect(push.expiresAt - push.createdAt <= 45_000)
+            let payload = try await family.env.services.database.read { store in
+                try PushPayload.compose(
+                    push, for: PushPayload.Reader(userID: dad.id, store: store), store: store, serverPreview: .full,
+                    now: family.env.services.now())
+            }
+            #expect(payload?.title == "mum is calling" && payload?.body == "Video call")
+
+            // The app opens from the notification: its new socket rings too, and it can answer.
+            let opened = try await family.socket(dadPhone)
+            let ring = try await opened.next("call")
+            #expect(ring["action"] as? String == "ring" && ring["call"] as? String == "call-pushed")
+            try await opened.send(Self.call("accept", "call-pushed"))
+            #expect(try await opened.next("call")["action"] as? String == "joined")
+            await mumSocket.close()
+            await opened.close()
         }
     }
 }

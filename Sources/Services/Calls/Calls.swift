@@ -17,12 +17,17 @@ public final class Calls: ContextualService {
     let context: ServiceContext
     public let settings: HearthConfiguration.CallSettings
     let writer: MessageWriter
+    /// Rings devices without a socket by push.
+    let planner: PushPlanner
     private let registry = Mutex(Registry())
 
-    init(context: ServiceContext, settings: HearthConfiguration.CallSettings, writer: MessageWriter) {
+    init(
+        context: ServiceContext, settings: HearthConfiguration.CallSettings, writer: MessageWriter, planner: PushPlanner
+    ) {
         self.context = context
         self.settings = settings
         self.writer = writer
+        self.planner = planner
     }
 
     struct Call {
@@ -104,6 +109,15 @@ public final class Calls: ContextualService {
         }
         registry.withLock { $0.calls[callID]?.timer = timer }
         live.call(CallEvent(callID: callID, roomID: roomID, action: .ring, video: video, from: caller), to: ringing)
+        // Devices without a socket ring by push (high urgency, for as long as the ring lasts).
+        let now = now
+        let (planner, seconds) = (planner, settings.ringTimeout)
+        let pushed = try? await database.write { store in
+            try planner.planRing(
+                roomID: roomID, callerID: caller.userID, video: video, called: others, ringsFor: seconds, store: store,
+                now: now)
+        }
+        if (pushed ?? 0) > 0 { planner.wakeUp.signal() }
         metrics.callsStarted.increment()
         logger.info("call ringing", metadata: ["room": "\(roomID)", "devices": "\(ringing.count)"])
         return .ringing(devices: ringing.count)
@@ -208,6 +222,23 @@ public final class Calls: ContextualService {
                 CallEvent(callID: callID, roomID: call.roomID, action: .hangup, video: call.video, from: device),
                 to: Set(call.participants.map(\.deviceID)))
         }
+    }
+
+    /// A device's socket opened: a call ringing for its user rings on it too (the app just opened,
+    /// perhaps from the ring's notification).
+    public func connected(_ device: CallEvent.Participant) {
+        let rings = registry.withLock { registry -> [CallEvent] in
+            var rings: [CallEvent] = []
+            for (id, call) in registry.calls
+            where call.invited.contains(device.userID) && !call.participants.contains(where: { $0.userID == device.userID })
+                && (call.answeredAt == nil || !call.direct) && call.timer != nil
+            {
+                registry.calls[id]?.ringing.insert(device.deviceID)
+                rings.append(CallEvent(callID: id, roomID: call.roomID, action: .ring, video: call.video, from: call.caller))
+            }
+            return rings
+        }
+        for ring in rings { live.call(ring, to: [device.deviceID]) }
     }
 
     /// A device's socket closed: it leaves any call it was in, and stops ringing.

@@ -61,6 +61,7 @@ struct PushPayload: Encodable {
             payload.body = "Open Hearth on this device to approve or deny it."
             return payload
         }
+        if push.kind == .call { return try ring(push, payload: payload, preview: preview, store: store) }
         guard let roomID = push.roomID, let seq = push.seq,
             let message = try store.pushPreview(roomID: roomID, seq: seq, actorID: push.actorID), !message.deleted
         else { return nil }
@@ -83,6 +84,21 @@ struct PushPayload: Encodable {
                 preview == .full
                 ? Self.clipped(excerpt, 1000) : (push.kind == .mention ? "Mentioned you" : "New message")
         }
+        return payload
+    }
+
+    /// A ring: "Mum is calling" / "Video call · Family" (or only "Incoming call" when the preview
+    /// may not name people), high urgency, while the ring lasts.
+    static func ring(_ push: QueuedPush, payload: PushPayload, preview: Preview, store: Store) throws -> PushPayload {
+        var payload = payload
+        let kind = push.emoji == "📹" ? "Video call" : "Voice call"
+        payload.title = "Incoming call"
+        payload.body = kind
+        guard preview != .none, let actorID = push.actorID, let caller = try store.user(id: actorID) else { return payload }
+        let room = try push.roomID.flatMap { try store.room(id: $0) }
+        payload.title = "\(caller.displayName ?? caller.username) is calling"
+        payload.body = kind + (room?.kind == .group ? " · \(room?.name ?? "Group")" : "")
+        payload.icon = caller.avatar.map { "/api/v1/avatars/\($0)" }
         return payload
     }
 

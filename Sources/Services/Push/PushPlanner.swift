@@ -101,6 +101,27 @@ final class PushPlanner: Sendable {
         return batch.queued
     }
 
+    /// A ring: a high-urgency push to each offline, subscribed device of the `called` users, that
+    /// lives as long as the ring does. A room muted by the one called does not ring them.
+    func planRing(
+        roomID: Int64, callerID: Int64, video: Bool, called: Set<Int64>, ringsFor seconds: TimeInterval, store: Store,
+        now: Int64
+    ) throws -> Int {
+        let known = subscribers.withLock { $0 }
+        var batch = Batch()
+        for userID in called where known.contains(userID) {
+            for recipient in try offline(store.pushRecipients(userID: userID, roomID: roomID)) {
+                if let muted = recipient.mutedUntil, muted > now { continue }
+                try enqueue(
+                    QueuedPush(
+                        subscriptionID: recipient.subscriptionID, topic: "call-\(roomID)", kind: .call, roomID: roomID,
+                        seq: nil, actorID: callerID, emoji: video ? "📹" : "📞", urgency: "high", createdAt: now,
+                        expiresAt: now + Int64(min(settings.timeToLive, seconds) * 1000)), store: store, batch: &batch)
+            }
+        }
+        return batch.queued
+    }
+
     /// What a room's message notifications replace one another by (RFC 8030 §5.4); reactions
     /// have their own (`reaction-ID`), so one never hides a message not seen yet.
     static func topic(room: Int64) -> String { "room-\(room)" }

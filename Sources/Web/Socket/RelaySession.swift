@@ -31,7 +31,9 @@ public final class RelaySession: Sendable {
     public static func open(_ session: Session, relay: Relay, hub: RelayHub) async -> Result<RelaySession, CloseRefusal>
     {
         await hub.connect(session, contacts: relay.contacts(of:)).map {
-            RelaySession(relay: relay, hub: hub, connection: $0)
+            let opened = RelaySession(relay: relay, hub: hub, connection: $0)
+            relay.calls.connected(opened.device)
+            return opened
         }
     }
 
