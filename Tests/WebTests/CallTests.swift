@@ -4,7 +4,6 @@ import Storage
 import Testing
 
 @testable import Services
-
 @testable import Web
 
 /// Calls signalled over real sockets: a ring on every device, the first answer takes it, the

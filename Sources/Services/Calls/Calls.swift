@@ -230,11 +230,13 @@ public final class Calls: ContextualService {
         let rings = registry.withLock { registry -> [CallEvent] in
             var rings: [CallEvent] = []
             for (id, call) in registry.calls
-            where call.invited.contains(device.userID) && !call.participants.contains(where: { $0.userID == device.userID })
+            where call.invited.contains(device.userID)
+                && !call.participants.contains(where: { $0.userID == device.userID })
                 && (call.answeredAt == nil || !call.direct) && call.timer != nil
             {
                 registry.calls[id]?.ringing.insert(device.deviceID)
-                rings.append(CallEvent(callID: id, roomID: call.roomID, action: .ring, video: call.video, from: call.caller))
+                rings.append(
+                    CallEvent(callID: id, roomID: call.roomID, action: .ring, video: call.video, from: call.caller))
             }
             return rings
         }

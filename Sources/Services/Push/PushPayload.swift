@@ -94,7 +94,9 @@ struct PushPayload: Encodable {
         let kind = push.emoji == "📹" ? "Video call" : "Voice call"
         payload.title = "Incoming call"
         payload.body = kind
-        guard preview != .none, let actorID = push.actorID, let caller = try store.user(id: actorID) else { return payload }
+        guard preview != .none, let actorID = push.actorID, let caller = try store.user(id: actorID) else {
+            return payload
+        }
         let room = try push.roomID.flatMap { try store.room(id: $0) }
         payload.title = "\(caller.displayName ?? caller.username) is calling"
         payload.body = kind + (room?.kind == .group ? " · \(room?.name ?? "Group")" : "")
