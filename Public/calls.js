@@ -66,7 +66,10 @@ export class Calls {
     $('call-camera').addEventListener('click', () => this.toggle('video', 'call-camera', 'Camera on', 'Camera off'));
     $('call-switch').addEventListener('click', () => this.switchCamera());
     $('call-layout').addEventListener('click', () => {
-      const speaker = $('call-videos').classList.toggle('speaker');
+      const videos = $('call-videos');
+      const speaker = videos.classList.toggle('speaker');
+      // The speaker view shows one person large (the first, until another tile is tapped).
+      if (speaker && !videos.querySelector('.main')) videos.firstElementChild?.classList.add('main');
       $('call-layout').textContent = speaker ? 'Grid' : 'Speaker view';
     });
     $('call-close').addEventListener('click', () => this.close());

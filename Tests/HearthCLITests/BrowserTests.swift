@@ -98,6 +98,12 @@ import Testing
         print(try Self.familyScript("call_ui.py", users: ["mum", "dad"]))
     }
 
+    /// Four browsers in one group call: a mesh of six connections, three tiles each, the speaker
+    /// view, and the server's CPU while media flow (near zero: they do not pass through it).
+    @Test func aGroupCallOfFour() throws {
+        print(try Self.familyScript("call_group.py", users: ["mum", "dad", "kid", "gran"]))
+    }
+
     /// The same call through a real TURN server: Debian's coturn on loopback with
     /// `use-auth-secret`, hearth minting credentials with the same secret, and both browsers
     /// allowed only relay candidates. It connects through coturn; with a wrong secret it does not.

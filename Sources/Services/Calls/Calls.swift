@@ -112,11 +112,15 @@ public final class Calls: ContextualService {
         // Devices without a socket ring by push (high urgency, for as long as the ring lasts).
         let now = now
         let (planner, seconds) = (planner, settings.ringTimeout)
-        let pushed = try? await database.write { store in
-            try planner.planRing(
-                roomID: roomID, callerID: caller.userID, video: video, called: others, ringsFor: seconds, store: store,
-                now: now)
-        }
+        let pushed =
+            !planner.mayPush(others)
+            ? 0
+            : try? await database.write { store in
+                try planner.planRing(
+                    roomID: roomID, callerID: caller.userID, video: video, called: others, ringsFor: seconds,
+                    store: store,
+                    now: now)
+            }
         if (pushed ?? 0) > 0 { planner.wakeUp.signal() }
         metrics.callsStarted.increment()
         logger.info("call ringing", metadata: ["room": "\(roomID)", "devices": "\(ringing.count)"])
@@ -319,18 +323,21 @@ public final class Calls: ContextualService {
         let seconds = call.answeredAt.map { clock().timeIntervalSince($0) }
         let line = Self.line(video: call.video, seconds: seconds, declined: reason == "declined")
         let day = Self.day(call.startedAt)
-        do {
-            let caller = try await run {
-                try await database.write { store -> User? in
-                    try store.countCall(day: day, seconds: Int64(seconds ?? 0))
-                    return try store.user(id: call.caller.userID)
-                }
-            }
-            if let caller { try await writer.post(line, in: call.roomID, by: caller) }
-        } catch {
-            logger.error("call line not written", metadata: ["room": "\(call.roomID)", "error": "\(error)"])
-        }
         logger.info("call ended", metadata: ["room": "\(call.roomID)", "reason": "\(reason)"])
+        // Written on its own: the socket that hung up goes on with its next frame meanwhile.
+        Task { [self] in
+            do {
+                let caller = try await run {
+                    try await database.write { store -> User? in
+                        try store.countCall(day: day, seconds: Int64(seconds ?? 0))
+                        return try store.user(id: call.caller.userID)
+                    }
+                }
+                if let caller { try await writer.post(line, in: call.roomID, by: caller) }
+            } catch {
+                logger.error("call line not written", metadata: ["room": "\(call.roomID)", "error": "\(error)"])
+            }
+        }
     }
 
     /// The line a call leaves: "Missed voice call", "Declined video call", "Video call, 12 min".

@@ -101,6 +101,11 @@ final class PushPlanner: Sendable {
         return batch.queued
     }
 
+    /// Whether any of `userIDs` may have a push subscription (nobody else needs a transaction).
+    func mayPush(_ userIDs: Set<Int64>) -> Bool {
+        subscribers.withLock { !$0.isDisjoint(with: userIDs) }
+    }
+
     /// A ring: a high-urgency push to each offline, subscribed device of the `called` users, that
     /// lives as long as the ring does. A room muted by the one called does not ring them.
     func planRing(
