@@ -77,6 +77,12 @@ def main(base, password, shots, mode=None):
         title = by_testid(dad, "call-incoming").text
         assert "mum is calling" in title and "Video call" in title, title
         dad.save_screenshot(os.path.join(shots, "call-incoming.png"))
+        check = None
+        if mode is None:
+            # The call's screens pass axe-core as every other page does (every_page.py).
+            from every_page import Checker
+            check = Checker(shots)
+            check.axe(dad, "call-incoming", "headless")
         print("dad's browser rings:", " / ".join(title.split("\n")))
         by_testid(dad, "call-accept").click()
 
@@ -111,6 +117,10 @@ def main(base, password, shots, mode=None):
         tiles = mum.find_elements(By.CSS_SELECTOR, "[data-testid=call-tile]")
         assert len(tiles) == 1 and "dad" in tiles[0].text, [t.text for t in tiles]
         mum.save_screenshot(os.path.join(shots, "call-mum.png"))
+        if check:
+            check.axe(mum, "call-screen", "headless")
+            assert not check.problems, "\n".join(check.problems)
+            print("the incoming-call screen and the call screen pass axe-core")
         dad.save_screenshot(os.path.join(shots, "call-dad.png"))
 
         # Mute and camera off turn the tracks off.

@@ -3,10 +3,10 @@ import HTTPTypes
 import HearthTestSupport
 import Hummingbird
 import HummingbirdTesting
-import Services
 import Storage
 import Testing
 
+@testable import Services
 @testable import Web
 
 /// The admin panel through the router: sign-in, roles, CSRF, escaping, and every page and action.
@@ -479,6 +479,26 @@ import Testing
             #expect(sentences.contains("added the outgoing webhook “Home Assistant → 192.168.1.20” to"))
             #expect(sentences.contains("removed the outgoing webhook “Home Assistant” of"))
             #expect(sentences.contains("private addresses webhooks may call"))
+        }
+    }
+
+    @Test func callsShowOnlyAsCountsPerDay() async throws {
+        try await withPanel { browser, env in
+            _ = try await browser.signIn("mum")
+            let today = Calls.day(env.services.now())
+            try await env.services.database.write { store in
+                try store.countCall(day: today, seconds: 400)
+                try store.countCall(day: today, seconds: 200)
+                try store.countCall(day: "2026-11-30", seconds: 0)
+            }
+            let dashboard = try await browser.get("/admin").text
+            #expect(dashboard.contains("<h2>Calls</h2><p class=\"big\">2</p><p>ended today · 0 on now</p>"))
+            let audit = try await browser.get("/admin/audit").text
+            #expect(
+                audit.contains(
+                    "<td data-label=\"Day\">\(today)</td><td data-label=\"Calls\">2</td><td data-label=\"Minutes\">10</td>"
+                ))
+            #expect(audit.contains("2026-11-30") && audit.contains("who called whom"))
         }
     }
 
