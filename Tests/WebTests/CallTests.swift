@@ -164,6 +164,10 @@ import Testing
             let stop = try await dadSocket.next("call", timeout: 5)
             #expect(stop["action"] as? String == "hangup" && stop["reason"] as? String == "timeout")
             #expect(try await dadSocket.next("message")["body"] as? String == "Missed voice call")
+            // Stored like a message: history has it.
+            let history = try await family.call("GET", "/api/v1/rooms/\(room)/messages", token: dad)
+            let stored = (history.json["messages"] as? [[String: Any]])?.first
+            #expect(stored?["body"] as? String == "Missed voice call" && stored?["system"] as? Bool == true)
 
             try await mumSocket.send(Self.call("ring", "call-declined", room: room, video: true))
             #expect(try await dadSocket.next("call")["action"] as? String == "ring")
