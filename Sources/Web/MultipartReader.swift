@@ -7,9 +7,10 @@ import Services
 /// arrive: a file part is never held whole in memory.
 ///
 /// MultipartKit's `MultipartParser` does the parsing (boundaries, headers, bodies split across
-/// reads); this turns its callbacks into parts a caller pulls in order. Everything that is not a
-/// file's bytes (boundaries, headers, form fields) counts against `overheadLimit`, so a request
-/// cannot make the server hold an endless header or field.
+/// reads); this turns its callbacks into parts a caller pulls in order. Boundaries and headers
+/// count against `overheadLimit`, so a request cannot make the server hold an endless header; a
+/// field's bytes are held only through ``partData(limit:)``, whose caller keeps all the fields
+/// within the same limit.
 final class MultipartReader<Body: AsyncSequence> where Body.Element == ByteBuffer {
     /// One part's headers, as sent (names lowercased).
     struct Part {
@@ -157,7 +158,7 @@ final class MultipartReader<Body: AsyncSequence> where Body.Element == ByteBuffe
         while let bytes = try await nextBytes() {
             data += bytes
             guard data.count <= limit else {
-                throw ServiceError.invalidField("A form field is larger than \(limit) bytes.")
+                throw ServiceError.invalidField("A form's fields may hold \(overheadLimit) bytes in all.")
             }
         }
         return data

@@ -125,6 +125,7 @@ struct WebhooksController: Sendable {
     ) async throws -> (fields: [String: String], files: [String]) {
         let reader = MultipartReader(boundary: boundary, body: body, overheadLimit: limits.webhookBodyBytes)
         var fields: [String: String] = [:]
+        var fieldBytes = 0
         var files: [String] = []
         while let part = try await reader.nextPart() {
             if let filename = part.filename {
@@ -136,7 +137,9 @@ struct WebhooksController: Sendable {
                     filename: filename.isEmpty ? nil : filename, declaredLength: nil, body: reader.partBytes)
                 files.append(stored.publicID)
             } else if let name = part.name {
-                let bytes = try await reader.partData(limit: limits.webhookBodyBytes)
+                // All the fields together, not each, fit in the limit.
+                let bytes = try await reader.partData(limit: limits.webhookBodyBytes - fieldBytes)
+                fieldBytes += bytes.count
                 guard let value = String(validating: bytes, as: UTF8.self) else {
                     throw ServiceError.invalidField("The form field “\(name)” is not UTF-8 text.")
                 }

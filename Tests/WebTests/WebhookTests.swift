@@ -241,6 +241,8 @@ import FoundationNetworking
                     "invalid_field"
                 ),
                 ([("text", String(repeating: "x", count: 70_000))], [], 400, "invalid_field"),
+                // Many fields, each small, together over the limit.
+                ((0..<40).map { ("f\($0)", String(repeating: "y", count: 2_000)) }, [], 400, "invalid_field"),
             ]
             for (fields, files, expected, code) in refusals {
                 let (refused, refusedType) = Self.form(fields, files: files)

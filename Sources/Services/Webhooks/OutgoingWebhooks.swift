@@ -128,7 +128,7 @@ public final class OutgoingWebhooks: ContextualService {
                     detail: hook.name, now: now)
             }
         }
-        try? await database.write { [planner] in try planner.load($0) }
+        try? await database.read { [planner] in try planner.load($0) }
     }
 
     /// A hook's delivery log, newest first (its room admins and server admins).
