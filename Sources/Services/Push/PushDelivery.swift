@@ -18,7 +18,7 @@ import WebPush
 public final class PushDelivery: ContextualService {
     let context: ServiceContext
     let settings: HearthConfiguration.PushSettings
-    let signal: PushSignal
+    let signal: WakeSignal
     let publicURL: @Sendable () async -> String
     /// When each subscription's trouble was last logged (ms).
     private let lastLogged = Mutex<[Int64: Int64]>([:])
@@ -39,7 +39,7 @@ public final class PushDelivery: ContextualService {
     static let headerMargin: TimeInterval = 3600
 
     init(
-        context: ServiceContext, settings: HearthConfiguration.PushSettings, signal: PushSignal,
+        context: ServiceContext, settings: HearthConfiguration.PushSettings, signal: WakeSignal,
         publicURL: @escaping @Sendable () async -> String
     ) {
         self.context = context

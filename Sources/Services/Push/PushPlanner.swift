@@ -16,7 +16,7 @@ final class PushPlanner: Sendable {
     private let settings: HearthConfiguration.PushSettings
     private let logger: Logging.Logger
     /// Called after a commit that queued pushes: the delivery wakes up.
-    let wakeUp = PushSignal()
+    let wakeUp = WakeSignal()
 
     init(live: any LiveEvents, settings: HearthConfiguration.PushSettings, logger: Logging.Logger) {
         self.live = live
@@ -147,60 +147,5 @@ final class PushPlanner: Sendable {
         }
         batch.waiting = waiting + (try store.enqueuePush(push) ? 1 : 0)
         batch.queued += 1
-    }
-}
-
-/// A wake-up call that is never lost: a signal sent while nobody waits is kept for the next wait.
-final class PushSignal: Sendable {
-    private struct State {
-        var pending = false
-        var waiter: CheckedContinuation<Void, Never>?
-    }
-
-    private let state = Mutex(State())
-
-    func signal() {
-        let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
-            guard let waiter = state.waiter else {
-                state.pending = true
-                return nil
-            }
-            state.waiter = nil
-            return waiter
-        }
-        waiter?.resume()
-    }
-
-    /// Waits for a signal, `timeout`, or the task's cancellation, whichever comes first.
-    func wait(timeout: Duration) async {
-        let timer = Task { [weak self] in
-            try? await Task.sleep(for: timeout)
-            self?.release()
-        }
-        defer { timer.cancel() }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let ready = state.withLock { state in
-                    if state.pending || Task.isCancelled {
-                        state.pending = false
-                        return true
-                    }
-                    state.waiter = continuation
-                    return false
-                }
-                if ready { continuation.resume() }
-            }
-        } onCancel: {
-            release()
-        }
-    }
-
-    /// Lets a waiter go without leaving a signal behind.
-    private func release() {
-        let waiter = state.withLock { state in
-            defer { state.waiter = nil }
-            return state.waiter
-        }
-        waiter?.resume()
     }
 }

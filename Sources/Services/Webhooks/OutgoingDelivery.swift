@@ -13,7 +13,7 @@ import Synchronization
 final class OutgoingPlanner: Sendable {
     private let rooms = Mutex<Set<Int64>>([])
     /// Called after a commit that queued deliveries: the sender wakes up.
-    let wakeUp = PushSignal()
+    let wakeUp = WakeSignal()
 
     /// Reads which rooms have hooks (at start, and after one is removed).
     func load(_ store: Store) throws {

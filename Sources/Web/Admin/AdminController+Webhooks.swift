@@ -125,12 +125,9 @@ extension AdminController {
     /// `POST /admin/webhooks/{id}/rename` (`name`).
     @Sendable func renameWebhook(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await act(request, context, role: .admin, back: "/admin/rooms") { user, form in
-            let id = try Self.webhookID(context)
-            guard let entry = try await services.webhooks.all().first(where: { $0.webhook.id == id }) else {
-                throw ServiceError.notFound("That webhook")
-            }
+            let entry = try await incomingWebhook(context)
             let renamed = try await services.webhooks.rename(
-                id, in: entry.webhook.roomID, to: form.text("name") ?? "", by: user.session.user)
+                entry.webhook.id, in: entry.webhook.roomID, to: form.text("name") ?? "", by: user.session.user)
             return redirect("/admin/rooms", notice: "Webhook renamed “\(renamed.name)”.", for: user)
         }
     }
@@ -138,13 +135,19 @@ extension AdminController {
     /// `POST /admin/webhooks/{id}/revoke`.
     @Sendable func revokeWebhook(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await act(request, context, role: .admin, back: "/admin/rooms") { user, _ in
-            let id = try Self.webhookID(context)
-            guard let entry = try await services.webhooks.all().first(where: { $0.webhook.id == id }) else {
-                throw ServiceError.notFound("That webhook")
-            }
-            try await services.webhooks.revoke(id, in: entry.webhook.roomID, by: user.session.user)
+            let entry = try await incomingWebhook(context)
+            try await services.webhooks.revoke(entry.webhook.id, in: entry.webhook.roomID, by: user.session.user)
             return redirect("/admin/rooms", notice: "Webhook “\(entry.webhook.name)” revoked.", for: user)
         }
+    }
+
+    /// The incoming webhook the path's `{id}` names (not revoked), with its room.
+    private func incomingWebhook(_ context: AppRequestContext) async throws -> (webhook: Webhook, roomName: String?) {
+        let id = try Self.webhookID(context)
+        guard let entry = try await services.webhooks.all().first(where: { $0.webhook.id == id }) else {
+            throw ServiceError.notFound("That webhook")
+        }
+        return entry
     }
 
     private static func webhookID(_ context: AppRequestContext) throws -> Int64 {
