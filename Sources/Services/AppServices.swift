@@ -66,7 +66,9 @@ public final class AppServices: Sendable {
         try database.readNow { try planner.load($0) }
         let outgoing = OutgoingPlanner()
         try database.readNow { try outgoing.load($0) }
-        let writer = MessageWriter(context: context, screener: screener, planner: planner, outgoing: outgoing)
+        let writer = MessageWriter(
+            context: context, screener: screener, planner: planner, outgoing: outgoing,
+            commitInterval: .milliseconds(configuration.relay.commitIntervalMilliseconds))
         moderation = Moderation(
             context: context, screener: screener, writer: writer, limits: configuration.moderation)
         calls = Calls(context: context, settings: configuration.calls, writer: writer, planner: planner)

@@ -218,6 +218,9 @@ public struct HearthConfiguration: Sendable {
         public var outboxFrames = 2048
         /// Bytes waiting for one socket before the device is cut off and told to `sync`.
         public var outboxBytes = 4 * 1024 * 1024
+        /// Milliseconds between the starts of two message commits at the least: what arrives
+        /// meanwhile shares the next transaction. 0 commits as soon as the last one is done.
+        public var commitIntervalMilliseconds = 5
         /// Messages read from the database per page of a `sync`.
         public var syncPageSize = 256
         /// Most messages one history request returns.

@@ -83,6 +83,11 @@ enum Settings {
             count("HEARTH_MEMBERS_PER_ROOM", \.hearth.relay.membersPerRoom),
             count("HEARTH_OUTBOX_FRAMES", \.hearth.relay.outboxFrames),
             count("HEARTH_OUTBOX_BYTES", \.hearth.relay.outboxBytes),
+            Setting(variable: "HEARTH_COMMIT_INTERVAL_MS", flag: nil, serveOnly: false) { text, name, configuration in
+                let milliseconds: Int = try number(text, name, minimum: 0)
+                guard milliseconds <= 1000 else { throw CLIError("\(name) must be 0–1000.") }
+                configuration.hearth.relay.commitIntervalMilliseconds = milliseconds
+            },
             count("HEARTH_SYNC_PAGE_SIZE", \.hearth.relay.syncPageSize),
             count("HEARTH_HISTORY_MAX_LIMIT", \.hearth.relay.historyMaxLimit),
             count("HEARTH_SEARCH_INDEX_BATCH", \.hearth.relay.searchIndexBatch),

@@ -11,6 +11,9 @@ public protocol LiveEvents: Sendable {
     /// A message became visible to `memberIDs`: newly sent, or approved by a moderator. `answer`
     /// is the ack for the socket that sent it, when it came from one.
     func published(_ message: Message, to memberIDs: [Int64], answering answer: SendAnswer?)
+    /// The writer has handed over everything one commit published: what the live side gathered
+    /// meanwhile (delivery receipts, one per room and recipient) goes out now.
+    func batchPublished()
     /// The answer to a send that publishes nothing: held for review, the repeat of a send already
     /// stored, or a refusal.
     func answer(_ answer: SendAnswer)
@@ -54,6 +57,7 @@ extension LiveEvents where Self == NoLiveEvents {
 /// The live side of a process without sockets, such as a CLI command.
 public struct NoLiveEvents: LiveEvents {
     public func published(_ message: Message, to memberIDs: [Int64], answering answer: SendAnswer?) {}
+    public func batchPublished() {}
     public func answer(_ answer: SendAnswer) {}
     public func changed(_ event: MessageEvent, to memberIDs: [Int64], answering answer: SendAnswer?) {}
     public func deleted(roomID: Int64, seq: Int64, to memberIDs: [Int64]) {}

@@ -8,9 +8,12 @@ import Synchronization
 ///
 /// Jobs from every connection (sends) and from moderators (approvals of held messages) queue
 /// here. Whenever the queue is non-empty and no commit is in flight, everything queued is
-/// screened by the moderation rules and committed in one transaction (no timer: at low load a
-/// job commits alone and at once; under load thousands share one fsync), each job in queue order
-/// through a ``RelayTransaction``. Only after the commit are the results published, acked and
+/// screened by the moderation rules and committed in one transaction, each job in queue order
+/// through a ``RelayTransaction``. A commit begins at most once per `commitInterval`
+/// (`HEARTH_COMMIT_INTERVAL_MS`, 5 ms): a job that finds the writer idle for that long commits
+/// alone and at once, and under load everything that arrives within the interval shares one
+/// transaction, one fsync and one burst of socket writes — which took the server's CPU per
+/// message at 2,000 messages a second to a third (docs/PERFORMANCE.md, session 16). Only after the commit are the results published, acked and
 /// answered, in that same order — which is seq order, so every socket receives live messages in
 /// increasing seq, the order the socket side relies on to drop what it has already had.
 ///
@@ -87,6 +90,8 @@ final class MessageWriter: ContextualService {
     private struct Queue {
         var jobs: [Job] = []
         var committing = false
+        /// When the last commit began: the next begins `commitInterval` after it at the earliest.
+        var lastCommit: ContinuousClock.Instant?
     }
 
     let screener: Screener
@@ -94,13 +99,19 @@ final class MessageWriter: ContextualService {
     let planner: PushPlanner
     /// Queues outgoing webhook deliveries, likewise.
     let outgoing: OutgoingPlanner
+    /// The least time between the starts of two commits; zero commits whenever the last is done.
+    let commitInterval: Duration
     /// Unscreened sends and approvals, in arrival order.
     private let queue = Mutex(Queue())
 
     let context: ServiceContext
 
-    init(context: ServiceContext, screener: Screener, planner: PushPlanner, outgoing: OutgoingPlanner) {
+    init(
+        context: ServiceContext, screener: Screener, planner: PushPlanner, outgoing: OutgoingPlanner,
+        commitInterval: Duration
+    ) {
         self.context = context
+        self.commitInterval = commitInterval
         self.screener = screener
         self.planner = planner
         self.outgoing = outgoing
@@ -154,13 +165,19 @@ final class MessageWriter: ContextualService {
         if start { Task { await self.drain() } }
     }
 
-    /// Commits batches until the queue is empty.
+    /// Commits batches until the queue is empty, each beginning `commitInterval` after the last
+    /// at the earliest.
     private func drain() async {
         while true {
+            if commitInterval > .zero, let last = queue.withLock({ $0.lastCommit }),
+                case let next = last + commitInterval, next > .now
+            {
+                try? await Task.sleep(until: next, clock: .continuous)
+            }
             let batch: [Job] = queue.withLock { queue in
                 let batch = queue.jobs
                 queue.jobs = []
-                if batch.isEmpty { queue.committing = false }
+                if batch.isEmpty { queue.committing = false } else { queue.lastCommit = .now }
                 return batch
             }
             guard !batch.isEmpty else { return }
@@ -246,6 +263,7 @@ final class MessageWriter: ContextualService {
         }
         if stored > 0 { metrics.messagesStored.increment(by: stored) }
         for ((job, _), outcome) in zip(batch, outcomes) { deliver(outcome, of: job) }
+        live.batchPublished()
         if pushes > 0 { planner.wakeUp.signal() }
         if deliveries > 0 { outgoing.wakeUp.signal() }
     }

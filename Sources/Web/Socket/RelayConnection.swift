@@ -65,27 +65,34 @@ public final class RelayConnection: SendOrigin, Hashable {
     }
 
     /// Hands a committed message to this socket (or to the sync buffer), unless it already had it.
-    func deliver(_ published: Published) {
-        let ok: Bool = state.withLock { state in
+    /// True when it was queued now as a message for this device: the hub then tells its sender
+    /// (a message that waits in the sync buffer is receipted when it is written).
+    func deliver(_ published: Published) -> Bool {
+        let (ok, queued): (Bool, Bool) = state.withLock { state in
             if state.syncing {
                 state.buffered.append(published)
-                return state.buffered.count <= outbox.maxFrames
+                return (state.buffered.count <= outbox.maxFrames, false)
             }
-            return enqueue(published, state: &state)
+            return enqueue(published, state: &state, receiptedNow: true)
         }
         if !ok { onOverflow(self) }
+        return queued
     }
 
-    private func enqueue(_ published: Published, state: inout State) -> Bool {
+    /// Queues a message's frame (or the sender's ack). Returns whether the outbox took it, and
+    /// whether a message with a delivery was queued; with `receiptedNow` the caller sends its
+    /// receipt, else the frame carries the delivery and the writer reports it once written.
+    private func enqueue(_ published: Published, state: inout State, receiptedNow: Bool) -> (ok: Bool, queued: Bool) {
         if state.liveFloor == nil { state.liveFloor = published.seq }
         if published.origin == self, let ack = published.ack {
             // The sender always gets its ack, even when a sync already showed it the message.
             state.highWater = max(state.highWater, published.seq)
-            return outbox.push(.init(text: ack, delivery: nil))
+            return (outbox.push(.init(text: ack, delivery: nil)), false)
         }
-        guard published.seq > state.highWater else { return true }
+        guard published.seq > state.highWater else { return (true, false) }
         state.highWater = published.seq
-        return outbox.push(.init(text: published.frame, delivery: published.delivery))
+        let ok = outbox.push(.init(text: published.frame, delivery: receiptedNow ? nil : published.delivery))
+        return (ok, ok && receiptedNow && published.delivery != nil)
     }
 
     /// Queues a frame that is not a message (ack of a retry, error, receipt, typing, presence);
@@ -127,7 +134,7 @@ public final class RelayConnection: SendOrigin, Hashable {
         let (ok, highWater): (Bool, Int64) = state.withLock { state in
             var ok = true
             for published in state.buffered where ok {
-                ok = enqueue(published, state: &state)
+                ok = enqueue(published, state: &state, receiptedNow: false).ok
             }
             state.buffered = []
             state.syncing = false

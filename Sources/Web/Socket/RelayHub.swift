@@ -17,7 +17,17 @@ public final class RelayHub: LiveEvents {
         /// Delivered marks not yet written to the database.
         var unrecorded: [DeliveryKey: Int64] = [:]
         var lastTyping: [TypingKey: Date] = [:]
+        /// Delivery receipts gathered while the writer publishes one commit (``batchPublished()``).
+        var receipts: [DeliveryKey: PendingReceipt] = [:]
         var shuttingDown = false
+    }
+
+    /// A delivered receipt waiting for the end of its commit's publishing: the highest seq the
+    /// recipient was handed in the room, and the senders to tell (receipts are cumulative).
+    private struct PendingReceipt {
+        var seq: Int64
+        let username: String
+        var senderIDs: Set<Int64>
     }
 
     private struct DeliveryKey: Hashable {
@@ -169,9 +179,20 @@ public final class RelayHub: LiveEvents {
 
     // MARK: Fan-out
 
-    /// Hands a committed message to every connected device of the room's members.
+    /// Hands a committed message to every connected device of the room's members. Its sender is
+    /// told it was delivered at the end of the commit (``batchPublished()``), in the same write as
+    /// its ack when the sender's socket has not been written to meanwhile.
     func publish(_ published: RelayConnection.Published, to memberIDs: [Int64]) {
-        for connection in connections(of: memberIDs) { connection.deliver(published) }
+        let recipients = connections(of: memberIDs).filter { $0.deliver(published) }
+        guard let delivery = published.delivery, !recipients.isEmpty else { return }
+        registry.withLock { registry in
+            for recipient in recipients where self.mark(delivery, to: recipient, in: &registry) {
+                let key = DeliveryKey(roomID: delivery.roomID, userID: recipient.userID)
+                registry.receipts[key, default: PendingReceipt(seq: 0, username: recipient.username, senderIDs: [])]
+                    .seq = delivery.seq
+                registry.receipts[key]?.senderIDs.insert(delivery.senderID)
+            }
+        }
     }
 
     /// Sends a frame to every connected device of `userIDs`, except `excluded`.
@@ -179,22 +200,26 @@ public final class RelayHub: LiveEvents {
         for connection in connections(of: userIDs) where connection != excluded { connection.send(frame) }
     }
 
-    /// Notes that a socket of `recipient` was sent a message: its sender learns it was delivered.
-    /// Receipts are cumulative per room and recipient, so only a higher seq makes a new one.
+    /// Notes that a socket of `recipient` was written a message from a sync: its sender learns it
+    /// was delivered. (Live messages are receipted when queued, by ``publish(_:to:)``.)
     public func delivered(_ delivery: Outbox.Delivery, to recipient: RelayConnection) {
-        guard delivery.senderID != recipient.userID else { return }
-        deliveredCount.increment()
-        let key = DeliveryKey(roomID: delivery.roomID, userID: recipient.userID)
-        let fresh = registry.withLock { registry in
-            guard registry.lastDelivered[key, default: 0] < delivery.seq else { return false }
-            registry.lastDelivered[key] = delivery.seq
-            registry.unrecorded[key] = delivery.seq
-            return true
-        }
-        guard fresh else { return }
+        guard registry.withLock({ self.mark(delivery, to: recipient, in: &$0) }) else { return }
         let frame = RelayFrames.receipt(
             room: delivery.roomID, user: recipient.username, seq: delivery.seq, kind: "delivered")
         broadcast(frame, to: [delivery.senderID])
+    }
+
+    /// Records a delivery to `recipient`; true when its sender is to be told. Receipts are
+    /// cumulative per room and recipient, so only a higher seq makes a new one, and none goes
+    /// to a sender for their own message on their other devices.
+    private func mark(_ delivery: Outbox.Delivery, to recipient: RelayConnection, in registry: inout Registry) -> Bool {
+        guard delivery.senderID != recipient.userID else { return false }
+        deliveredCount.increment()
+        let key = DeliveryKey(roomID: delivery.roomID, userID: recipient.userID)
+        guard registry.lastDelivered[key, default: 0] < delivery.seq else { return false }
+        registry.lastDelivered[key] = delivery.seq
+        registry.unrecorded[key] = delivery.seq
+        return true
     }
 
     /// The delivered marks since the last call, for the database (see ``RelayService``).
@@ -266,6 +291,20 @@ public final class RelayHub: LiveEvents {
 
     public func answer(_ answer: SendAnswer) {
         (answer.origin as? RelayConnection)?.send(RelayFrames.answer(answer))
+    }
+
+    /// Sends the delivery receipts the commit's messages made: one per room and recipient, at the
+    /// highest seq, to every sender of those messages.
+    public func batchPublished() {
+        let receipts = registry.withLock { registry in
+            defer { registry.receipts = [:] }
+            return registry.receipts
+        }
+        for (key, receipt) in receipts {
+            let frame = RelayFrames.receipt(
+                room: key.roomID, user: receipt.username, seq: receipt.seq, kind: "delivered")
+            broadcast(frame, to: receipt.senderIDs)
+        }
     }
 
     public func deleted(roomID: Int64, seq: Int64, to memberIDs: [Int64]) {
