@@ -33,6 +33,9 @@ let package = Package(
         // C libraries from Debian, through pkg-config.
         .systemLibrary(name: "CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
         .systemLibrary(name: "CQRencode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
+        // OpenSSL's libcrypto (Debian `libssl-dev`): ChaCha20-Poly1305 sealed and opened in place,
+        // for the age payload (swift-crypto's API copies every 64 KiB chunk into new `Data`).
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // RE2 (Debian `libre2-dev`), the linear-time regex engine moderation rules run on, behind a
         // small C++ shim with a C interface: Swift calls C, not RE2's C++ classes.
         .target(name: "CRE2", linkerSettings: [.linkedLibrary("re2")]),
@@ -43,6 +46,7 @@ let package = Package(
         .target(
             name: "Age",
             dependencies: [
+                "COpenSSL",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ]

@@ -61,37 +61,9 @@ public enum Age {
             if let encoded = armorer?.encode(bytes) { try output(encoded) } else { try output(bytes) }
         }
         try emit(AgeHeader.encode(stanzas: stanzas, fileKey: fileKey) + nonce)
-        let key = AgeStream.payloadKey(fileKey: fileKey, nonce: nonce)
         var input = input
-        var counter: UInt64 = 0
-        // One chunk of lookahead tells whether the current chunk is the last.
-        var chunk = try readFull(&input, AgeStream.chunkSize)
-        while true {
-            let next = chunk.count < AgeStream.chunkSize ? [] : try readFull(&input, AgeStream.chunkSize)
-            let last = next.isEmpty
-            let box = try ChaChaPoly.seal(
-                chunk, using: key, nonce: .init(data: AgeStream.nonce(counter: counter, last: last)))
-            var sealed = [UInt8]()
-            sealed.reserveCapacity(chunk.count + AgeStream.tagSize)
-            sealed.append(contentsOf: box.ciphertext)
-            sealed.append(contentsOf: box.tag)
-            try emit(sealed)
-            if last { break }
-            counter += 1
-            chunk = next
-        }
+        try AgeStream.encrypt(&input, key: AgeStream.payloadKey(fileKey: fileKey, nonce: nonce), output: emit)
         if let last = armorer?.finish() { try output(last) }
-    }
-
-    /// Exactly `count` bytes, or fewer only at the end of the input.
-    static func readFull(_ input: inout some AgeInput, _ count: Int) throws -> [UInt8] {
-        var bytes = try input.read(upTo: count)
-        while bytes.count < count {
-            let more = try input.read(upTo: count - bytes.count)
-            if more.isEmpty { break }
-            bytes += more
-        }
-        return bytes
     }
 
     /// Convenience for small data: encrypts in memory.

@@ -4,6 +4,17 @@ import Foundation
 public protocol AgeInput {
     /// Up to `count` bytes; empty at the end of the input.
     mutating func read(upTo count: Int) throws -> [UInt8]
+    /// Up to `buffer.count` bytes into `buffer`; how many, 0 at the end of the input.
+    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+}
+
+extension AgeInput {
+    /// Through ``read(upTo:)`` and a copy; an input that can read in place says so itself.
+    public mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let bytes = try read(upTo: buffer.count)
+        buffer.copyBytes(from: bytes)
+        return bytes.count
+    }
 }
 
 /// Bytes in memory.
@@ -31,10 +42,18 @@ public struct FileInput: AgeInput {
     }
 
     public mutating func read(upTo count: Int) throws -> [UInt8] {
-        do {
-            return [UInt8](try handle.read(upToCount: count) ?? Data())
-        } catch {
-            throw AgeError.io("cannot read: \(error.localizedDescription)")
+        try [UInt8](unsafeUninitializedCapacity: count) { bytes, initialized in
+            initialized = try read(into: UnsafeMutableRawBufferPointer(bytes))
+        }
+    }
+
+    /// Straight from the descriptor into `buffer`, with no copy on the way.
+    public mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard buffer.count > 0 else { return 0 }
+        while true {
+            let count = Foundation.read(handle.fileDescriptor, buffer.baseAddress, buffer.count)
+            if count >= 0 { return count }
+            guard errno == EINTR else { throw AgeError.io("cannot read: \(String(cString: strerror(errno)))") }
         }
     }
 }
@@ -88,6 +107,26 @@ struct BufferedReader<Input: AgeInput> {
         if recording { recorded += bytes }
         position = end
         return bytes
+    }
+
+    /// Fills `buffer` (fewer bytes only at the end of the input): what is buffered first, the
+    /// rest straight from the input. Returns how many bytes.
+    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let buffered = min(buffer.count, self.buffer.count - position)
+        if buffered > 0 {
+            self.buffer.withUnsafeBytes { bytes in
+                buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[position..<(position + buffered)]))
+            }
+            if recording { recorded += self.buffer[position..<(position + buffered)] }
+            position += buffered
+        }
+        var filled = buffered
+        while filled < buffer.count && !ended {
+            let read = try input.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
+            if read == 0 { ended = true } else { filled += read }
+        }
+        if recording && filled > buffered { recorded += buffer[buffered..<filled] }
+        return filled
     }
 
     /// Whether the input has nothing more.
