@@ -141,7 +141,9 @@ let package = Package(
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            // The reference-peer workload is Python (`HearthBench peers` runs it).
+            exclude: ["Peers"]
         ),
 
         .testTarget(

@@ -12,7 +12,7 @@ struct HearthBench: AsyncParsableCommand {
             AuthScenario.self, IdleScenario.self, PMScenario.self, BackupScenario.self, AttachmentScenario.self,
             RulesScenario.self, AdminScenario.self, FanoutScenario.self, WriterScenario.self, LoginScenario.self,
             StormScenario.self, PushScenario.self, SearchScenario.self, WebhookScenario.self, OutgoingScenario.self,
-            CallScenario.self,
+            CallScenario.self, PeersScenario.self,
             EchoServer.self,
         ])
 }

@@ -65,7 +65,9 @@ final class RelaySocketHandler: ChannelDuplexHandler {
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let connection = session.connection
         let session = session
-        writer = SocketWriter(connection: connection, channel: context.channel, hub: hub) { reason in
+        // The frame encoder NIO's upgrader added: the writer writes its encoded frames below it.
+        let encoder = (try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)) ?? context
+        writer = SocketWriter(connection: connection, channel: context.channel, output: encoder, hub: hub) { reason in
             loopBound.value.outboxClosed(reason)
         }
         let writer = writer
