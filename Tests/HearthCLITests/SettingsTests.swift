@@ -41,11 +41,16 @@ import Testing
         // Only `serve` reads the network settings.
         let other = try Settings.resolve(flags: [:], environment: ["HEARTH_PORT": "x"], serving: false)
         #expect(other.server.port == 8080)
+        // The commit interval may be 0 (commit as soon as the last commit is done).
+        let unbatched = try Settings.resolve(flags: [:], environment: ["HEARTH_COMMIT_INTERVAL_MS": "0"], serving: true)
+        #expect(unbatched.hearth.relay.commitIntervalMilliseconds == 0)
 
         for (flags, environment, message) in [
             ([:], ["HEARTH_MAX_RULES": "seven"], "$HEARTH_MAX_RULES must be a number, not 'seven'."),
             ([:], ["HEARTH_SESSION_IDLE_DAYS": "0"], "$HEARTH_SESSION_IDLE_DAYS must be at least 1."),
             (["--port": "70000"], [:], "--port must be 0–65535."),
+            ([:], ["HEARTH_COMMIT_INTERVAL_MS": "5000"], "$HEARTH_COMMIT_INTERVAL_MS must be 0–1000."),
+            ([:], ["HEARTH_COMMIT_INTERVAL_MS": "-1"], "$HEARTH_COMMIT_INTERVAL_MS must be at least 0."),
             (["--tls-cert": "cert.pem"], [:], "--tls-cert needs --tls-key: the certificate's private key."),
         ] as [([String: String], [String: String], String)] {
             #expect {

@@ -48,6 +48,39 @@ import Testing
         }
     }
 
+    @Test func sendsWithinTheCommitIntervalShareACommitAndOneReceipt() async throws {
+        try await withLiveApp({ $0.relay.commitIntervalMilliseconds = 1000 }) { family in
+            let mum = try await family.socket(try await family.signIn("mum"))
+            let dad = try await family.socket(try await family.signIn("dad"))
+            let room = try await family.directRoom("mum", "dad")
+            // The writer is idle: the first send commits at once.
+            let started = ContinuousClock.now
+            try await mum.send(["type": "send", "id": "first", "room": room, "body": "Are you up?"])
+            let first = try await mum.next("ack")
+            let firstAcked = ContinuousClock.now - started
+            #expect(try await mum.next("receipt")["seq"] as? Int == first["seq"] as? Int)
+            // Five more at once: they wait for the interval, then share one transaction.
+            for index in 1...5 {
+                try await mum.send(["type": "send", "id": "burst\(index)", "room": room, "body": "ping \(index)"])
+            }
+            let acks = try await mum.collect("ack", count: 5)
+            let burstAcked = ContinuousClock.now - started
+            #expect(acks.map { $0["id"] as? String } == (1...5).map { "burst\($0)" })
+            #expect(burstAcked >= .milliseconds(800), "the second commit began \(burstAcked) after the first send")
+            #expect(firstAcked < .milliseconds(800), "the first send waited \(firstAcked)")
+            let received = try await dad.collect("message", count: 6)
+            #expect(received.map { $0["body"] as? String } == ["Are you up?"] + (1...5).map { "ping \($0)" })
+            // One receipt for the whole commit, cumulative: dad has everything up to the last
+            // seq, and it comes after the acks it covers (the same write, when nothing came between).
+            let receipt = try await mum.next("receipt")
+            #expect(receipt["kind"] as? String == "delivered" && receipt["user"] as? String == "dad")
+            #expect(receipt["seq"] as? Int == acks.last?["seq"] as? Int)
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(!mum.pending.contains { $0.contains("\"type\":\"receipt\"") }, "\(mum.pending)")
+            for socket in [mum, dad] { await socket.close() }
+        }
+    }
+
     @Test func aRetriedIDGetsTheSameAckAndStoresNothing() async throws {
         try await withLiveApp { family in
             let token = try await family.signIn("mum")

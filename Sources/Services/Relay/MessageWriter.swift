@@ -13,9 +13,10 @@ import Synchronization
 /// (`HEARTH_COMMIT_INTERVAL_MS`, 5 ms): a job that finds the writer idle for that long commits
 /// alone and at once, and under load everything that arrives within the interval shares one
 /// transaction, one fsync and one burst of socket writes — which took the server's CPU per
-/// message at 2,000 messages a second to a third (docs/PERFORMANCE.md, session 16). Only after the commit are the results published, acked and
-/// answered, in that same order — which is seq order, so every socket receives live messages in
-/// increasing seq, the order the socket side relies on to drop what it has already had.
+/// message at 2,000 messages a second to a third (docs/PERFORMANCE.md, session 16). Only after
+/// the commit are the results published, acked and answered, in that same order — which is
+/// seq order, so every socket receives live messages in increasing seq, the order the socket
+/// side relies on to drop what it has already had.
 ///
 /// Screening runs here, on the writer's task, never on the event loop that read the frame: a
 /// message's text rules cost time linear in its length (RE2), and that time is never taken from

@@ -65,7 +65,8 @@ final class RelaySocketHandler: ChannelDuplexHandler {
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let connection = session.connection
         let session = session
-        // The frame encoder NIO's upgrader added: the writer writes its encoded frames below it.
+        // The frame encoder NIO's upgrader added: the writer writes its encoded frames below it
+        // (from this handler's own place in a pipeline without one, which amounts to the same).
         let encoder = (try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)) ?? context
         writer = SocketWriter(connection: connection, channel: context.channel, output: encoder, hub: hub) { reason in
             loopBound.value.outboxClosed(reason)

@@ -75,9 +75,10 @@ final class SocketWriter: Sendable {
         guard channel.isWritable || closing != nil || !channel.isActive else { return }
         let (frames, closed) = connection.outbox.take()
         // A device cut off for being too slow will reconnect and sync: what it could not take is
-        // dropped here, not pushed into a socket that cannot take it and counted as delivered
-        // (which would also flood its senders with receipts). A client that has closed or broken
-        // the protocol reads nothing more either.
+        // dropped here, not pushed into a socket that cannot take it. (Live messages among it were
+        // receipted when queued, as the last bytes a socket holds are when a phone walks out of
+        // range; frames of a sync are receipted only once written, below.) A client that has
+        // closed or broken the protocol reads nothing more either.
         if channel.isActive, closed != .tooSlow, closed != .clientGone, !frames.isEmpty {
             var buffer = channel.allocator.buffer(
                 capacity: frames.reduce(0) { $0 + Self.headerSize($1.text.utf8.count) + $1.text.utf8.count })
