@@ -61,8 +61,7 @@ public enum Age {
             if let encoded = armorer?.encode(bytes) { try output(encoded) } else { try output(bytes) }
         }
         try emit(AgeHeader.encode(stanzas: stanzas, fileKey: fileKey) + nonce)
-        var input = input
-        try AgeStream.encrypt(&input, key: AgeStream.payloadKey(fileKey: fileKey, nonce: nonce), output: emit)
+        try AgeStream.encrypt(input, key: AgeStream.payloadKey(fileKey: fileKey, nonce: nonce), output: emit)
         if let last = armorer?.finish() { try output(last) }
     }
 

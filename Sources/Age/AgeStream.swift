@@ -73,15 +73,22 @@ enum AgeStream {
     /// lookahead tells whether the current chunk is the last; the two buffers are reused, each
     /// chunk is sealed where it was read, and a full chunk is handed over without a copy.
     static func encrypt(
-        _ input: inout some AgeInput, key: SymmetricKey, output: ([UInt8]) throws -> Void
+        _ input: some AgeInput, key: SymmetricKey, output: ([UInt8]) throws -> Void
     ) throws {
         let cipher = try ChunkCipher(key: keyBytes(key), sealing: true)
+        var reader = BufferedReader(input)
+        // Fills a buffer's first chunkSize bytes (fewer only at the end of the input).
+        func readChunk(into buffer: inout [UInt8]) throws -> Int {
+            try buffer.withUnsafeMutableBytes {
+                try reader.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<chunkSize]))
+            }
+        }
         var current = [UInt8](repeating: 0, count: chunkSize + tagSize)
         var next = [UInt8](repeating: 0, count: chunkSize + tagSize)
-        var count = try readFull(&input, into: &current)
+        var count = try readChunk(into: &current)
         var counter: UInt64 = 0
         while true {
-            let nextCount = count < chunkSize ? 0 : try readFull(&input, into: &next)
+            let nextCount = count < chunkSize ? 0 : try readChunk(into: &next)
             let last = nextCount == 0
             try current.withUnsafeMutableBytes {
                 try cipher.seal($0, count: count, nonce: nonce(counter: counter, last: last))
@@ -91,20 +98,6 @@ enum AgeStream {
             counter += 1
             swap(&current, &next)
             count = nextCount
-        }
-    }
-
-    /// Fills the first ``chunkSize`` bytes of `buffer` from `input` (fewer only at its end);
-    /// returns how many.
-    static func readFull(_ input: inout some AgeInput, into buffer: inout [UInt8]) throws -> Int {
-        try buffer.withUnsafeMutableBytes { bytes in
-            var filled = 0
-            while filled < chunkSize {
-                let read = try input.read(into: UnsafeMutableRawBufferPointer(rebasing: bytes[filled..<chunkSize]))
-                if read == 0 { break }
-                filled += read
-            }
-            return filled
         }
     }
 }

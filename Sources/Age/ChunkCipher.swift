@@ -5,7 +5,7 @@ import COpenSSL
 /// they lie. (swift-crypto's `ChaChaPoly` returns each chunk in new `Data` and copies it again into
 /// a sealed box: at 64 KiB a chunk those copies cost as much as the cipher; docs/PERFORMANCE.md.)
 final class ChunkCipher {
-    static let tagSize = 16
+    static let tagSize = AgeStream.tagSize
 
     private let context: OpaquePointer
 

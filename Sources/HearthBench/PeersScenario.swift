@@ -22,7 +22,7 @@ struct PeersScenario: ParsableCommand {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments =
             ["python3", script.path] + (prosodyOnly ? [] : ["--hearth", options.binary])
-            + (prosody || prosodyOnly ? ["--prosody"] : [])
+            + (prosody || prosodyOnly ? ["--prosody"] : []) + (options.json.map { ["--json", $0] } ?? [])
         try process.run()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { throw ExitCode(process.terminationStatus) }

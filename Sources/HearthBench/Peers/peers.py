@@ -326,24 +326,29 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--hearth", help="the hearth binary (a release build)")
     parser.add_argument("--prosody", action="store_true", help="also run Debian's prosody")
+    parser.add_argument("--json", help="also write the results, a list, as JSON to this file")
     args = parser.parse_args()
+    results = []
     resource.setrlimit(resource.RLIMIT_NOFILE, (20000, 20000))
     directory = tempfile.mkdtemp(prefix="hearth-peers-")
     try:
         if args.hearth:
             hearth = Hearth(args.hearth, directory)
             try:
-                measure("hearth", hearth)
+                results.append(measure("hearth", hearth))
             finally:
                 hearth.stop()
         if args.prosody:
             prosody = Prosody(directory)
             try:
-                measure("prosody", prosody)
+                results.append(measure("prosody", prosody))
             finally:
                 prosody.stop()
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump(results, out, indent=2)
 
 
 if __name__ == "__main__":

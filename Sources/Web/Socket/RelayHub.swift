@@ -25,9 +25,15 @@ public final class RelayHub: LiveEvents {
     /// A delivered receipt waiting for the end of its commit's publishing: the highest seq the
     /// recipient was handed in the room, and the senders to tell (receipts are cumulative).
     private struct PendingReceipt {
-        var seq: Int64
         let username: String
-        var senderIDs: Set<Int64>
+        var seq: Int64 = 0
+        var senderIDs: Set<Int64> = []
+
+        /// Notes a message the recipient was handed (in seq order, so its seq is the highest yet).
+        mutating func add(_ delivery: Outbox.Delivery) {
+            seq = delivery.seq
+            senderIDs.insert(delivery.senderID)
+        }
     }
 
     private struct DeliveryKey: Hashable {
@@ -188,9 +194,7 @@ public final class RelayHub: LiveEvents {
         registry.withLock { registry in
             for recipient in recipients where self.mark(delivery, to: recipient, in: &registry) {
                 let key = DeliveryKey(roomID: delivery.roomID, userID: recipient.userID)
-                registry.receipts[key, default: PendingReceipt(seq: 0, username: recipient.username, senderIDs: [])]
-                    .seq = delivery.seq
-                registry.receipts[key]?.senderIDs.insert(delivery.senderID)
+                registry.receipts[key, default: PendingReceipt(username: recipient.username)].add(delivery)
             }
         }
     }
