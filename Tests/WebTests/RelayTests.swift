@@ -81,6 +81,38 @@ import Testing
         }
     }
 
+    @Test func everyAnswerOfABatchComesInTheOrderSentRefusalsIncluded() async throws {
+        try await withLiveApp({ $0.relay.commitIntervalMilliseconds = 1000 }) { family in
+            let gran = try await family.signIn("gran", role: .admin)
+            let mum = try await family.socket(try await family.signIn("mum"))
+            _ = try await family.signIn("dad")
+            let room = try await family.directRoom("mum", "dad")
+            let rule = try await family.call(
+                "POST", "/api/v1/admin/rules", json: ["kind": "rate", "pattern": "2/60s", "action": "block"],
+                token: gran)
+            #expect(rule.status == 201, "\(rule.json)")
+            // The writer is idle: the first send commits at once, and the five after it share the
+            // next batch. The third message in a minute fires the rule (recorded in the commit); the
+            // later ones are refused by the screening alone, before the commit — yet answered after
+            // the earlier sends of their batch, in the order sent.
+            try await mum.send(["type": "send", "id": "s0", "room": room, "body": "zero"])
+            #expect(try await mum.next("ack")["id"] as? String == "s0")
+            for index in 1...5 {
+                try await mum.send(["type": "send", "id": "s\(index)", "room": room, "body": "message \(index)"])
+            }
+            var answers: [String] = []
+            while answers.count < 5 {
+                let frame = try await mum.next()
+                guard let type = frame["type"] as? String, type == "ack" || type == "error" else { continue }
+                let outcome = type == "ack" ? "ack" : frame["code"] as? String ?? "?"
+                answers.append("\(frame["id"] as? String ?? "?") \(outcome)")
+            }
+            #expect(
+                answers == ["s1 ack", "s2 rate_limited", "s3 rate_limited", "s4 rate_limited", "s5 rate_limited"])
+            await mum.close()
+        }
+    }
+
     @Test func aRetriedIDGetsTheSameAckAndStoresNothing() async throws {
         try await withLiveApp { family in
             let token = try await family.signIn("mum")

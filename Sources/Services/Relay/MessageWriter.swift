@@ -208,9 +208,9 @@ final class MessageWriter: ContextualService {
         }
     }
 
-    /// Screens a send or an edit by the mutes, text and `rate` rules: nil when it goes on to the
-    /// transaction as it is, else the refusal it is answered with. A refusal with a rule firing
-    /// goes on, so that the transaction records it.
+    /// Screens a send or an edit by the mutes, text and `rate` rules: what the rules made of it
+    /// (nil for other jobs), and the refusal it is answered with when it stays out of the
+    /// transaction. A refusal with a rule firing goes on to the transaction, which records it.
     private func screen(_ job: Job) -> (screening: Screening?, refusal: ServiceError?) {
         let screening: Screening
         switch job {
