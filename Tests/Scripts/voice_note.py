@@ -55,12 +55,16 @@ def main(base, password, shots, video=None):
              .get_attribute("aria-label") == "Pause the voice message")
         wait(dad, lambda d: d.execute_script(
             "return document.querySelector('[data-testid=voice-note] audio').currentTime > 0.3"))
+        # A quarter speed leaves the note 7 s to play rather than 2, so that a busy machine cannot
+        # end it before the next message arrives; a redraw that replaced the element would reset it.
+        dad.execute_script("document.querySelector('[data-testid=voice-note] audio').playbackRate = 0.25")
         by_testid(mum, "composer").send_keys("Did you hear it?", Keys.ENTER)
         wait(dad, lambda d: "Did you hear it?" in d.find_element(By.ID, "messages").text)
-        position = dad.execute_script(
-            "return document.querySelector('[data-testid=voice-note] audio').currentTime")
-        playing = dad.execute_script("return !document.querySelector('[data-testid=voice-note] audio').paused")
-        assert position > 0 and playing, (position, playing)
+        position, playing, rate = dad.execute_script(
+            "const audio = document.querySelector('[data-testid=voice-note] audio');"
+            "return [audio.currentTime, !audio.paused, audio.playbackRate]")
+        assert position > 0 and playing and rate == 0.25, (position, playing, rate)
+        dad.execute_script("document.querySelector('[data-testid=voice-note] audio').playbackRate = 1")
         dad.save_screenshot(os.path.join(shots, "voice-note-playing.png"))
         wait(dad, lambda d: d.execute_script(
             "return document.querySelector('[data-testid=voice-note] audio').ended || "
