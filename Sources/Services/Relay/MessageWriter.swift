@@ -198,12 +198,14 @@ final class MessageWriter: ContextualService {
             }
             guard !batch.isEmpty else { return }
             let committed = await commit(batch)
-            let previous = queue.withLock { $0.publishing }
-            let publishing = Task {
-                await previous?.value
-                self.publish(committed)
+            let previous = queue.withLock { queue in
+                let previous = queue.publishing
+                queue.publishing = Task {
+                    await previous?.value
+                    self.publish(committed)
+                }
+                return previous
             }
-            queue.withLock { $0.publishing = publishing }
             await previous?.value
         }
     }
