@@ -1,3 +1,4 @@
+import CSQLiteWAL
 import Crypto
 import Foundation
 import GRDB
@@ -61,8 +62,18 @@ public final class AppDatabase: Sendable {
         }
     }
 
+    /// SQLite's result from registering, as the default VFS, the one that writes each commit's WAL
+    /// frames in one system call (`Sources/CSQLiteWAL`): once per process, before the first
+    /// database opens. Not `SQLITE_OK` only if SQLite's default VFS is not one it can wrap; the
+    /// database then works as before, a `pwrite` per frame header and per page.
+    static let walVFSRegistered = hearth_wal_vfs_register()
+
+    /// The VFS SQLite opens new connections' files with.
+    static var defaultVFSName: String { String(cString: hearth_default_vfs_name()) }
+
     /// Opens the database file at `url` and migrates it.
     public init(url: URL) throws {
+        _ = Self.walVFSRegistered
         self.url = url
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
