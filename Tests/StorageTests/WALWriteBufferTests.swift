@@ -9,17 +9,19 @@ import Testing
 @Suite struct WALWriteBufferTests {
     let directory = FileManager.default.temporaryDirectory.appending(path: "hearth-walbuffer-\(UUID().uuidString)")
 
-    /// What a fresh connection (its own file handles, nothing cached) reads of table `t`, and
-    /// whether SQLite finds the file intact.
-    func readFresh(_ database: AppDatabase) throws -> (rows: [String], integrity: String?) {
+    /// Expects a fresh connection (its own file handles, nothing cached) to read exactly `written`
+    /// of table `t`, and SQLite to find the file intact.
+    func expectAFreshConnectionReads(_ written: [String], in database: AppDatabase) throws {
         let queue = try DatabaseQueue(path: database.url.path)
         defer { try? queue.close() }
-        return try queue.read { db in
+        let (rows, integrity) = try queue.read { db in
             (
                 try String.fetchAll(db, sql: "SELECT n || ':' || hex(b) FROM t ORDER BY n"),
                 try String.fetchOne(db, sql: "PRAGMA integrity_check")
             )
         }
+        #expect(rows == written)
+        #expect(integrity == "ok")
     }
 
     @Test func everyConnectionOpensItsFilesThroughItOnceADatabaseIsOpen() throws {
@@ -40,9 +42,7 @@ import Testing
             return try String.fetchAll(db, sql: "SELECT n || ':' || hex(b) FROM t ORDER BY n")
         }
         #expect(try await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM t") } == 200)
-        let fresh = try readFresh(database)
-        #expect(fresh.rows == written)
-        #expect(fresh.integrity == "ok")
+        try expectAFreshConnectionReads(written, in: database)
     }
 
     /// With a cache of ten pages, SQLite writes pages to the WAL before the commit, reads them back
@@ -70,9 +70,7 @@ import Testing
             return try String.fetchAll(db, sql: "SELECT n || ':' || hex(b) FROM t ORDER BY n")
         }
         #expect(written.count == 300 - 43)
-        let fresh = try readFresh(database)
-        #expect(fresh.rows == written)
-        #expect(fresh.integrity == "ok")
+        try expectAFreshConnectionReads(written, in: database)
     }
 
     /// A connection with `synchronous = OFF` never syncs at commit: what it gathered is written when
@@ -115,8 +113,10 @@ import Testing
         try await writer.value
         #expect(problems.isEmpty)
         #expect(reads > 1)
-        let fresh = try readFresh(database)
-        #expect(fresh.rows.count == 1800)
-        #expect(fresh.integrity == "ok")
+        let written = try await database.pool.read { db in
+            try String.fetchAll(db, sql: "SELECT n || ':' || hex(b) FROM t ORDER BY n")
+        }
+        #expect(written.count == 1800)
+        try expectAFreshConnectionReads(written, in: database)
     }
 }
