@@ -40,7 +40,7 @@ let package = Package(
         // small C++ shim with a C interface: Swift calls C, not RE2's C++ classes.
         .target(name: "CRE2", linkerSettings: [.linkedLibrary("re2")]),
         // A VFS over SQLite's default one (Debian `libsqlite3-dev`, the SQLite GRDB uses) that
-        // writes a commit's WAL frames in one system call instead of two each.
+        // writes a commit's WAL frames in one system call per 96 KiB instead of two per frame.
         .target(name: "CSQLiteWAL", linkerSettings: [.linkedLibrary("sqlite3")]),
 
         // Build-time embedding of Migrations/ and Public/ into the binary.

@@ -13,7 +13,9 @@
 //     the database file between writing the frames and the index header that makes them visible,
 //     so nothing can read a frame still in the buffer. With `synchronous = FULL`, as every Hearth
 //     connection runs, the commit's sync has written it already; the barrier is the safety net for
-//     connections that do not sync at commit.
+//     connections that do not sync at commit;
+//   - before the connection lets go of a WAL lock (`xShmLock`), so that the buffer never holds
+//     anything once another connection may write the WAL.
 //
 // A connection's WAL file is told from its database file by the file name SQLite gives them:
 // `sqlite3_filename_database` of the WAL's name is the very pointer the pager opened the database
@@ -202,8 +204,15 @@ static int hearth_shm_map(sqlite3_file *handle, int region, int size, int extend
 }
 
 static int hearth_shm_lock(sqlite3_file *handle, int offset, int count, int flags) {
-    sqlite3_file *real = ((HearthFile *)handle)->real;
-    return real->pMethods->xShmLock(real, offset, count, flags);
+    HearthFile *file = (HearthFile *)handle;
+    // SQLite writes frames only while its connection holds the WAL's write lock, so that is the
+    // only time the buffer holds any. Whatever is left when it lets go — the frames of a
+    // transaction that spilled pages and rolled back, which no commit covers — is written first,
+    // still under the lock, as SQLite would have written it: never later, over the frames of the
+    // next writer's commit. A failure is not reported (an unlock cannot fail): such frames are
+    // beyond every commit and are never read.
+    if ((flags & SQLITE_SHM_UNLOCK) && file->wal != NULL) (void)flush(file->wal);
+    return file->real->pMethods->xShmLock(file->real, offset, count, flags);
 }
 
 static int hearth_shm_unmap(sqlite3_file *handle, int delete_flag) {

@@ -63,7 +63,7 @@ public final class AppDatabase: Sendable {
     }
 
     /// SQLite's result from registering, as the default VFS, the one that writes each commit's WAL
-    /// frames in one system call (`Sources/CSQLiteWAL`): once per process, before the first
+    /// frames in one system call per 96 KiB (`Sources/CSQLiteWAL`): once per process, before the first
     /// database opens. Not `SQLITE_OK` only if SQLite's default VFS is not one it can wrap; the
     /// database then works as before, a `pwrite` per frame header and per page.
     static let walVFSRegistered = hearth_wal_vfs_register()

@@ -4,7 +4,7 @@ import Testing
 
 @testable import Storage
 
-/// The VFS that writes a commit's WAL frames in one system call (`Sources/CSQLiteWAL`): whatever
+/// The VFS that writes a commit's WAL frames in one system call per 96 KiB (`Sources/CSQLiteWAL`): whatever
 /// it gathers must be in the file before any connection can read it.
 @Suite struct WALWriteBufferTests {
     let directory = FileManager.default.temporaryDirectory.appending(path: "hearth-walbuffer-\(UUID().uuidString)")
@@ -70,6 +70,39 @@ import Testing
             return try String.fetchAll(db, sql: "SELECT n || ':' || hex(b) FROM t ORDER BY n")
         }
         #expect(written.count == 300 - 43)
+        try expectAFreshConnectionReads(written, in: database)
+    }
+
+    /// A transaction that wrote pages to the WAL and then rolled back leaves frames that no commit
+    /// covers, and another connection's next commit writes over them. They must be in the file
+    /// before the first connection lets go of the WAL's write lock: written later, they would land
+    /// on the other connection's committed frames. (SQLite's rollback reads pages back from the
+    /// WAL, which writes the buffer out already; the VFS also does so when a WAL lock is released,
+    /// so this holds whatever the rollback does.)
+    @Test func framesOfARolledBackTransactionNeverLandOnAnotherConnectionsCommit() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = try AppDatabase.open(dataDirectory: directory)
+        try await database.pool.writeWithoutTransaction { db in
+            try db.execute(sql: "CREATE TABLE t (n INTEGER PRIMARY KEY, b BLOB); PRAGMA cache_size = 10")
+            try db.inTransaction {
+                for n in 0..<100 { try db.execute(sql: "INSERT INTO t VALUES (?, randomblob(1000))", arguments: [n]) }
+                return .rollback
+            }
+            try db.execute(sql: "PRAGMA cache_size = -\(AppDatabase.cacheKiB)")
+        }
+        let other = try DatabaseQueue(path: database.url.path)
+        let written = try await other.write { db in
+            for n in 0..<20 { try db.execute(sql: "INSERT INTO t VALUES (?, randomblob(1000))", arguments: [n]) }
+            return try String.fetchAll(db, sql: "SELECT n || ':' || hex(b) FROM t ORDER BY n")
+        }
+        try other.close()
+        // The first connection reads (its WAL file included) and writes again.
+        let read = try await database.pool.write { db in
+            let rows = try String.fetchAll(db, sql: "SELECT n || ':' || hex(b) FROM t ORDER BY n")
+            try db.execute(sql: "CREATE TABLE u (n INTEGER)")
+            return rows
+        }
+        #expect(read == written)
         try expectAFreshConnectionReads(written, in: database)
     }
 
