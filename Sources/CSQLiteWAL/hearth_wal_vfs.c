@@ -32,7 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const hearth_wal_vfs_name = "hearth-wal";
+static const char *const hearth_wal_vfs_name = "hearth-wal";
 
 // The most a WAL file gathers before writing it out in one call: 23 frames of 4 KiB pages. Not
 // more, because SQLite's unix VFS writes at most 128 KiB - 1 bytes a call (it masks the length
@@ -252,11 +252,14 @@ static int hearth_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *ha
         file->next_database = open_databases;
         open_databases = file;
         pthread_mutex_unlock(&registry_lock);
-    } else if ((flags & SQLITE_OPEN_WAL) && version >= 2) {
+    } else if (flags & SQLITE_OPEN_WAL) {
         sqlite3_filename database_name = sqlite3_filename_database(name);
         pthread_mutex_lock(&registry_lock);
         for (HearthFile *database = open_databases; database != NULL; database = database->next_database) {
-            if (database->database_name == database_name && database->wal == NULL) {
+            // Only a database file with shared memory gets the `xShmBarrier` that writes the
+            // buffer out before a commit is published; a WAL without one is not gathered.
+            if (database->database_name == database_name && database->wal == NULL
+                && database->real->pMethods->iVersion >= 2) {
                 database->wal = file;
                 file->database = database;
                 break;

@@ -11,10 +11,7 @@
 /// Returns SQLite's result code (`SQLITE_OK` when registered now or before).
 int hearth_wal_vfs_register(void);
 
-/// The name the VFS is registered under.
-extern const char *const hearth_wal_vfs_name;
-
-/// The name of SQLite's default VFS now, the one new connections open files with.
+/// The name of SQLite's default VFS now (the VFS above registers as "hearth-wal"), the one new connections open files with.
 const char *hearth_default_vfs_name(void);
 
 #endif
