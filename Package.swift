@@ -77,6 +77,8 @@ let package = Package(
             name: "Storage",
             dependencies: [
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's own calls, for the one insert every message makes (`DirectStatement`).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 "CSQLiteWAL",
                 // SHA-256 for migrations that turn stored secrets into their digests.
                 .product(name: "Crypto", package: "swift-crypto"),

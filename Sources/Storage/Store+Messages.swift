@@ -35,18 +35,26 @@ extension Store {
         seq: Int64, roomID: Int64, senderID: Int64, deviceID: Int64, clientID: String, body: String, held: Bool = false,
         replyTo: Int64? = nil, mentions: [String] = [], now: Int64
     ) throws -> (id: Int64, seq: Int64, createdAt: Int64, body: String, held: Bool)? {
-        // A cached statement: the send path runs this thousands of times a second, and compiling
-        // it each time (with GRDB's authorizer) cost more than the insert.
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO messages
-                    (seq, room_id, sender_id, device_id, client_id, body, held, reply_to, mentions, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id, client_id) DO NOTHING
-                """
-        ).execute(arguments: [
-            seq, roomID, senderID, deviceID, clientID, body, held, replyTo,
-            mentions.isEmpty ? nil : mentions.joined(separator: "\n"), now,
-        ])
+        // A cached statement (the send path runs this thousands of times a second, and compiling
+        // it each time with GRDB's authorizer cost more than the insert), bound and run directly.
+        let insert = DirectStatement(
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO messages
+                        (seq, room_id, sender_id, device_id, client_id, body, held, reply_to, mentions, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id, client_id) DO NOTHING
+                    """), in: db)
+        insert.bind(seq, at: 1)
+        insert.bind(roomID, at: 2)
+        insert.bind(senderID, at: 3)
+        insert.bind(deviceID, at: 4)
+        insert.bind(clientID, at: 5)
+        insert.bind(body, at: 6)
+        insert.bind(held, at: 7)
+        insert.bind(replyTo, at: 8)
+        insert.bind(mentions.isEmpty ? nil : mentions.joined(separator: "\n"), at: 9)
+        insert.bind(now, at: 10)
+        try insert.run()
         if changes > 0 { return nil }
         let row = try Row.fetchOne(
             db, sql: "SELECT id, seq, created_at, body, held FROM messages WHERE device_id = ? AND client_id = ?",

@@ -86,6 +86,13 @@ extension Store {
             db.cachedStatement(sql: "SELECT user_id FROM room_members WHERE room_id = ?"), arguments: [roomID])
     }
 
+    /// A count that moves with every change to any room's members (migration 0025's triggers):
+    /// whoever keeps member lists between transactions reads it to know when they are stale.
+    public func membersVersion() throws -> Int64 {
+        try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT value FROM counters WHERE name = 'members_version'")) ?? 0
+    }
+
     /// How many members a room has.
     public func memberCount(roomID: Int64) throws -> Int {
         try Int.fetchOne(db, sql: "SELECT count(*) FROM room_members WHERE room_id = ?", arguments: [roomID]) ?? 0

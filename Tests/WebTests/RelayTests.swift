@@ -448,6 +448,11 @@ import Testing
             let kid = try await family.socket(try await family.signIn("kid"))
             _ = try await family.signIn("dad")
             let room = try await family.group("Parents", owner: "mum", members: ["dad", "kid"])
+            // The writer keeps a room's members from one transaction to the next (RoomMembers):
+            // this message has it read them, so what follows checks it notices the removal.
+            try await mum.send(["type": "send", "id": "before", "room": room, "body": "Dinner at six"])
+            _ = try await mum.next("ack")
+            #expect(try await kid.next("message")["body"] as? String == "Dinner at six")
             try await family.env.services.rooms.removeMember(
                 room, username: "kid", by: try await family.env.accounts.user(named: "mum"))
             try await mum.send(["type": "send", "id": "secret", "room": room, "body": "Birthday plans"])
@@ -457,6 +462,33 @@ import Testing
             #expect(!kid.pending.contains { $0.contains("Birthday") })
             try await kid.send(["type": "send", "id": "x", "room": room, "body": "hi"])
             #expect(try await kid.next("error")["code"] as? String == "not_a_member")
+            await mum.close()
+            await kid.close()
+        }
+    }
+
+    @Test func addedMembersReceiveTheNextMessage() async throws {
+        try await withLiveApp { family in
+            let mum = try await family.socket(try await family.signIn("mum"))
+            let kid = try await family.socket(try await family.signIn("kid"))
+            _ = try await family.signIn("dad")
+            let room = try await family.group("Parents", owner: "mum", members: ["dad"])
+            // Sent before the kid joins: the writer reads the room's members and keeps them.
+            try await mum.send(["type": "send", "id": "before", "room": room, "body": "Just us"])
+            _ = try await mum.next("ack")
+            try await kid.send(["type": "send", "id": "early", "room": room, "body": "me too"])
+            #expect(try await kid.next("error")["code"] as? String == "not_a_member")
+            try await family.env.services.rooms.addMember(
+                room, username: "kid", by: try await family.env.accounts.user(named: "mum"))
+            try await mum.send(["type": "send", "id": "after", "room": room, "body": "Welcome"])
+            _ = try await mum.next("ack")
+            var bodies: [String] = []
+            while !bodies.contains("Welcome") {
+                bodies.append(try await kid.next("message")["body"] as? String ?? "")
+            }
+            #expect(!bodies.contains("Just us"))
+            try await kid.send(["type": "send", "id": "late", "room": room, "body": "thanks"])
+            #expect(try await kid.next("ack")["id"] as? String == "late")
             await mum.close()
             await kid.close()
         }

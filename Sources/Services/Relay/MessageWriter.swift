@@ -112,6 +112,9 @@ final class MessageWriter: ContextualService {
     let commitInterval: Duration
     /// Unscreened sends and approvals, in arrival order.
     private let queue = Mutex(Queue())
+    /// Each room's members as the last transaction left them: the next one takes them and puts
+    /// them back (``RoomMembers``).
+    private let roomMembers = Mutex(RoomMembers())
 
     let context: ServiceContext
 
@@ -257,7 +260,11 @@ final class MessageWriter: ContextualService {
         let jobs = screened.map(\.job)
         do {
             (applied, pushes, deliveries) = try await database.write { store in
-                var transaction = try RelayTransaction(store: store, screener: screener, now: now)
+                var transaction = try RelayTransaction(
+                    store: store, screener: screener, now: now, members: self.roomMembers.withLock { $0.take() })
+                // Put back even when the transaction rolls back: it changes no room's members, so
+                // what it read stays true.
+                defer { self.roomMembers.withLock { $0 = transaction.members } }
                 let outcomes = try jobs.map { try transaction.apply($0.job, screening: $0.screening) }
                 var pushes = PushPlanner.Batch()
                 var deliveries = 0

@@ -32,13 +32,17 @@ struct RelayTransaction {
     let now: Int64
     /// The last seq handed out, in this transaction or before it.
     private var seq: Int64
-    /// Room members read so far in this transaction.
-    private var members: [Int64: [Int64]] = [:]
+    /// Room members as earlier transactions left them, and as read in this one.
+    private(set) var members: RoomMembers
 
-    init(store: Store, screener: Screener, now: Int64) throws {
+    /// Begins with the member lists earlier transactions read, forgotten if anyone has joined or
+    /// left a room since.
+    init(store: Store, screener: Screener, now: Int64, members: RoomMembers) throws {
         self.store = store
         self.screener = screener
         self.now = now
+        self.members = members
+        try self.members.check(store)
         seq = try store.lastSeq()
     }
 
@@ -58,10 +62,7 @@ struct RelayTransaction {
     }
 
     private mutating func memberIDs(_ roomID: Int64) throws -> [Int64] {
-        if let known = members[roomID] { return known }
-        let read = try store.memberIDs(roomID: roomID)
-        members[roomID] = read
-        return read
+        try members.ids(of: roomID, in: store)
     }
 
     private mutating func send(_ send: MessageWriter.Send, screening: Screening) throws -> Outcome {
