@@ -325,6 +325,8 @@ import Testing
                 (#"{"type":"send","id":"a","room":\#(room),"body":"hi","attachments":["nope"]}"#, "not_found"),
                 (#"{"type":"send","id":"a","room":\#(room),"body":"hi","attachments":[5]}"#, "invalid_field"),
                 (#"{"type":"send","id":"a","room":\#(room),"body":"   "}"#, "invalid_field"),
+                // Stored text ends at a NUL (SQLite takes C strings): refused, not cut short.
+                (#"{"type":"send","id":"a","room":\#(room),"body":"cut\u0000here"}"#, "invalid_field"),
                 (#"{"type":"sync"}"#, "missing_field"),
                 (#"{"type":"read","room":\#(room)}"#, "missing_field"),
                 (#"{"type":"typing","room":\#(theirs)}"#, "not_a_member"),

@@ -95,6 +95,7 @@ import FoundationNetworking
             // Bad input: a sentence each, nothing posted.
             let bad: [(String, [String: String], Int, String)] = [
                 ("   ", ["Content-Type": "text/plain"], 400, "invalid_field"),
+                (#"{"text": "cut\u0000here"}"#, ["Content-Type": "application/json"], 400, "invalid_field"),
                 (#"{"color": "red"}"#, ["Content-Type": "application/json"], 400, "invalid_field"),
                 ("{not json", ["Content-Type": "application/json"], 400, "invalid_field"),
                 (String(repeating: "x", count: 70_000), ["Content-Type": "text/plain"], 400, "invalid_field"),

@@ -181,6 +181,10 @@ public final class Webhooks: ContextualService {
         guard text.utf8.count <= relayLimits.maxBodyBytes else {
             throw ServiceError.invalidField("The message is longer than \(relayLimits.maxBodyBytes) bytes.")
         }
+        // SQLite is given text as C strings, which end at a NUL: the rest would be lost.
+        guard !text.utf8.contains(0) else {
+            throw ServiceError.invalidField("The message must not contain a NUL character (U+0000).")
+        }
         guard attachments.count <= relayLimits.attachmentsPerMessage else {
             throw ServiceError.invalidField("At most \(relayLimits.attachmentsPerMessage) files per message.")
         }

@@ -170,12 +170,17 @@ public final class RelaySession: Sendable {
     }
 
     /// Whether `body` is text a message may carry: not blank (unless `blankAllowed`, for a message
-    /// with files), within `maxBodyBytes`. Says why when not.
+    /// with files), no NUL, within `maxBodyBytes`. Says why when not.
     private func checkBody(_ body: String, id: String, blankAllowed: Bool) -> Bool {
         // Any character that is not white space (a scan that stops at the first one, unlike
         // `trimmingCharacters`, which copies the text through NSString).
         guard blankAllowed || body.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) else {
             reply(code: "invalid_field", message: "The `body` must not be empty.", id: id)
+            return false
+        }
+        // SQLite is given text as C strings, which end at a NUL: the rest would be lost.
+        guard !body.utf8.contains(0) else {
+            reply(code: "invalid_field", message: "The `body` must not contain a NUL character (U+0000).", id: id)
             return false
         }
         guard body.utf8.count <= relay.limits.maxBodyBytes else {
