@@ -15,11 +15,8 @@ struct RoomMembers: Sendable {
     static let maxRooms = 50_000
 
     /// The ``Store/membersVersion()`` the lists were read at; nil before the first check.
-    private(set) var version: Int64?
+    private var version: Int64?
     private var byRoom: [Int64: [Int64]] = [:]
-
-    /// How many rooms' lists are held.
-    var count: Int { byRoom.count }
 
     /// Forgets every list if any room's members have changed since they were read.
     mutating func check(_ store: Store) throws {
