@@ -177,6 +177,9 @@ class Checker:
         self.pages = 0
 
     def axe(self, driver, page, mode):
+        # axe walks the whole page in one asynchronous script; on a loaded 2-core machine running
+        # other suites beside it, that has taken longer than Selenium's default 30 s.
+        driver.set_script_timeout(180)
         for engine in ENGINES:
             axe = Axe(driver, script_url=engine)
             axe.inject()
