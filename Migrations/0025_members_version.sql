@@ -1,5 +1,5 @@
 -- The relay's writer keeps each room's member list in memory from one transaction to the next:
--- reading it again for every message was a twentieth of the server's CPU per message
+-- reading it again for every message was 6% of the server's CPU per message
 -- (docs/PERFORMANCE.md, session 19). Every change to who is in which room counts here, however it
 -- is made (a member added or removed, a room or an account deleted and its rows cascaded, from
 -- the server or from another process), and the writer reads the count at the start of each

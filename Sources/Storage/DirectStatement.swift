@@ -21,11 +21,7 @@ struct DirectStatement {
         self.database = database
     }
 
-    /// Binds the `index`th parameter (1-based).
-    func bind(_ value: Int64, at index: Int32) {
-        sqlite3_bind_int64(handle, index, value)
-    }
-
+    /// Binds the `index`th parameter (1-based): the integer, or NULL.
     func bind(_ value: Int64?, at index: Int32) {
         if let value { sqlite3_bind_int64(handle, index, value) } else { sqlite3_bind_null(handle, index) }
     }

@@ -11,7 +11,8 @@
 /// Returns SQLite's result code (`SQLITE_OK` when registered now or before).
 int hearth_wal_vfs_register(void);
 
-/// The name of SQLite's default VFS now (the VFS above registers as "hearth-wal"), the one new connections open files with.
+/// The name of SQLite's default VFS now, the one new connections open files with (the VFS above
+/// registers as "hearth-wal").
 const char *hearth_default_vfs_name(void);
 
 #endif

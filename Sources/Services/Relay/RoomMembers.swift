@@ -4,7 +4,7 @@ import Storage
 /// as long as nobody joins or leaves any room.
 ///
 /// Every message's transaction needs its room's members: to check the sender is one, and to know
-/// whom to publish it to. Reading them again each time was a twentieth of the server's CPU per
+/// whom to publish it to. Reading them again each time was 6% of the server's CPU per
 /// message at 8,000 messages a second (docs/PERFORMANCE.md, session 19). Whatever changes any
 /// room's members moves ``Store/membersVersion()`` (migration 0025's triggers, so also a cascade
 /// from a deleted room or account, and another process writing the file); ``check(_:)`` at the
